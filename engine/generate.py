@@ -1,0 +1,221 @@
+"""The generate pipeline for one project: resources + snapshots -> planned files, then written atomically.
+
+`plan_generation` is pure apart from reading files, so `--check`, `--dry-run`, the app's live view and
+a real run all go through the same path; only `write_generation` touches the disk.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from engine.config import ProjectConfig, RepoConfig
+from engine.diff import DiffOptions, DiffResult, diff
+from engine.errors import UnansweredQuestions
+from engine.migrations import migration_filename, render_migration_file
+from engine.model import Table, TableKey
+from engine.operations import CreateExtension, is_commented, is_destructive
+from engine.plan import EXTENSIONS_KEY, MigrationPlan, plan_migrations
+from engine.questions import Answers, Question
+from engine.snapshots import (
+    EXTENSIONS_FILE,
+    SnapshotState,
+    extensions_json,
+    load_state,
+    table_folder,
+    table_to_json,
+    write_atomic,
+)
+
+FileKind = Literal["migration", "tenant_migration", "snapshot", "extensions"]
+VERSION_FORMAT = "%Y%m%d%H%M%S"
+AUTO_NAME = re.compile(r"^\d{14}_migrate_resources(\d+)(?:_\d+)?\.sql$")
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    name: str | None = None
+    snapshots_only: bool = False
+    dont_drop_columns: bool = False
+    concurrent_indexes: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: Path
+    text: str
+    kind: FileKind
+
+
+@dataclass
+class RepoGeneration:
+    """What generate would do for one repo."""
+
+    repo: RepoConfig
+    diff: DiffResult
+    migrations: list[MigrationPlan]
+    tables: dict[TableKey, Table]
+    state: SnapshotState
+    new_extensions: tuple[str, ...]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(
+            self.migrations or self.diff.changed or self.diff.kept or self.diff.dropped or self.diff.renamed
+        )
+
+
+@dataclass
+class Generation:
+    """What generate would do for the whole project: files to write, folders to remove, open questions."""
+
+    repos: list[RepoGeneration]
+    files: list[PlannedFile] = field(default_factory=list)
+    removed_folders: list[Path] = field(default_factory=list)
+
+    @property
+    def questions(self) -> list[Question]:
+        return [q for r in self.repos for q in r.diff.questions]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(r.has_changes for r in self.repos) or bool(self.questions)
+
+    def warnings(self) -> list[str]:
+        ops = [op for r in self.repos for m in r.migrations for op in m.operations]
+        notes = []
+        if any(is_destructive(op) for op in ops):
+            notes.append(
+                "Warning: this migration includes destructive operations (drops or column removals). "
+                "Review carefully before migrating."
+            )
+        if any(is_commented(op) for op in ops):
+            notes.append("Warning: there are migration steps commented out and in need of manual review.")
+        return notes
+
+
+def plan_repo(
+    repo: RepoConfig, tables: Sequence[Table], answers: Answers, options: GenerateOptions
+) -> RepoGeneration:
+    state = load_state(repo.snapshots_path)
+    result = diff(
+        state.before(),
+        tables,
+        answers,
+        DiffOptions(options.dont_drop_columns, options.concurrent_indexes),
+        state.opted_out(),
+    )
+    new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
+    ops = [CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
+    migrations = [] if options.snapshots_only else plan_migrations(ops)
+    return RepoGeneration(repo, result, migrations, {t.key: t for t in tables}, state, new_ext)
+
+
+def next_auto_number(folder: Path) -> int:
+    numbers = [int(m.group(1)) for p in _sql_files(folder) if (m := AUTO_NAME.match(p.name))]
+    return max(numbers, default=0) + 1
+
+
+def _sql_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.sql")) if folder.is_dir() else []
+
+
+def _latest_version(repos: Sequence[RepoGeneration]) -> int:
+    versions = [0]
+    for r in repos:
+        for folder in (r.repo.migrations_path, r.repo.tenant_migrations_path):
+            versions += [int(p.name[:14]) for p in _sql_files(folder) if p.name[:14].isdigit()]
+        versions += [int(s.path.name[:14]) for s in r.state.tables.values() if s.path.name[:14].isdigit()]
+    return max(versions)
+
+
+class Clock:
+    """Distinct, increasing UTC timestamps for one run, always after every existing version."""
+
+    def __init__(self, now: datetime, after: int) -> None:
+        floor = datetime.strptime(str(after), VERSION_FORMAT).replace(tzinfo=UTC) if after else None
+        self.current = now if floor is None or now > floor else floor + timedelta(seconds=1)
+        self.current -= timedelta(seconds=1)
+
+    def tick(self) -> str:
+        self.current += timedelta(seconds=1)
+        return self.current.strftime(VERSION_FORMAT)
+
+
+def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[PlannedFile]:
+    files = []
+    numbers = {
+        False: next_auto_number(r.repo.migrations_path),
+        True: next_auto_number(r.repo.tenant_migrations_path),
+    }
+    for m in r.migrations:
+        base = name or f"migrate_resources{numbers[m.tenant]}"
+        part_name = base if m.part == 0 else f"{base}_{m.part}"
+        folder = r.repo.tenant_migrations_path if m.tenant else r.repo.migrations_path
+        text = render_migration_file(m.up, m.down, no_transaction=m.no_transaction, header=m.header())
+        kind: FileKind = "tenant_migration" if m.tenant else "migration"
+        files.append(PlannedFile(folder / migration_filename(int(clock.tick()), part_name), text, kind))
+    return files
+
+
+def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], list[Path]]:
+    root = r.repo.snapshots_path
+    files = [
+        PlannedFile(table_folder(root, key) / f"{stamp}.json", table_to_json(r.tables[key]), "snapshot")
+        for key in sorted(r.diff.changed, key=TableKey.sort_key)
+    ]
+    for key in sorted(r.diff.kept, key=TableKey.sort_key):
+        stored = r.state.tables[key]
+        files.append(PlannedFile(stored.path, table_to_json(stored.table, opted_out=True), "snapshot"))
+    if r.new_extensions or set(r.state.extensions) != set(r.repo.extensions):
+        merged = list(r.repo.extensions)
+        files.append(PlannedFile(root / EXTENSIONS_FILE, extensions_json(merged), "extensions"))
+    removed = [
+        table_folder(root, k) for k in sorted(r.diff.dropped | set(r.diff.renamed), key=TableKey.sort_key)
+    ]
+    return files, removed
+
+
+def plan_generation(
+    config: ProjectConfig,
+    tables: Sequence[Table],
+    answers: Answers = Answers(),
+    options: GenerateOptions = GenerateOptions(),
+    now: datetime | None = None,
+    repos: Sequence[str] | None = None,
+) -> Generation:
+    """Everything one generate run would write, for the selected repos (all by default)."""
+    selected = [r for r in config.repos if repos is None or r.name in repos]
+    gens = [plan_repo(r, [t for t in tables if t.repo == r.name], answers, options) for r in selected]
+    generation = Generation(gens)
+    clock = Clock(now or datetime.now(UTC), _latest_version(gens))
+    for r in gens:
+        if not r.has_changes:
+            continue
+        generation.files += _migration_files(r, options.name, clock)
+        snapshot_files, removed = _snapshot_files(r, clock.tick())
+        generation.files += snapshot_files
+        generation.removed_folders += removed
+    return generation
+
+
+def require_answers(generation: Generation) -> None:
+    if generation.questions:
+        raise UnansweredQuestions(
+            [f"{q.text()}  [answer with {q.flag_hint()}]" for q in generation.questions]
+        )
+
+
+def write_generation(generation: Generation) -> list[Path]:
+    """Write every planned file atomically, then remove the snapshot folders of dropped/renamed tables."""
+    require_answers(generation)
+    for planned in generation.files:
+        write_atomic(planned.path, planned.text)
+    for folder in generation.removed_folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [f.path for f in generation.files]

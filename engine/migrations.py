@@ -1,0 +1,337 @@
+"""Migration files (SPEC 5): names, versions, the up/down sections, and splitting SQL into statements.
+
+Pure file handling: no database. The splitter understands enough PostgreSQL lexing (quotes, E'' strings,
+dollar quotes, comments) that a semicolon only ends a statement where PostgreSQL itself would end it,
+so hand-written files with function bodies are first-class.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from engine.errors import InputError, Location, UsageError
+
+FILENAME_RE = re.compile(r"^(\d+)_(.+)\.sql$")
+NAME_RE = re.compile(r"^[\w.-]+$")
+DIRECTIVE_RE = re.compile(r"^--\s*migrate:(\S+)[ \t]*(.*?)\s*$")
+DIRECTIVES = ("up", "down", "no-transaction", "irreversible")
+DOLLAR_TAG_RE = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z_0-9\u0080-\uffff]*)?\$")
+NO_REASON = "no reason given"
+
+
+@dataclass(frozen=True)
+class SqlStatement:
+    """One statement as written (first SQL token to its `;`) and the 1-based file line it starts on."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    """A parsed migration file; `irreversible` is the reason given in `down`, which makes rollback refuse."""
+
+    version: int
+    name: str
+    path: Path
+    no_transaction: bool
+    up: tuple[SqlStatement, ...]
+    down: tuple[SqlStatement, ...]
+    irreversible: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The file's stem, how people refer to a migration (`20240101120000_add_posts`)."""
+        return f"{self.version}_{self.name}"
+
+    def statements(self, direction: Literal["up", "down"]) -> tuple[SqlStatement, ...]:
+        return self.up if direction == "up" else self.down
+
+
+@dataclass(frozen=True)
+class _Statement:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Directive:
+    name: str
+    argument: str
+    start: int
+
+
+class _UnterminatedError(Exception):
+    def __init__(self, what: str, start: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.start = start
+
+
+def _is_ident_char(char: str) -> bool:
+    return char != "" and (char.isalnum() or char in "_$")
+
+
+def _skip_quoted(text: str, start: int, quote: str, backslash: bool) -> int:
+    """Index after the closing `quote` of the literal opening at `start`; a doubled quote is an escape."""
+    index = start + 1
+    while True:
+        found = text.find(quote, index)
+        if backslash:
+            slash = text.find("\\", index)
+            if slash != -1 and (found == -1 or slash < found):
+                index = slash + 2
+                continue
+        if found == -1:
+            kind = "identifier" if quote == '"' else "string"
+            raise _UnterminatedError(f"unterminated quoted {kind}", start)
+        if text.startswith(quote, found + 1):
+            index = found + 2
+            continue
+        return found + 1
+
+
+def _skip_block_comment(text: str, start: int) -> int:
+    """Index after the `*/` closing the (possibly nested, as in PostgreSQL) comment opening at `start`."""
+    depth, index = 0, start
+    while index < len(text):
+        if text.startswith("/*", index):
+            depth, index = depth + 1, index + 2
+        elif text.startswith("*/", index):
+            depth, index = depth - 1, index + 2
+            if depth == 0:
+                return index
+        else:
+            index += 1
+    raise _UnterminatedError("unterminated /* comment", start)
+
+
+def _skip_token(text: str, index: int) -> int | None:
+    """End of the quoted literal or dollar-quoted body starting at `index`, or None when there is none."""
+    char = text[index]
+    prev = text[index - 1] if index else ""
+    if char == "'":
+        escaped = prev in ("e", "E") and (index < 2 or not _is_ident_char(text[index - 2]))
+        return _skip_quoted(text, index, "'", backslash=escaped)
+    if char == '"':
+        return _skip_quoted(text, index, '"', backslash=False)
+    if char == "$" and not _is_ident_char(prev):
+        match = DOLLAR_TAG_RE.match(text, index)
+        if match:
+            close = text.find(match.group(), match.end())
+            if close == -1:
+                raise _UnterminatedError(f"unterminated dollar-quoted string {match.group()}", index)
+            return close + len(match.group())
+    return None
+
+
+def _scan(text: str) -> Iterator[_Statement | _Directive]:
+    """Statements (without leading comments) and `-- migrate:` directives, in file order."""
+    index, start, last_end = 0, -1, -1
+    while index < len(text):
+        char = text[index]
+        if text.startswith("--", index):
+            eol = text.find("\n", index)
+            eol = len(text) if eol == -1 else eol
+            line_start = text.rfind("\n", 0, index) + 1
+            match = DIRECTIVE_RE.match(text[index:eol]) if not text[line_start:index].strip() else None
+            if match:
+                if start != -1:
+                    yield _Statement(start, last_end)
+                    start = -1
+                yield _Directive(match.group(1), match.group(2), index)
+            index = eol
+            continue
+        if text.startswith("/*", index):
+            index = _skip_block_comment(text, index)
+            continue
+        if char.isspace():
+            index += 1
+            continue
+        if char == ";":
+            if start != -1:
+                yield _Statement(start, index + 1)
+            start, index = -1, index + 1
+            continue
+        if start == -1:
+            start = index
+        end = _skip_token(text, index)
+        index = end if end is not None else index + 1
+        last_end = index
+    if start != -1:
+        yield _Statement(start, last_end)
+
+
+class _LineIndex:
+    """Offset -> 1-based line number for one text."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+
+    def line(self, offset: int) -> int:
+        return bisect_right(self.starts, offset)
+
+
+def parse_version(path: Path) -> tuple[int, str]:
+    """(version, name) from `<version>_<name>.sql`; InputError for any other file name."""
+    match = FILENAME_RE.match(path.name)
+    if not match:
+        raise InputError("a migration file must be named <YYYYMMDDHHMMSS>_<name>.sql", Location(path=path))
+    return int(match.group(1)), match.group(2)
+
+
+def parse_migration(path: Path) -> MigrationFile:
+    """Read and split one migration file; InputError (file and line) for a layout it cannot follow."""
+    version, name = parse_version(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read migration file: {exc}", Location(path=path)) from exc
+    return parse_migration_text(text, path=path, version=version, name=name)
+
+
+def parse_migration_text(text: str, *, path: Path, version: int, name: str) -> MigrationFile:
+    """Split `text` into the up and down sections of a migration (see parse_migration)."""
+    lines = _LineIndex(text)
+    sections: dict[str, list[SqlStatement]] = {}
+    current: str | None = None
+    no_transaction = False
+    irreversible: str | None = None
+
+    def fail(message: str, offset: int) -> InputError:
+        return InputError(message, Location(path=path, line=lines.line(offset)))
+
+    try:
+        for item in _scan(text):
+            if isinstance(item, _Statement):
+                if current is None:
+                    raise fail(
+                        "SQL before the `-- migrate:up` line (only comments may precede it)", item.start
+                    )
+                sections[current].append(SqlStatement(text[item.start : item.end], lines.line(item.start)))
+                continue
+            if item.name in ("up", "down"):
+                if item.name in sections:
+                    raise fail(f"a second `-- migrate:{item.name}` line", item.start)
+                if item.name == "down" and "up" not in sections:
+                    raise fail("`-- migrate:down` comes before `-- migrate:up`", item.start)
+                current = item.name
+                sections[current] = []
+                no_transaction = no_transaction or "transaction:false" in item.argument.split()
+            elif item.name == "no-transaction":
+                if current is not None:
+                    raise fail("`-- migrate:no-transaction` must come before `-- migrate:up`", item.start)
+                no_transaction = True
+            elif item.name == "irreversible":
+                if current != "down":
+                    raise fail("`-- migrate:irreversible` belongs in the down section", item.start)
+                irreversible = item.argument or NO_REASON
+            else:
+                known = ", ".join(DIRECTIVES)
+                raise fail(f"unknown directive `-- migrate:{item.name}` (known: {known})", item.start)
+    except _UnterminatedError as exc:
+        raise fail(exc.what, exc.start) from exc
+    if "up" not in sections:
+        raise InputError("no `-- migrate:up` line", Location(path=path, line=1))
+    return MigrationFile(
+        version=version,
+        name=name,
+        path=path,
+        no_transaction=no_transaction,
+        up=tuple(sections["up"]),
+        down=tuple(sections.get("down", ())),
+        irreversible=irreversible,
+    )
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a SQL text (no directives), as parse_migration would split them."""
+    marker = "-- migrate:up\n"
+    parsed = parse_migration_text(marker + sql, path=Path("<sql>"), version=0, name="sql")
+    return [statement.text for statement in parsed.up]
+
+
+def list_migrations(directory: Path) -> list[MigrationFile]:
+    """Every `*.sql` migration in `directory` (not recursive), by version; a missing folder has none."""
+    if not directory.is_dir():
+        return []
+    by_version: dict[int, MigrationFile] = {}
+    for path in sorted(directory.glob("*.sql")):
+        if not path.is_file():
+            continue
+        migration = parse_migration(path)
+        other = by_version.get(migration.version)
+        if other is not None:
+            raise InputError(
+                f"version {migration.version} is used by two migrations: {other.path.name} and {path.name}",
+                Location(path=path),
+            )
+        by_version[migration.version] = migration
+    return [by_version[version] for version in sorted(by_version)]
+
+
+def migration_filename(version: int, name: str) -> str:
+    """`<version>_<name>.sql`; the name must be a plain word (letters, digits, `_`, `.`, `-`)."""
+    if version < 0:
+        raise UsageError(f"a migration version cannot be negative: {version}")
+    if not NAME_RE.match(name):
+        raise UsageError(f"invalid migration name {name!r}: use letters, digits, '_', '.' and '-'")
+    return f"{version}_{name}.sql"
+
+
+def render_migration_file(
+    up: Sequence[str],
+    down: Sequence[str],
+    *,
+    no_transaction: bool = False,
+    header: Sequence[str] = (),
+    irreversible: str | None = None,
+) -> str:
+    """The text of a migration file; statements are written as given (each should end with `;`)."""
+    lines: list[str] = []
+    for entry in header:
+        for line in entry.splitlines() or [""]:
+            if DIRECTIVE_RE.match(f"-- {line}"):
+                raise ValueError(f"a header line would read as a directive: {line!r}")
+            lines.append(f"-- {line}".rstrip())
+    if no_transaction:
+        lines.append("-- migrate:no-transaction")
+    lines.append("-- migrate:up")
+    lines.extend(_render_section(up))
+    lines.extend(["", "-- migrate:down"])
+    if irreversible is not None:
+        reason = " ".join(irreversible.split())
+        lines.append(f"-- migrate:irreversible {reason}".rstrip())
+    lines.extend(_render_section(down))
+    return "\n".join(lines) + "\n"
+
+
+def _render_section(statements: Sequence[str]) -> list[str]:
+    lines: list[str] = []
+    for index, statement in enumerate(statements):
+        if index:
+            lines.append("")
+        lines.extend(statement.strip().splitlines())
+    return lines
+
+
+def write_file_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and os.replace, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(text.encode("utf-8"))
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,281 @@
+"""Operations: what one migration does, as data. Never SQL (render.py writes that).
+
+Like Alembic's ops, every destructive operation carries what it destroys (a dropped column keeps its
+definition, a dropped table its whole snapshot), so `down` can be rendered without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from engine.model import Check, Column, IndexField, Reference, Statement, Table, TableKey
+
+IndexKind = Literal["identity", "index", "reference"]
+
+
+@dataclass(frozen=True)
+class IndexDef:
+    """Any index snapshift manages: identities, custom indexes and FK indexes share one shape."""
+
+    name: str
+    fields: tuple[IndexField, ...]
+    kind: IndexKind
+    unique: bool = False
+    using: str | None = None
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_distinct: bool = True
+    concurrently: bool = False
+
+    def content(self) -> tuple[object, ...]:
+        """Everything but the name and how it is built: equal content under two names means a rename."""
+        return (self.fields, self.unique, self.using, self.where, self.include, self.nulls_distinct)
+
+    @property
+    def plain_columns(self) -> tuple[str, ...] | None:
+        """The column names when every field is a plain column, else None."""
+        if all(f.is_column for f in self.fields):
+            return tuple(f.value for f in self.fields)
+        return None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Base of all operations; `table` says where it acts."""
+
+    table: TableKey
+    destructive: ClassVar[bool] = False
+    commented: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CreateExtension(Operation):
+    name: str
+
+    def describe(self) -> str:
+        return f"create extension {self.name}"
+
+
+@dataclass(frozen=True)
+class CreateSchema(Operation):
+    schema: str
+
+    def describe(self) -> str:
+        return f"create schema {self.schema}"
+
+
+@dataclass(frozen=True)
+class CreateTable(Operation):
+    """Columns and primary key; foreign keys are separate ops, folded back in when order allows."""
+
+    definition: Table
+    inline_fks: tuple[tuple[str, Reference], ...] = ()
+
+    def describe(self) -> str:
+        return f"create table {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class DropTable(Operation):
+    definition: Table
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"drop table {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class RenameTable(Operation):
+    """`table` is the new key; `old` the key before."""
+
+    old: TableKey
+
+    def describe(self) -> str:
+        return f"rename table {self.old.display()} to {self.table.name}"
+
+
+@dataclass(frozen=True)
+class MoveTableSchema(Operation):
+    """`table` is the new key (new schema, old name); `old` the key before."""
+
+    old: TableKey
+
+    def describe(self) -> str:
+        return f"move table {self.old.display()} to schema {self.table.schema or 'public'}"
+
+
+@dataclass(frozen=True)
+class AddColumn(Operation):
+    column: Column
+
+    def describe(self) -> str:
+        return f"add column {self.table.display()}.{self.column.name}"
+
+
+@dataclass(frozen=True)
+class DropColumn(Operation):
+    column: Column
+    keep_commented: bool = False
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        what = "drop column (commented out)" if self.keep_commented else "drop column"
+        return f"{what} {self.table.display()}.{self.column.name}"
+
+
+@dataclass(frozen=True)
+class AlterColumn(Operation):
+    old: Column
+    new: Column
+
+    def describe(self) -> str:
+        return f"alter column {self.table.display()}.{self.new.name}"
+
+
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"rename column {self.table.display()}.{self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class AddPrimaryKey(Operation):
+    name: str
+    columns: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"add primary key {self.table.display()} ({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
+class DropPrimaryKey(Operation):
+    name: str
+    columns: tuple[str, ...]
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"drop primary key {self.table.display()} ({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
+class CreateIndex(Operation):
+    index: IndexDef
+
+    def describe(self) -> str:
+        return f"create index {self.index.name} on {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class DropIndex(Operation):
+    """`implied`: the index goes with its dropped table, so `up` says nothing but `down` recreates it."""
+
+    index: IndexDef
+    implied: bool = False
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"drop index {self.index.name} on {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class RenameIndex(Operation):
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"rename index {self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class AddForeignKey(Operation):
+    column: str
+    reference: Reference
+
+    def describe(self) -> str:
+        return f"add foreign key {self.table.display()}.{self.column} -> {self.reference.table}"
+
+
+@dataclass(frozen=True)
+class DropForeignKey(Operation):
+    column: str
+    reference: Reference
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"drop foreign key {self.reference.name} on {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class RenameConstraint(Operation):
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"rename constraint {self.old} to {self.new} on {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class AddCheck(Operation):
+    check: Check
+
+    def describe(self) -> str:
+        return f"add check {self.check.name} on {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class DropCheck(Operation):
+    check: Check
+    implied: bool = False
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"drop check {self.check.name} on {self.table.display()}"
+
+
+@dataclass(frozen=True)
+class RenameSequence(Operation):
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"rename sequence {self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class RunStatement(Operation):
+    statement: Statement
+
+    def describe(self) -> str:
+        return f"run statement {self.statement.name} ({self.table.display()})"
+
+
+@dataclass(frozen=True)
+class RemoveStatement(Operation):
+    """Runs the old statement's `down`; its own `down` runs the old `up` again."""
+
+    statement: Statement
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"remove statement {self.statement.name} ({self.table.display()})"
+
+
+def is_destructive(op: Operation) -> bool:
+    """Drops and removals lose data or structure; implied drops ride on a table drop already counted."""
+    if isinstance(op, DropIndex | DropCheck) and op.implied:
+        return False
+    if isinstance(op, DropColumn) and op.keep_commented:
+        return False
+    return op.destructive
+
+
+def is_commented(op: Operation) -> bool:
+    """Steps written commented out, which a person must review."""
+    return isinstance(op, DropColumn) and op.keep_commented

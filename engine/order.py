@@ -1,0 +1,314 @@
+"""Dependency order: each operation declares the facts it provides and requires; then a stable topo sort.
+
+As in AshPostgres, a requirement waits for every operation that provides the fact and is vacuous when
+nothing in the batch provides it (the object existed before). Ties keep the initial order, so output is
+deterministic. The same facts keep `down` (the reverse order) valid.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import singledispatch
+
+from engine.errors import OperationCycleError
+from engine.model import Reference, TableKey
+from engine.operations import (
+    AddCheck,
+    AddColumn,
+    AddForeignKey,
+    AddPrimaryKey,
+    AlterColumn,
+    CreateExtension,
+    CreateIndex,
+    CreateSchema,
+    CreateTable,
+    DropCheck,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropTable,
+    MoveTableSchema,
+    Operation,
+    RemoveStatement,
+    RenameColumn,
+    RenameConstraint,
+    RenameIndex,
+    RenameSequence,
+    RenameTable,
+    RunStatement,
+)
+
+Fact = tuple[object, ...]
+Facts = tuple[list[Fact], list[Fact]]  # (provides, requires)
+ALL_COLUMNS = "*"
+
+
+def tk(key: TableKey) -> tuple[bool, str, str]:
+    return (key.tenant, key.schema or "public", key.name)
+
+
+def destination(source: TableKey, ref: Reference) -> tuple[bool, str, str]:
+    if ref.tenant_table:
+        return (True, "public", ref.table)
+    return (False, ref.schema or "public", ref.table)
+
+
+def reference_columns(column: str, ref: Reference) -> tuple[list[str], frozenset[str]]:
+    """Local columns of a FK, and the set of remote columns it needs to be unique."""
+    local = [column, *(p[0] for p in ref.match_with)]
+    return local, frozenset([ref.column, *(p[1] for p in ref.match_with)])
+
+
+@singledispatch
+def facts(op: Operation) -> Facts:
+    """(provided, required) facts of one operation."""
+    return [], []
+
+
+@facts.register
+def _(op: CreateExtension) -> Facts:
+    return [("extensions",)], []
+
+
+@facts.register
+def _(op: CreateSchema) -> Facts:
+    return [("schema", op.schema)], []
+
+
+@facts.register
+def _(op: CreateTable) -> Facts:
+    t = tk(op.table)
+    provides: list[Fact] = [("table", t), ("settled", t)]
+    provides += [("col", t, c.name) for c in op.definition.columns]
+    if op.definition.primary_key:
+        provides.append(("unique", t, frozenset(op.definition.primary_key)))
+    return provides, [("extensions",), ("schema", op.table.schema), ("name_free", t, op.definition.pkey_name)]
+
+
+@facts.register
+def _(op: DropTable) -> Facts:
+    t = tk(op.table)
+    provides: list[Fact] = [("name_free", t, op.definition.pkey_name)]
+    for col in op.definition.columns:
+        if col.references is not None:
+            dest = destination(op.table, col.references)
+            _, remote = reference_columns(col.name, col.references)
+            provides += [("fk_into", dest, remote), ("fk_into_table", dest)]
+    return provides, [("fk_into_table", t), ("table_released", t)]
+
+
+@facts.register
+def _(op: RenameTable) -> Facts:
+    return [("table", tk(op.table))], [("table", tk(op.old))]
+
+
+@facts.register
+def _(op: MoveTableSchema) -> Facts:
+    return [("table", tk(op.table))], [("schema", op.table.schema)]
+
+
+@facts.register
+def _(op: AddColumn) -> Facts:
+    t = tk(op.table)
+    return [("col", t, op.column.name), ("settled", t)], [("table", t), ("extensions",)]
+
+
+@facts.register
+def _(op: DropColumn) -> Facts:
+    t = tk(op.table)
+    name = op.column.name
+    return [("settled", t)], [("table", t), ("released", t, name), ("released", t, ALL_COLUMNS)]
+
+
+@facts.register
+def _(op: AlterColumn) -> Facts:
+    t = tk(op.table)
+    name = op.new.name
+    requires: list[Fact] = [("table", t), ("col", t, name), ("released", t, name), ("extensions",)]
+    requires += [("pk_dropped", t), ("seq_renamed", t, name)]
+    return [("col", t, name), ("settled", t)], requires
+
+
+@facts.register
+def _(op: RenameColumn) -> Facts:
+    t = tk(op.table)
+    requires: list[Fact] = [("table", t), ("released", t, op.old), ("released", t, ALL_COLUMNS)]
+    return [("col", t, op.new), ("settled", t)], requires
+
+
+@facts.register
+def _(op: AddPrimaryKey) -> Facts:
+    t = tk(op.table)
+    requires: list[Fact] = [("table", t), ("pk_dropped", t), ("name_free", t, op.name)]
+    requires += [("col", t, c) for c in op.columns]
+    return [("unique", t, frozenset(op.columns))], requires
+
+
+@facts.register
+def _(op: DropPrimaryKey) -> Facts:
+    t = tk(op.table)
+    provides: list[Fact] = [("pk_dropped", t), ("name_free", t, op.name)]
+    provides += [("released", t, c) for c in op.columns]
+    return provides, [("table", t), ("fk_into", t, frozenset(op.columns))]
+
+
+def _index_columns(op: CreateIndex | DropIndex) -> list[str]:
+    columns = [f.value for f in op.index.fields if f.is_column]
+    return columns + list(op.index.include)
+
+
+def _index_is_plain(op: CreateIndex | DropIndex) -> bool:
+    return op.index.plain_columns is not None and op.index.where is None
+
+
+@facts.register
+def _(op: CreateIndex) -> Facts:
+    t = tk(op.table)
+    requires: list[Fact] = [("table", t), ("index_free", t[1], op.index.name)]
+    requires += [("col", t, c) for c in _index_columns(op)]
+    if not _index_is_plain(op):
+        requires.append(("settled", t))
+    provides: list[Fact] = []
+    if op.index.unique and _index_is_plain(op):
+        provides.append(("unique", t, frozenset(_index_columns(op))))
+    return provides, requires
+
+
+@facts.register
+def _(op: DropIndex) -> Facts:
+    t = tk(op.table)
+    provides: list[Fact] = [("index_free", t[1], op.index.name), ("table_released", t)]
+    provides += [("released", t, c) for c in _index_columns(op)]
+    if not _index_is_plain(op):
+        provides.append(("released", t, ALL_COLUMNS))
+    requires: list[Fact] = [("table", t)]
+    if op.index.unique and op.index.plain_columns is not None:
+        requires.append(("fk_into", t, frozenset(op.index.plain_columns)))
+    return provides, requires
+
+
+@facts.register
+def _(op: RenameIndex) -> Facts:
+    t = tk(op.table)
+    return [("index_free", t[1], op.old)], [("table", t), ("index_free", t[1], op.new)]
+
+
+@facts.register
+def _(op: AddForeignKey) -> Facts:
+    t = tk(op.table)
+    dest = destination(op.table, op.reference)
+    local, remote = reference_columns(op.column, op.reference)
+    requires: list[Fact] = [("table", t), ("table", dest), ("unique", dest, remote)]
+    requires += [("col", t, c) for c in local] + [("col", dest, c) for c in sorted(remote)]
+    requires.append(("name_free", t, op.reference.name))
+    return [], requires
+
+
+@facts.register
+def _(op: DropForeignKey) -> Facts:
+    t = tk(op.table)
+    dest = destination(op.table, op.reference)
+    local, remote = reference_columns(op.column, op.reference)
+    provides: list[Fact] = [("fk_into", dest, remote), ("fk_into_table", dest), ("table_released", t)]
+    provides += [("released", t, c) for c in local] + [("released", dest, c) for c in sorted(remote)]
+    provides.append(("name_free", t, op.reference.name))
+    return provides, [("table", t)]
+
+
+@facts.register
+def _(op: RenameConstraint) -> Facts:
+    t = tk(op.table)
+    return [("name_free", t, op.old)], [("table", t), ("name_free", t, op.new)]
+
+
+@facts.register
+def _(op: AddCheck) -> Facts:
+    t = tk(op.table)
+    return [], [("table", t), ("settled", t), ("name_free", t, op.check.name)]
+
+
+@facts.register
+def _(op: DropCheck) -> Facts:
+    t = tk(op.table)
+    provides: list[Fact] = [
+        ("released", t, ALL_COLUMNS),
+        ("name_free", t, op.check.name),
+        ("table_released", t),
+    ]
+    return provides, [("table", t)]
+
+
+@facts.register
+def _(op: RenameSequence) -> Facts:
+    t = tk(op.table)
+    column = op.new.removeprefix(f"{op.table.name}_").removesuffix("_seq")
+    return [("seq_renamed", t, column)], [("table", t), ("col", t, column)]
+
+
+@facts.register
+def _(op: RunStatement) -> Facts:
+    t = tk(op.table)
+    return [("statement", t, op.statement.name)], [("table", t), ("settled", t), ("structure", t)]
+
+
+@facts.register
+def _(op: RemoveStatement) -> Facts:
+    return [("statement_removed", tk(op.table))], []
+
+
+STATEMENT_OPS = RunStatement | RemoveStatement
+
+
+def all_facts(ops: Sequence[Operation]) -> list[Facts]:
+    """Facts per op, plus table-wide ones: statements run after (and go before) their table's changes."""
+    result = []
+    for op in ops:
+        provides, requires = facts(op)
+        if not isinstance(op, STATEMENT_OPS | CreateExtension | CreateSchema):
+            provides = [*provides, ("structure", tk(op.table))]
+            requires = [*requires, ("statement_removed", tk(op.table))]
+        result.append((provides, requires))
+    return result
+
+
+def sort_operations(ops: Sequence[Operation]) -> list[Operation]:
+    """Kahn's algorithm over the fact graph; ready ops leave in initial order. Statements keep theirs."""
+    all_f = all_facts(ops)
+    providers: dict[Fact, list[int]] = defaultdict(list)
+    for index, (provides, _) in enumerate(all_f):
+        for fact in provides:
+            providers[fact].append(index)
+    edges: list[set[int]] = [set() for _ in ops]
+    indegree = [0] * len(ops)
+    last_statement: dict[object, int] = {}
+    for index, (op, (_, requires)) in enumerate(zip(ops, all_f, strict=True)):
+        before = {p for fact in requires for p in providers.get(fact, ()) if p != index}
+        if isinstance(op, RunStatement):
+            previous = last_statement.get(tk(op.table))
+            if previous is not None:
+                before.add(previous)
+            last_statement[tk(op.table)] = index
+        for p in before:
+            if index not in edges[p]:
+                edges[p].add(index)
+                indegree[index] += 1
+    ready = [i for i, d in enumerate(indegree) if d == 0]
+    heapq.heapify(ready)
+    result: list[Operation] = []
+    while ready:
+        index = heapq.heappop(ready)
+        result.append(ops[index])
+        for nxt in edges[index]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                heapq.heappush(ready, nxt)
+    if len(result) != len(ops):
+        stuck = [ops[i].describe() for i, d in enumerate(indegree) if d > 0]
+        raise OperationCycleError(
+            "these operations depend on each other in a circle; split the change into two migrations "
+            "(create the tables first, add the foreign keys later):\n  " + "\n  ".join(stuck)
+        )
+    return result

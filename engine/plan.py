@@ -1,0 +1,126 @@
+"""From a diff to migrations: split by namespace and concurrency, sort, fold FKs into CREATE TABLE, render.
+
+Pure like diff: no files, no clock. `generate.py` decides names, timestamps and paths.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from engine.model import TableKey
+from engine.operations import (
+    AddForeignKey,
+    CreateIndex,
+    CreateTable,
+    DropForeignKey,
+    Operation,
+    is_commented,
+    is_destructive,
+)
+from engine.order import all_facts, destination, reference_columns, sort_operations, tk
+from engine.render import render_operations
+
+HEADER_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """One migration file to be written: its operations in order and their SQL."""
+
+    tenant: bool
+    part: int  # 0 main, 1 concurrent indexes, 2 foreign keys waiting for those indexes
+    operations: tuple[Operation, ...]
+    up: tuple[str, ...]
+    down: tuple[str, ...]
+
+    @property
+    def no_transaction(self) -> bool:
+        return self.part == 1
+
+    def header(self) -> list[str]:
+        """Review notes for the top of the file, like AshPostgres's warnings."""
+        lines = []
+        destructive = [op.describe() for op in self.operations if is_destructive(op)]
+        if destructive:
+            lines.append("WARNING: destructive operations, review before migrating:")
+            lines += [f"  {text}" for text in destructive[:HEADER_LIMIT]]
+        commented = [op.describe() for op in self.operations if is_commented(op)]
+        if commented:
+            lines.append("WARNING: steps commented out and in need of manual review:")
+            lines += [f"  {text}" for text in commented[:HEADER_LIMIT]]
+        lines.append(f"{len(self.operations)} operation(s):")
+        lines += [f"  {op.describe()}" for op in self.operations[:HEADER_LIMIT]]
+        if len(self.operations) > HEADER_LIMIT:
+            lines.append(f"  ... and {len(self.operations) - HEADER_LIMIT} more")
+        return lines
+
+
+def fold_foreign_keys(ops: Sequence[Operation]) -> list[Operation]:
+    """Put a FK inside its table's CREATE TABLE when nothing it needs is built after that table."""
+    created = {tk(op.table): i for i, op in enumerate(ops) if isinstance(op, CreateTable)}
+    if not created:
+        return list(ops)
+    facts = all_facts(ops)
+    providers: dict[object, list[int]] = defaultdict(list)
+    for index, (provides, _) in enumerate(facts):
+        for fact in provides:
+            providers[fact].append(index)
+    inline: dict[int, list[AddForeignKey]] = defaultdict(list)
+    folded: set[int] = set()
+    for index, op in enumerate(ops):
+        if not isinstance(op, AddForeignKey) or tk(op.table) not in created:
+            continue
+        at = created[tk(op.table)]
+        needs = [p for fact in facts[index][1] for p in providers.get(fact, ()) if p != index]
+        if all(p <= at for p in needs):
+            inline[at].append(op)
+            folded.add(index)
+    result: list[Operation] = []
+    for index, op in enumerate(ops):
+        if index in folded:
+            continue
+        if index in inline and isinstance(op, CreateTable):
+            op = replace(op, inline_fks=tuple((fk.column, fk.reference) for fk in inline[index]))
+        result.append(op)
+    return result
+
+
+def split_parts(ops: Sequence[Operation]) -> list[list[Operation]]:
+    """[main, concurrent indexes, FKs that need those indexes]; empty parts are dropped later."""
+    indexes = [op for op in ops if isinstance(op, CreateIndex) and op.index.concurrently]
+    if not indexes:
+        return [list(ops), [], []]
+    concurrent: list[Operation] = list(indexes)
+    unique_sets = {
+        (tk(op.table), frozenset(op.index.plain_columns or ())) for op in indexes if op.index.unique
+    }
+
+    def waits(op: Operation) -> bool:
+        if not isinstance(op, AddForeignKey | DropForeignKey):
+            return False
+        _, remote = reference_columns(op.column, op.reference)
+        return (destination(op.table, op.reference), remote) in unique_sets
+
+    rest = [op for op in ops if op not in concurrent]
+    return [[op for op in rest if not waits(op)], concurrent, [op for op in rest if waits(op)]]
+
+
+def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
+    """Sorted, folded, rendered migrations: public ones first, then tenant ones."""
+    plans: list[MigrationPlan] = []
+    for tenant in (False, True):
+        scoped = [op for op in ops if op.table.tenant == tenant]
+        for part, part_ops in enumerate(split_parts(scoped)):
+            if not part_ops:
+                continue
+            ordered = sort_operations(part_ops)
+            if part == 0:
+                ordered = fold_foreign_keys(ordered)
+            up, down = render_operations(ordered)
+            plans.append(MigrationPlan(tenant, part, tuple(ordered), tuple(up), tuple(down)))
+    return plans
+
+
+EXTENSIONS_KEY = TableKey(None, "", False)

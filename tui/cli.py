@@ -1,0 +1,184 @@
+"""`snapshift` command line: parse arguments, call engine.project, print results, exit per SPEC 7.
+
+The CLI holds no migration logic: it turns flags and terminal answers into engine calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.errors import SnapshiftError, UsageError
+from engine.generate import GenerateOptions
+from engine.project import Project
+from engine.questions import Answers
+from tui import prompts
+from tui.commands import add_database_commands
+
+
+def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        left, sep, right = value.partition("=")
+        if not sep or not left or not right:
+            raise UsageError(f"{flag} expects OLD=NEW, got '{value}'")
+        pairs.append((left.strip(), right.strip()))
+    return pairs
+
+
+def answers_from_args(args: argparse.Namespace) -> Answers:
+    answers = Answers(no_renames=args.no_renames)
+    for left, new in _pairs(args.rename, "--rename"):
+        table, dot, old = left.rpartition(".")
+        if not dot:
+            raise UsageError(f"--rename expects TABLE.OLD=NEW, got '{left}={new}'")
+        answers = answers.with_column(table, old, new)
+    for old, new in _pairs(args.rename_table, "--rename-table"):
+        answers = answers.with_table(old, rename_to=new)
+    for table in args.drop_table:
+        answers = answers.with_table(table, drop=True)
+    for table in args.keep_table:
+        answers = answers.with_table(table, drop=False)
+    return answers
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def resolve_questions(
+    project: Project, args: argparse.Namespace, answers: Answers, options: GenerateOptions
+) -> Answers:
+    """Ask open questions on a terminal (or apply --yes) until the plan has none left."""
+    for _ in range(100):
+        questions = project.plan(answers, options, args.repo).questions
+        if not questions:
+            return answers
+        if args.yes:
+            answers, still_open = prompts.assume_defaults(questions, answers)
+            if still_open and not _interactive():
+                return answers
+            if still_open:
+                answers = prompts.answer(input, still_open[0], answers)
+        elif _interactive():
+            answers = prompts.answer(input, questions[0], answers)
+        else:
+            return answers
+    return answers
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    project = Project.open(args.directory)
+    options = GenerateOptions(
+        name=args.name or args.positional_name,
+        snapshots_only=args.snapshots_only,
+        dont_drop_columns=args.dont_drop_columns,
+        concurrent_indexes=args.concurrent_indexes,
+    )
+    answers = answers_from_args(args)
+    if args.check:
+        generation = project.plan(answers, options, args.repo)
+        if generation.has_changes:
+            print("Pending changes: generate would write", len(generation.files), "file(s):")
+            for planned in generation.files:
+                print(f"  {planned.path.relative_to(project.root)}")
+            for q in generation.questions:
+                print(f"  question: {q.text()}")
+            return 1
+        print("No changes detected.")
+        return 0
+    answers = resolve_questions(project, args, answers, options)
+    generation = project.plan(answers, options, args.repo)
+    if not generation.has_changes:
+        print("No changes detected, so no migrations or snapshots have been created.")
+        return 0
+    if args.dry_run:
+        from engine.generate import require_answers
+
+        require_answers(generation)
+        for planned in sorted(generation.files, key=lambda f: f.path):
+            print(f"{planned.path.relative_to(project.root)}\n{planned.text}")
+        _print_warnings(generation.warnings())
+        return 0
+    result = project.generate(answers, options, args.repo)
+    for path in result.written:
+        print(f"* creating {path.relative_to(project.root)}")
+    print("Please always manually review the generated migrations for correctness.")
+    _print_warnings(result.generation.warnings())
+    return 0
+
+
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for line in warnings:
+        print(line)
+
+
+def add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("generate", help="diff resources against snapshots; write migrations and snapshots")
+    p.add_argument("positional_name", nargs="?", metavar="NAME", help="migration name")
+    p.add_argument("--name", help="migration name (default migrate_resources<k>)")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing, ask nothing; exit 1 when changes are pending"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the files instead of writing them")
+    p.add_argument("--snapshots-only", action="store_true", help="write only snapshots, no migrations")
+    p.add_argument("--dont-drop-columns", action="store_true", help="write column drops commented out")
+    p.add_argument(
+        "--concurrent-indexes", action="store_true", help="create new identity indexes concurrently"
+    )
+    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
+    p.add_argument(
+        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
+    )
+    p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
+    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
+    p.add_argument(
+        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="take the default answers: single rename candidates are renames, tables are kept",
+    )
+    p.set_defaults(func=cmd_generate)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    """Until the app exists, show what generate would do."""
+    args.check = False
+    args.dry_run = True
+    return cmd_generate(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="snapshift", description=__doc__)
+    parser.add_argument(
+        "-C", dest="directory", type=Path, default=Path.cwd(), help="run as if started in DIR"
+    )
+    parser.add_argument("--repo", default=None, help="limit the command to one repo")
+    sub = parser.add_subparsers(dest="command")
+    add_generate(sub)
+    add_database_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*(argv or sys.argv[1:]), "generate", "--dry-run"])
+    try:
+        code: int = args.func(args)
+        return code
+    except SnapshiftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
