@@ -36,6 +36,7 @@ DATABASE = "snapshift"
 SUPERUSER = "postgres"
 HOST = "127.0.0.1"
 CONF_MARKER = "# --- snapshift dev database ---"
+INITDB_FLAGS = ("-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
 START_ATTEMPTS = 8
 TIMEOUT_S = 60
 SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes including the NUL
@@ -218,17 +219,7 @@ class DevDatabase:
             if self.data_dir.exists():
                 shutil.rmtree(self.data_dir)
             run_as = self._prepare_dirs()
-            command = [
-                str(bins.bindir / "initdb"),
-                "-D",
-                str(self.data_dir),
-                "-U",
-                SUPERUSER,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]
+            command = [str(bins.bindir / "initdb"), "-D", str(self.data_dir), *INITDB_FLAGS]
             code, output = _run(command, run_as, cwd=self.home, timeout=300)
             if code != 0:
                 raise DatabaseError(
@@ -521,7 +512,7 @@ def _pgserver_bindirs() -> list[tuple[Path, str]]:
         except (ImportError, ValueError):
             continue
         for root in (spec.submodule_search_locations or []) if spec else []:
-            for pattern in ("pginstall/bin", "pginstall*/bin", "pginstall/*/bin"):
+            for pattern in ("pginstall*/bin", "pginstall/*/bin"):
                 dirs += [(path, module) for path in sorted(Path(root).glob(pattern), reverse=True)]
     return dirs
 

@@ -153,9 +153,11 @@ def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[
         False: next_auto_number(r.repo.migrations_path),
         True: next_auto_number(r.repo.tenant_migrations_path),
     }
+    seen = {False: 0, True: 0}
     for m in r.migrations:
         base = name or f"migrate_resources{numbers[m.tenant]}"
-        part_name = base if m.part == 0 else f"{base}_{m.part}"
+        part_name = base if seen[m.tenant] == 0 else f"{base}_{seen[m.tenant]}"
+        seen[m.tenant] += 1
         folder = r.repo.tenant_migrations_path if m.tenant else r.repo.migrations_path
         text = render_migration_file(m.up, m.down, no_transaction=m.no_transaction, header=m.header())
         kind: FileKind = "tenant_migration" if m.tenant else "migration"

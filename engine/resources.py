@@ -288,7 +288,7 @@ def _column(doc: Doc, name: str, spec: TomlTable) -> Column:
         generated = resolve_generated(ctype, flag, default is not None)
     except ValueError as error:
         raise doc.error((*key, "generated" if "generated" in spec else "default"), str(error)) from None
-    if primary_key or generated == "identity":
+    if primary_key or generated is not None:  # serial and identity columns are NOT NULL
         allow_nil = False
     return Column(name, ctype.name, allow_nil, primary_key, default, generated, size, precision, scale)
 
@@ -344,11 +344,11 @@ def _reference(doc: Doc, table: str, column: str, spec: TomlTable) -> _RefSpec:
     key: KeyPath = ("attributes", column, "references")
     doc.check_keys(spec, _REFERENCE_KEYS, key)
     target_table = doc.required_string(spec, "table", key)
-    target = doc.string(spec, "column", key) or "id"
+    target = _or_default(doc.string(spec, "column", key), "id")
     schema = doc.string(spec, "schema", key)
     if schema is not None:
         _check_name(doc, (*key, "schema"), schema, "schema name")
-    name = doc.string(spec, "name", key) or f"{table}_{column}_fkey"
+    name = _or_default(doc.string(spec, "name", key), f"{table}_{column}_fkey")
     _check_name(doc, (*key, "name"), name, "foreign key name")
     deferrable = spec.get("deferrable", False)
     if type(deferrable) is not bool and deferrable != "initially":
@@ -373,6 +373,10 @@ def _reference(doc: Doc, table: str, column: str, spec: TomlTable) -> _RefSpec:
         match_with=_match_with(doc, spec.get("match_with"), (*key, "match_with")),
         match_type=match_type,
     )
+
+
+def _or_default(value: str | None, default: str) -> str:
+    return default if value is None else value
 
 
 def _match_with(doc: Doc, value: object, key: KeyPath) -> tuple[tuple[str, str], ...]:
@@ -418,7 +422,7 @@ def _identities(
         keys = tuple(_column_list(doc, spec, "keys", key, columns))
         if not keys:
             raise doc.error((*key, "keys"), "an identity needs at least one key")
-        index_name = doc.string(spec, "index_name", key) or f"{table}_{name}_index"
+        index_name = _or_default(doc.string(spec, "index_name", key), f"{table}_{name}_index")
         _check_name(doc, (*key, "index_name") if "index_name" in spec else key, index_name, "index name")
         all_tenants = doc.boolean(spec, "all_tenants", key, False)
         if tenant is not None and not all_tenants:

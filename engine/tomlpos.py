@@ -280,6 +280,9 @@ _DECODE_LINE = re.compile(r"at line (\d+)")
 
 def decode_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
     """The line tomllib reports in its message ("at line N", or the last line at end of document)."""
+    line = getattr(error, "lineno", None)  # Python 3.14+ carries it; 3.11 only has it in the message
+    if isinstance(line, int):
+        return line
     message = str(error)
     match = _DECODE_LINE.search(message)
     if match is not None:
@@ -503,8 +506,9 @@ class Doc:
                 raise self.error((*key, name), f"unknown key '{name}'{did_you_mean(name, allowed)}")
 
     def require(self, table: Mapping[str, Any], name: str, key: KeyPath) -> Any:
+        """The value of a required key; its absence is reported at the key (on the parent's line)."""
         if name not in table:
-            raise self.error(key, f"missing required key '{name}'")
+            raise self.error((*key, name), f"missing required key '{name}'")
         return table[name]
 
     def wrong_type(self, key: KeyPath, expected: str, value: object) -> InputError:

@@ -21,6 +21,8 @@ from psycopg import sql
 from engine.database import maintenance_url, with_database
 from engine.devdb import DevDatabase, is_listening
 
+pytest_plugins = ["tests.roundtrip"]
+
 SERVER_HOST = "127.0.0.1"
 SERVER_PORT = 5432
 SERVER_URL = f"postgresql://postgres@{SERVER_HOST}:{SERVER_PORT}/postgres"

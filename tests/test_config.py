@@ -54,7 +54,9 @@ def test_find_config_walks_up(tmp_path: Path) -> None:
 
 
 def test_find_config_accepts_pyproject_with_tool_section(tmp_path: Path) -> None:
-    pyproject = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n\n[tool.snapshift]\nresources = []\n")
+    pyproject = write(
+        tmp_path / "pyproject.toml", "[project]\nname = 'x'\n\n[tool.snapshift]\nresources = []\n"
+    )
     assert find_config(tmp_path / ".") == pyproject.resolve()
 
 
@@ -78,7 +80,7 @@ def test_nearest_config_wins(tmp_path: Path) -> None:
 
 def test_find_config_without_any_config_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ConfigError, match="no snapshift.toml"):
+    with pytest.raises(ConfigError, match=r"no snapshift\.toml"):
         find_config(tmp_path / "empty")
 
 
@@ -145,11 +147,16 @@ tenants = ["org_1", "org_2"]
 def test_tenants_query(tmp_path: Path) -> None:
     query = "select nspname from pg_namespace where nspname like 'org\\\\_%'"
     config = load_config(write(tmp_path / "snapshift.toml", f'[repos.repo]\ntenants_query = "{query}"\n'))
-    assert config.default_repo.tenants_query == "select nspname from pg_namespace where nspname like 'org\\_%'"
+    assert (
+        config.default_repo.tenants_query == "select nspname from pg_namespace where nspname like 'org\\_%'"
+    )
 
 
 def test_pyproject_tool_section(tmp_path: Path) -> None:
-    text = '[project]\nname = "x"\n\n[tool.snapshift]\nresources = ["r/*.toml"]\n\n[tool.snapshift.repos.db]\nurl = "postgresql://localhost/x"\n'
+    text = (
+        '[project]\nname = "x"\n\n[tool.snapshift]\nresources = ["r/*.toml"]\n\n'
+        '[tool.snapshift.repos.db]\nurl = "postgresql://localhost/x"\n'
+    )
     config = load_config(write(tmp_path / "pyproject.toml", text))
     assert config.resource_globs == ("r/*.toml",)
     assert config.default_repo.name == "db"
@@ -311,7 +318,23 @@ def test_fast_reader_defers_to_tomllib(text: str) -> None:
 
 _keys = st.sampled_from(["a", "b", "c-d", '"q k"', "'lit'", "e.f", "1"])
 _scalars = st.sampled_from(
-    ['"s"', "'l'", '"x\\"y"', '"\\q"', "1", "-2", "+3", "01", "1.5", "1e3", ".5", "true", "false", "nan", '""']
+    [
+        '"s"',
+        "'l'",
+        '"x\\"y"',
+        '"\\q"',
+        "1",
+        "-2",
+        "+3",
+        "01",
+        "1.5",
+        "1e3",
+        ".5",
+        "true",
+        "false",
+        "nan",
+        '""',
+    ]
 )
 
 

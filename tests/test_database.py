@@ -22,6 +22,7 @@ from engine.database import (
     with_database,
 )
 from engine.errors import ConfigError, DatabaseError
+from tests.conftest import force_embedded
 
 SECRET = "s3cr3t-Pa55"
 
@@ -189,3 +190,16 @@ def test_concurrent_creates_make_one_database(pg_server_url: str) -> None:
         assert sorted(results) == [False, False, False, True]
     finally:
         drop_database(url)
+
+
+def test_pg_server_url_falls_back_to_a_throwaway_cluster(pg_server_url: str) -> None:
+    """With SNAPSHIFT_TEST_FORCE_EMBEDDED=1 the fixtures use engine.devdb, not the server on :5432."""
+    with connect(pg_server_url) as conn:
+        row = conn.execute("SELECT inet_server_port(), current_setting('data_directory')").fetchone()
+    assert row is not None
+    port, data_directory = row
+    if force_embedded():
+        assert port != 5432
+        assert data_directory.endswith("/.snapshift/devdb/data")
+    else:
+        assert port == 5432

