@@ -27,7 +27,7 @@ _URI_SCHEME = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _URI_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)[^\n?#]*@", re.IGNORECASE)
 # password=... in a URI query string.
 _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#\s]*", re.IGNORECASE)
-# password=... in a key=value conninfo string, quoted ('it''s', 'a\'b') or bare.
+# password=... in a key=value conninfo string, quoted with backslash escapes ('a \' b') or bare.
 _KEYWORD_PASSWORD = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
 _KEYWORD_TAIL = re.compile(r"(\b(?:ssl)?password\s*=\s*).*", re.IGNORECASE | re.DOTALL)
 _QUOTED = re.compile(r'"[^"]*"')

@@ -101,13 +101,15 @@ class _RefSpec(NamedTuple):
     match_type: MatchType | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """One file after pass one: the table with its references still unresolved."""
 
     doc: Doc
     table: Table
     references: list[_RefSpec]
+    columns: dict[str, Column]  # by name, for lookups from other tables
+    primary_key: tuple[str, ...]
 
 
 def resource_paths(config: ProjectConfig) -> list[Path]:
@@ -129,7 +131,8 @@ def load_resource_files(config: ProjectConfig, paths: Iterable[Path]) -> list[Ta
     """Load the given resource files as one project (references may only point among them)."""
     drafts = [_draft(config, path) for path in paths]
     tables = _resolve(drafts)
-    return sorted(tables, key=lambda table: (table.key.sort_key(), table.repo))
+    # the order of Table.key.sort_key(), then the repo; spelled out to skip building TableKeys
+    return sorted(tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo))
 
 
 # --- pass one: one file ----------------------------------------------------------------------------------
@@ -174,8 +177,9 @@ def _draft(config: ProjectConfig, path: Path) -> _Draft:
         statements=_statements(doc, doc.tables(data, "statements", ())),
         source=path,
     )
-    _check_derived_names(doc, table)
-    return _Draft(doc, table, references)
+    primary_key = tuple(column.name for column in columns if column.primary_key)
+    _check_derived_names(doc, table, primary_key)
+    return _Draft(doc, table, references, by_name, primary_key)
 
 
 def _check_name(doc: Doc, key: KeyPath, name: str, what: str) -> None:
@@ -526,10 +530,10 @@ def _statements(doc: Doc, specs: list[TomlTable]) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
-def _check_derived_names(doc: Doc, table: Table) -> None:
+def _check_derived_names(doc: Doc, table: Table, primary_key: tuple[str, ...]) -> None:
     """Names PostgreSQL derives from the table (pkey, sequences) must also fit in 63 bytes."""
-    if table.primary_key:
-        _check_name(doc, ("attributes", table.primary_key[0]), table.pkey_name, "primary key name")
+    if primary_key:
+        _check_name(doc, ("attributes", primary_key[0]), table.pkey_name, "primary key name")
     for column in table.columns:
         if column.generated is not None:
             name = default_sequence_name(table.name, column.name)
@@ -540,11 +544,11 @@ def _check_derived_names(doc: Doc, table: Table) -> None:
 
 
 def _resolve(drafts: list[_Draft]) -> list[Table]:
-    by_key: dict[tuple[str, Any], _Draft] = {}
+    by_key: dict[tuple[str, str | None, str, bool], _Draft] = {}
     by_name: dict[str, list[_Draft]] = {}
     for draft in drafts:
         table = draft.table
-        other = by_key.setdefault((table.repo, table.key), draft)
+        other = by_key.setdefault((table.repo, table.schema, table.name, table.is_tenant), draft)
         if other is not draft:
             raise draft.doc.error(
                 ("table",), f"table '{table.key.display()}' is already defined in {other.doc.path}"
@@ -570,7 +574,7 @@ def _with_references(draft: _Draft, by_name: Mapping[str, list[_Draft]]) -> _Dra
         table.name, table.repo, table.schema, table.multitenancy, tuple(columns), table.identities,
         table.indexes, table.checks, table.statements, table.source,
     )  # fmt: skip
-    return _Draft(draft.doc, resolved, [])
+    return _Draft(draft.doc, resolved, [], draft.columns, draft.primary_key)
 
 
 def _resolve_reference(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list[_Draft]]) -> Reference:

@@ -32,6 +32,7 @@ _HEADER = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # per line: TOML forbids these (tab is fine)
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+_SIMPLE_PAIR = re.compile(r"[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*\"([^\"\\\\]*)\"[ \t]*(?:#.*)?")
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _SIMPLE_ESCAPES = re.compile(r"(?:[^\\]|\\[btnfr\"\\])*")
@@ -155,6 +156,9 @@ def _parse_line(line: str) -> tuple[int, Any, Any]:
             raise _Fallback
         parts = tuple(part.strip(" \t") for part in match.group(2).split("."))
         return (_ARRAY_TABLE if len(match.group(1)) == 2 else _TABLE, parts, None)
+    simple = _SIMPLE_PAIR.fullmatch(line)
+    if simple is not None:  # key = "text": the most common line that differs between files
+        return (_PAIR, simple.group(1), simple.group(2))
     tokens = _TOKEN.findall(line)
     tokens.append(_END)
     return _parse_pair(tokens)
