@@ -132,7 +132,9 @@ def load_resource_files(config: ProjectConfig, paths: Iterable[Path]) -> list[Ta
     drafts = [_draft(config, path) for path in paths]
     tables = _resolve(drafts)
     # the order of Table.key.sort_key(), then the repo; spelled out to skip building TableKeys
-    return sorted(tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo))
+    return sorted(
+        tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
+    )
 
 
 # --- pass one: one file ----------------------------------------------------------------------------------
@@ -580,29 +582,27 @@ def _with_references(draft: _Draft, by_name: Mapping[str, list[_Draft]]) -> _Dra
 def _resolve_reference(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list[_Draft]]) -> Reference:
     doc, source = draft.doc, draft.table
     key: KeyPath = ("attributes", spec.column, "references")
-    destination = _destination(draft, spec, by_name).table
-    target = destination.column(spec.target)
+    found = _destination(draft, spec, by_name)
+    destination = found.table
+    target = found.columns.get(spec.target)
     if target is None:
-        names = [column.name for column in destination.columns]
         raise doc.error(
             (*key, "column"),
             f"table '{destination.key.display()}' has no attribute '{spec.target}'"
-            + did_you_mean(spec.target, names),
+            + did_you_mean(spec.target, found.columns),
         )
-    _check_fk_types(doc, (*key, "table"), source.columns[_index_of(source, spec.column)], target)
+    _check_fk_types(doc, (*key, "table"), draft.columns[spec.column], target)
     match_with = list(spec.match_with)
     for local, remote in match_with:
-        remote_column = destination.column(remote)
+        remote_column = found.columns.get(remote)
         if remote_column is None:
             raise doc.error(
                 (*key, "match_with", local), f"table '{destination.name}' has no attribute '{remote}'"
             )
-        _check_fk_types(
-            doc, (*key, "match_with", local), source.columns[_index_of(source, local)], remote_column
-        )
+        _check_fk_types(doc, (*key, "match_with", local), draft.columns[local], remote_column)
     match_type = spec.match_type
     src_tenant, dst_tenant = source.multitenancy.attribute, destination.multitenancy.attribute
-    if src_tenant is not None and dst_tenant is not None and destination.primary_key != (spec.target,):
+    if src_tenant is not None and dst_tenant is not None and found.primary_key != (spec.target,):
         if spec.column != src_tenant and all(local != src_tenant for local, _ in match_with):
             match_with.append((src_tenant, dst_tenant))
         if match_type not in (None, "full"):
@@ -612,32 +612,27 @@ def _resolve_reference(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list
                 "must be MATCH FULL",
             )
         match_type = "full"
-    _check_unique_target(doc, key, destination, (spec.target, *(remote for _, remote in match_with)))
+    if match_with or found.primary_key != (spec.target,):
+        _check_unique_target(doc, key, found, (spec.target, *(remote for _, remote in match_with)))
+    with_index = spec.with_index
     return Reference(
-        table=destination.name,
-        column=spec.target,
-        name=spec.name,
-        schema=destination.schema,
-        on_delete=spec.on_delete,
-        on_update=spec.on_update,
-        deferrable=spec.deferrable,
-        index=spec.with_index,
-        index_name=f"{source.name}_{spec.column}_index" if spec.with_index else None,
-        match_with=tuple(match_with),
-        match_type=match_type,
-        tenant_table=destination.is_tenant,
-    )
-
-
-def _index_of(table: Table, column: str) -> int:
-    return next(n for n, candidate in enumerate(table.columns) if candidate.name == column)
+        destination.name, spec.target, spec.name, destination.schema, spec.on_delete, spec.on_update,
+        spec.deferrable, with_index, f"{source.name}_{spec.column}_index" if with_index else None,
+        tuple(match_with), match_type, destination.multitenancy.strategy == "context",
+    )  # fmt: skip
 
 
 def _destination(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list[_Draft]]) -> _Draft:
     """The referenced table, in the same repo: explicit schema, else the same tenant, else public."""
-    doc, source = draft.doc, draft.table
+    named = by_name.get(spec.table, ())
+    source = draft.table
+    if len(named) == 1 and not spec.explicit_schema:  # the usual case: one table of that name
+        only = named[0].table
+        if only.repo == source.repo and (not only.is_tenant or source.is_tenant):
+            return named[0]
+    doc = draft.doc
     key: KeyPath = ("attributes", spec.column, "references", "table")
-    candidates = [other for other in by_name.get(spec.table, ()) if other.table.repo == source.repo]
+    candidates = [other for other in named if other.table.repo == source.repo]
     if spec.explicit_schema:
         found = [c for c in candidates if not c.table.is_tenant and c.table.schema == spec.schema]
         if found:
@@ -646,13 +641,12 @@ def _destination(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list[_Draf
             (*key[:-1], "schema"), f"no table '{spec.table}' in schema '{spec.schema or 'public'}'"
         )
     tenant = [c for c in candidates if c.table.is_tenant]
-    shared = sorted((c for c in candidates if not c.table.is_tenant), key=lambda c: c.table.key.sort_key())
+    shared = sorted((c for c in candidates if not c.table.is_tenant), key=lambda c: c.table.schema or "")
     if tenant and source.is_tenant:
         return tenant[0]
     if shared:
-        public = [c for c in shared if c.table.schema is None]
-        if public or len(shared) == 1:
-            return (public or shared)[0]
+        if shared[0].table.schema is None or len(shared) == 1:
+            return shared[0]
         schemas = ", ".join(c.table.schema or "public" for c in shared)
         raise doc.error(
             key, f"table '{spec.table}' exists in several schemas ({schemas}); set references.schema"
@@ -663,7 +657,7 @@ def _destination(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list[_Draf
             f"'{spec.table}' is a context-multitenant (per-tenant) table; "
             "a table outside the tenant schemas cannot reference it",
         )
-    elsewhere = sorted({other.table.repo for other in by_name.get(spec.table, ())})
+    elsewhere = sorted({other.table.repo for other in named})
     if elsewhere:
         raise doc.error(
             key, f"table '{spec.table}' belongs to repo '{elsewhere[0]}'; references stay within a repo"
@@ -684,10 +678,11 @@ def _check_fk_types(doc: Doc, key: KeyPath, source: Column, target: Column) -> N
         )
 
 
-def _check_unique_target(doc: Doc, key: KeyPath, destination: Table, columns: tuple[str, ...]) -> None:
+def _check_unique_target(doc: Doc, key: KeyPath, found: _Draft, columns: tuple[str, ...]) -> None:
     """PostgreSQL needs a primary key or a non-partial unique index on exactly the referenced columns."""
+    destination = found.table
     wanted = frozenset(columns)
-    if wanted == frozenset(destination.primary_key):
+    if wanted == frozenset(found.primary_key):
         return
     for identity in destination.identities:
         if identity.where is None and wanted == frozenset(identity.keys):

@@ -95,7 +95,9 @@ def test_columns_keep_order_and_resolve_types_and_defaults(tmp_path: Path) -> No
     assert column(posts, "archived") == Column("archived", "boolean", default="false")
     assert column(posts, "status").default == "'draft'"
     assert column(posts, "tags") == Column("tags", "text[]", default="'{}'")
-    assert column(posts, "views") == Column("views", "bigint", generated="serial")
+    assert column(posts, "views") == Column(
+        "views", "bigint", allow_nil=False, generated="serial"
+    )  # NOT NULL
     assert column(posts, "counter") == Column("counter", "bigint", default="0", generated=None)
     assert column(posts, "inserted_at") == Column(
         "inserted_at", "timestamp", False, default="now()", precision=0
@@ -115,7 +117,7 @@ at = { type = "utc_datetime", precision = 3 }
 """
     table = load(tmp_path, {"t.toml": text})["t"]
     assert column(table, "id") == Column("id", "bigint", False, True, generated="identity")
-    assert column(table, "n") == Column("n", "integer", generated="serial")
+    assert column(table, "n") == Column("n", "integer", allow_nil=False, generated="serial")
     assert column(table, "at").precision == 3
 
 

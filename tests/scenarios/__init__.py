@@ -1,0 +1,1 @@
+"""Scenario suite: multi-step generator behaviour modelled on AshPostgres's migration generator tests."""
