@@ -305,7 +305,11 @@ def apply_renames(
     tables: Mapping[TableKey, TableKey],
     columns: Mapping[TableKey, Mapping[str, str]],
 ) -> Table:
-    """The old table as it reads after the renames; derived names (indexes, constraints) stay old."""
+    """The old table as it reads after the renames; derived names (indexes, constraints) stay old.
+
+    Only what names columns as plain identifiers is renamed: SQL text (checks, expressions, `where`) keeps
+    the old names, so such objects diff as changed and are rebuilt around the rename.
+    """
     own = columns.get(new_key, {})
 
     def col_name(name: str) -> str:
@@ -325,13 +329,17 @@ def apply_renames(
         name=new_key.name,
         schema=new_key.schema,
         columns=tuple(rename_column(c) for c in table.columns),
-        identities=tuple(replace(i, keys=tuple(map(col_name, i.keys))) for i in table.identities),
+        identities=tuple(
+            replace(i, keys=tuple(map(col_name, i.keys))) if i.where is None else i for i in table.identities
+        ),
         indexes=tuple(
             replace(
                 i,
-                fields=tuple(replace(f, value=col_name(f.value)) if f.is_column else f for f in i.fields),
+                fields=tuple(replace(f, value=col_name(f.value)) for f in i.fields),
                 include=tuple(map(col_name, i.include)),
             )
+            if i.where is None and all(f.is_column for f in i.fields)
+            else i
             for i in table.indexes
         ),
     )

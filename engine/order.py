@@ -134,9 +134,11 @@ def _(op: AlterColumn) -> Facts:
 
 @facts.register
 def _(op: RenameColumn) -> Facts:
+    """Objects whose stored text names the old column go first (so `down` recreates them after the rename
+    back); objects diffed under the new name (plain indexes, keys, FKs) go after."""
     t = tk(op.table)
-    requires: list[Fact] = [("table", t), ("released", t, op.old), ("released", t, ALL_COLUMNS)]
-    return [("col", t, op.new), ("settled", t)], requires
+    requires: list[Fact] = [("table", t), ("released", t, ALL_COLUMNS)]
+    return [("col", t, op.new), ("settled", t), ("renamed", t, op.new)], requires
 
 
 @facts.register
@@ -152,7 +154,8 @@ def _(op: DropPrimaryKey) -> Facts:
     t = tk(op.table)
     provides: list[Fact] = [("pk_dropped", t), ("name_free", t, op.name)]
     provides += [("released", t, c) for c in op.columns]
-    return provides, [("table", t), ("fk_into", t, frozenset(op.columns))]
+    requires: list[Fact] = [("table", t), ("fk_into", t, frozenset(op.columns))]
+    return provides, requires + [("renamed", t, c) for c in op.columns]
 
 
 def _index_columns(op: CreateIndex | DropIndex) -> list[str]:
@@ -185,6 +188,8 @@ def _(op: DropIndex) -> Facts:
     if not _index_is_plain(op):
         provides.append(("released", t, ALL_COLUMNS))
     requires: list[Fact] = [("table", t)]
+    if _index_is_plain(op):
+        requires += [("renamed", t, c) for c in _index_columns(op)]
     if op.index.unique and op.index.plain_columns is not None:
         requires.append(("fk_into", t, frozenset(op.index.plain_columns)))
     return provides, requires
@@ -215,7 +220,8 @@ def _(op: DropForeignKey) -> Facts:
     provides: list[Fact] = [("fk_into", dest, remote), ("fk_into_table", dest), ("table_released", t)]
     provides += [("released", t, c) for c in local] + [("released", dest, c) for c in sorted(remote)]
     provides.append(("name_free", t, op.reference.name))
-    return provides, [("table", t)]
+    requires: list[Fact] = [("table", t), *(("renamed", t, c) for c in local)]
+    return provides, requires + [("renamed", dest, c) for c in sorted(remote)]
 
 
 @facts.register

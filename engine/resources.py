@@ -8,11 +8,13 @@ This runs on every save in the app, so the per-field work is dict lookups and ca
 
 from __future__ import annotations
 
+import gc
 import glob
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -101,6 +103,9 @@ class _RefSpec(NamedTuple):
     match_type: MatchType | None
 
 
+_Name = tuple[str, str, KeyPath]  # a name PostgreSQL will hold, what carries it, and the key that set it
+
+
 @dataclass(slots=True)
 class _Draft:
     """One file after pass one: the table with its references still unresolved."""
@@ -110,6 +115,7 @@ class _Draft:
     references: list[_RefSpec]
     columns: dict[str, Column]  # by name, for lookups from other tables
     primary_key: tuple[str, ...]
+    relations: list[_Name]  # names this table takes in its schema's namespace of tables, indexes, sequences
 
 
 def resource_paths(config: ProjectConfig) -> list[Path]:
@@ -129,12 +135,26 @@ def load_resources(config: ProjectConfig) -> list[Table]:
 
 def load_resource_files(config: ProjectConfig, paths: Iterable[Path]) -> list[Table]:
     """Load the given resource files as one project (references may only point among them)."""
-    drafts = [_draft(config, path) for path in paths]
-    tables = _resolve(drafts)
+    with _collector_paused():
+        drafts = [_draft(config, path) for path in paths]
+        tables = _resolve(drafts)
     # the order of Table.key.sort_key(), then the repo; spelled out to skip building TableKeys
     return sorted(
         tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
     )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading allocates tens of thousands of acyclic objects; in a large process (the app) that would
+    trigger full garbage collections that walk the whole heap. Nothing here creates cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- pass one: one file ----------------------------------------------------------------------------------
@@ -180,8 +200,9 @@ def _draft(config: ProjectConfig, path: Path) -> _Draft:
         source=path,
     )
     primary_key = tuple(column.name for column in columns if column.primary_key)
-    _check_derived_names(doc, table, primary_key)
-    return _Draft(doc, table, references, by_name, primary_key)
+    return _Draft(
+        doc, table, references, by_name, primary_key, _table_names(doc, table, primary_key, references)
+    )
 
 
 def _check_name(doc: Doc, key: KeyPath, name: str, what: str) -> None:
@@ -222,18 +243,17 @@ def _columns(doc: Doc, table: str, value: object) -> tuple[tuple[Column, ...], l
     for name, spec in attributes.items():
         if type(spec) is not dict:
             raise doc.wrong_type(("attributes", name), 'a table like { type = "text" }', spec)
+        columns.append(_cached_column(doc, name, spec))
         if "references" in spec:
-            columns.append(_column(doc, name, spec))
             key: KeyPath = ("attributes", name, "references")
             references.append(_reference(doc, table, name, doc.table(spec["references"], key)))
-        else:
-            columns.append(_cached_column(doc, name, spec))
-    names = {column.name for column in columns}
-    for reference in references:
-        for local, _ in reference.match_with:
-            if local not in names:
-                key = ("attributes", reference.column, "references", "match_with", local)
-                raise doc.error(key, f"unknown attribute '{local}'{did_you_mean(local, names)}")
+    if references:
+        names = {column.name for column in columns}
+        for reference in references:
+            for local, _ in reference.match_with:
+                if local not in names:
+                    key = ("attributes", reference.column, "references", "match_with", local)
+                    raise doc.error(key, f"unknown attribute '{local}'{did_you_mean(local, names)}")
     return tuple(columns), references
 
 
@@ -247,13 +267,15 @@ def _cached_column(doc: Doc, name: str, spec: TomlTable) -> Column:
     """Projects repeat the same attribute lines across many files; validate each distinct one once.
 
     The fast TOML reader hands out one (read-only) dict per distinct line, so most hits are found by
-    identity; otherwise by content, with the value types in the key because True == 1 == 1.0 in Python.
+    identity; otherwise by content (without `references`, resolved per table), with the value types in
+    the key because True == 1 == 1.0 in Python.
     """
     hit = _COLUMNS_BY_SPEC.get(id(spec))
     if hit is not None and hit[0] is spec and hit[1].name == name:
         return hit[1]
+    items = tuple(item for item in spec.items() if item[0] != "references")
     try:
-        content = (name, tuple(spec.items()), tuple([type(value) for value in spec.values()]))
+        content = (name, items, tuple([type(item[1]) for item in items]))
         column = _COLUMNS_BY_CONTENT.get(content)
     except TypeError:  # an unhashable (invalid) value: let _column report it
         return _column(doc, name, spec)
@@ -261,7 +283,7 @@ def _cached_column(doc: Doc, name: str, spec: TomlTable) -> Column:
         column = _column(doc, name, spec)
         if len(_COLUMNS_BY_CONTENT) < _MEMO_LIMIT:
             _COLUMNS_BY_CONTENT[content] = column
-    if len(_COLUMNS_BY_SPEC) < _MEMO_LIMIT:
+    if "references" not in spec and len(_COLUMNS_BY_SPEC) < _MEMO_LIMIT:
         _COLUMNS_BY_SPEC[id(spec)] = (spec, column)  # holding `spec` keeps its id from being reused
     return column
 
@@ -416,27 +438,63 @@ def _column_list(
     return names
 
 
+_IdentitySpec = tuple[TomlTable, tuple[str, ...], str | None, bool, bool, str | None]
+_IDENTITY_SPECS: dict[tuple[int, str], _IdentitySpec] = {}
+
+
 def _identities(
     doc: Doc, table: str, value: object, columns: Mapping[str, Column], tenant: str | None
 ) -> tuple[Identity, ...]:
     identities: list[Identity] = []
     for name, raw in doc.table(value, ("identities",)).items():
         key: KeyPath = ("identities", name)
-        spec = doc.table(raw, key)
-        doc.check_keys(spec, _IDENTITY_KEYS, key)
-        doc.require(spec, "keys", key)
-        keys = tuple(_column_list(doc, spec, "keys", key, columns))
-        if not keys:
-            raise doc.error((*key, "keys"), "an identity needs at least one key")
-        index_name = _or_default(doc.string(spec, "index_name", key), f"{table}_{name}_index")
-        _check_name(doc, (*key, "index_name") if "index_name" in spec else key, index_name, "index name")
-        all_tenants = doc.boolean(spec, "all_tenants", key, False)
+        memo = _IDENTITY_SPECS.get((id(raw), name))
+        if memo is None or memo[0] is not raw:
+            memo = _identity_spec(doc, name, doc.table(raw, key))
+        _, keys, where, nulls_distinct, all_tenants, index_name = memo
+        for position, column in enumerate(keys):
+            if column not in columns:
+                raise doc.error(
+                    (*key, "keys", position), f"unknown attribute '{column}'{did_you_mean(column, columns)}"
+                )
+        if index_name is None:
+            index_name = f"{table}_{name}_index"
+            _check_name(doc, key, index_name, "index name")
         if tenant is not None and not all_tenants:
             keys = _with_tenant(keys, tenant)
-        where = _expression(doc, spec, "where", key)
-        nulls_distinct = doc.boolean(spec, "nulls_distinct", key, True)
         identities.append(Identity(name, keys, index_name, where, nulls_distinct, all_tenants))
-    return tuple(sorted(identities, key=lambda identity: identity.name))
+    if len(identities) > 1:
+        identities.sort(key=lambda identity: identity.name)
+    return tuple(identities)
+
+
+def _identity_spec(doc: Doc, name: str, spec: TomlTable) -> _IdentitySpec:
+    """What an identity says regardless of its table; memoised per (shared, read-only) spec."""
+    key: KeyPath = ("identities", name)
+    doc.check_keys(spec, _IDENTITY_KEYS, key)
+    doc.require(spec, "keys", key)
+    keys = doc.strings(spec, "keys", key) or []
+    if not keys:
+        raise doc.error((*key, "keys"), "an identity needs at least one key")
+    for position, column in enumerate(keys):
+        if keys.index(column) != position:
+            raise doc.error((*key, "keys", position), f"attribute '{column}' is listed twice")
+    index_name = doc.string(spec, "index_name", key)
+    if index_name is not None:
+        _check_name(doc, (*key, "index_name"), index_name, "index name")
+    where = _expression(doc, spec, "where", key)
+    nulls_distinct = doc.boolean(spec, "nulls_distinct", key, True)
+    memo = (
+        spec,
+        tuple(keys),
+        where,
+        nulls_distinct,
+        doc.boolean(spec, "all_tenants", key, False),
+        index_name,
+    )
+    if len(_IDENTITY_SPECS) < _MEMO_LIMIT:
+        _IDENTITY_SPECS[(id(spec), name)] = memo  # holding `spec` keeps its id from being reused
+    return memo
 
 
 def _indexes(
@@ -532,14 +590,51 @@ def _statements(doc: Doc, specs: list[TomlTable]) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
-def _check_derived_names(doc: Doc, table: Table, primary_key: tuple[str, ...]) -> None:
-    """Names PostgreSQL derives from the table (pkey, sequences) must also fit in 63 bytes."""
+def _table_names(
+    doc: Doc, table: Table, primary_key: tuple[str, ...], references: list[_RefSpec]
+) -> list[_Name]:
+    """The names PostgreSQL will hold for this table, checked for length and clashes within the table.
+
+    Tables, indexes and sequences share one namespace per schema (checked across files in pass two);
+    constraints (primary key, foreign keys, checks) share one per table.
+    """
+    relations: list[_Name] = [(table.name, "table", ("table",))]
+    constraints: dict[str, tuple[str, KeyPath]] = {}
     if primary_key:
-        _check_name(doc, ("attributes", primary_key[0]), table.pkey_name, "primary key name")
+        pkey_key: KeyPath = ("attributes", primary_key[0])
+        _check_name(doc, pkey_key, table.pkey_name, "primary key name")
+        relations.append((table.pkey_name, "primary key index", pkey_key))
+        constraints[table.pkey_name] = ("primary key", pkey_key)
     for column in table.columns:
         if column.generated is not None:
-            name = default_sequence_name(table.name, column.name)
-            _check_name(doc, ("attributes", column.name), name, "sequence name")
+            sequence = default_sequence_name(table.name, column.name)
+            _check_name(doc, ("attributes", column.name), sequence, "sequence name")
+            relations.append((sequence, "sequence", ("attributes", column.name)))
+    for spec in references:
+        key: KeyPath = ("attributes", spec.column, "references")
+        _claim(doc, constraints, (spec.name, "foreign key", key))
+        if spec.with_index:
+            relations.append((f"{table.name}_{spec.column}_index", "foreign key index", (*key, "index")))
+    relations.extend(
+        (identity.index_name, "identity index", ("identities", identity.name))
+        for identity in table.identities
+    )
+    relations.extend((index.name, "index", ("indexes", n)) for n, index in enumerate(table.indexes))
+    for n, check in enumerate(table.checks):
+        _claim(doc, constraints, (check.name, "check constraint", ("check_constraints", n, "name")))
+    if len(relations) > 2:
+        seen: dict[str, tuple[str, KeyPath]] = {}
+        for name in relations:
+            _claim(doc, seen, name)
+    return relations
+
+
+def _claim(doc: Doc, seen: dict[str, tuple[str, KeyPath]], claim: _Name) -> None:
+    name, what, key = claim
+    other = seen.get(name)
+    if other is not None:
+        raise doc.error(key, f"{what} '{name}' clashes with the {other[0]} of the same name")
+    seen[name] = (what, key)
 
 
 # --- pass two: across files ------------------------------------------------------------------------------
@@ -556,13 +651,27 @@ def _resolve(drafts: list[_Draft]) -> list[Table]:
                 ("table",), f"table '{table.key.display()}' is already defined in {other.doc.path}"
             )
         by_name.setdefault(table.name, []).append(draft)
-    resolved = [_with_references(draft, by_name) if draft.references else draft for draft in drafts]
-    _check_namespaces(resolved)
-    return [draft.table for draft in resolved]
+    _check_namespaces(drafts)
+    return [_with_references(draft, by_name) if draft.references else draft.table for draft in drafts]
 
 
-def _with_references(draft: _Draft, by_name: Mapping[str, list[_Draft]]) -> _Draft:
-    columns = list(draft.table.columns)
+def _check_namespaces(drafts: list[_Draft]) -> None:
+    """Two tables of one schema must not claim the same table, index or sequence name."""
+    spaces: dict[tuple[str, str | None, bool], dict[str, tuple[_Draft, _Name]]] = {}
+    for draft in drafts:
+        table = draft.table
+        space = spaces.setdefault((table.repo, table.schema, table.is_tenant), {})
+        for claim in draft.relations:
+            other, first = space.setdefault(claim[0], (draft, claim))
+            if other is not draft:
+                name, what, key = claim
+                message = f"{what} '{name}' clashes with the {first[1]} of the same name in {other.doc.path}"
+                raise draft.doc.error(key, message)
+
+
+def _with_references(draft: _Draft, by_name: Mapping[str, list[_Draft]]) -> Table:
+    table = draft.table
+    columns = list(table.columns)
     positions = {column.name: n for n, column in enumerate(columns)}
     for spec in draft.references:
         position = positions[spec.column]
@@ -571,12 +680,10 @@ def _with_references(draft: _Draft, by_name: Mapping[str, list[_Draft]]) -> _Dra
             old.name, old.type, old.allow_nil, old.primary_key, old.default, old.generated, old.size,
             old.precision, old.scale, _resolve_reference(draft, spec, by_name),
         )  # fmt: skip
-    table = draft.table
-    resolved = Table(
+    return Table(
         table.name, table.repo, table.schema, table.multitenancy, tuple(columns), table.identities,
         table.indexes, table.checks, table.statements, table.source,
     )  # fmt: skip
-    return _Draft(draft.doc, resolved, [], draft.columns, draft.primary_key)
 
 
 def _resolve_reference(draft: _Draft, spec: _RefSpec, by_name: Mapping[str, list[_Draft]]) -> Reference:
@@ -697,88 +804,3 @@ def _check_unique_target(doc: Doc, key: KeyPath, found: _Draft, columns: tuple[s
         f"({listed}) of '{destination.key.display()}' is neither its primary key nor a unique identity; "
         "PostgreSQL can only reference unique columns",
     )
-
-
-def _check_namespaces(drafts: list[_Draft]) -> None:
-    """Tables, indexes and sequences share one namespace per schema; constraints one per table.
-
-    The loop only records which draft claimed a name; the details are worked out for an error.
-    """
-    relations: dict[tuple[str, str | None, bool], dict[str, _Draft]] = {}
-    for draft in drafts:
-        table = draft.table
-        space = relations.setdefault((table.repo, table.schema, table.is_tenant), {})
-        names = _relation_names(table)
-        _check_unique_within(draft, names, _relation_names)
-        for name in names:
-            other = space.setdefault(name, draft)
-            if other is not draft:
-                _raise_clash(draft, other, name, _relation_names)
-        _check_unique_within(draft, _constraint_names(table), _constraint_names)
-
-
-def _check_unique_within(draft: _Draft, names: list[str], kind: Callable[[Table], list[str]]) -> None:
-    if len(set(names)) != len(names):
-        _raise_clash(draft, draft, next(name for name in names if names.count(name) > 1), kind)
-
-
-def _relation_names(table: Table) -> list[str]:
-    names = [table.name]
-    if any(column.primary_key for column in table.columns):
-        names.append(table.pkey_name)
-    for column in table.columns:
-        if column.generated is not None:
-            names.append(default_sequence_name(table.name, column.name))
-        if column.references is not None and column.references.index_name is not None:
-            names.append(column.references.index_name)
-    names.extend(identity.index_name for identity in table.identities)
-    names.extend(index.name for index in table.indexes)
-    return names
-
-
-def _constraint_names(table: Table) -> list[str]:
-    names = [table.pkey_name] if any(column.primary_key for column in table.columns) else []
-    names.extend(column.references.name for column in table.columns if column.references is not None)
-    names.extend(check.name for check in table.checks)
-    return names
-
-
-def _raise_clash(draft: _Draft, other: _Draft, name: str, names: Callable[[Table], list[str]]) -> None:
-    owners = _owners(draft.table, name, names is _constraint_names)
-    mine = owners[1] if other is draft else owners[0]
-    theirs = _owners(other.table, name, names is _constraint_names)[0]
-    where = "" if other is draft else f" in {other.doc.path}"
-    raise draft.doc.error(mine[1], f"{mine[0]} '{name}' clashes with the {theirs[0]} of the same name{where}")
-
-
-def _owners(table: Table, name: str, constraints: bool) -> list[tuple[str, KeyPath]]:
-    """What in `table` carries `name`, and at which key, in declaration order."""
-    found: list[tuple[str, KeyPath]] = []
-    pkey_key: KeyPath = ("attributes", table.primary_key[0]) if table.primary_key else ("table",)
-    if not constraints and name == table.name:
-        found.append(("table", ("table",)))
-    if table.primary_key and name == table.pkey_name:
-        found.append(("primary key" if constraints else "primary key index", pkey_key))
-    for column in table.columns:
-        key: KeyPath = ("attributes", column.name)
-        reference = column.references
-        if constraints and reference is not None and reference.name == name:
-            found.append(("foreign key", (*key, "references")))
-        if (
-            not constraints
-            and column.generated is not None
-            and default_sequence_name(table.name, column.name) == name
-        ):
-            found.append(("sequence", key))
-        if not constraints and reference is not None and reference.index_name == name:
-            found.append(("foreign key index", (*key, "references", "index")))
-    if constraints:
-        found.extend(
-            ("check constraint", ("check_constraints", n, "name"))
-            for n, c in enumerate(table.checks)
-            if c.name == name
-        )
-        return found
-    found.extend(("identity index", ("identities", i.name)) for i in table.identities if i.index_name == name)
-    found.extend(("index", ("indexes", n)) for n, index in enumerate(table.indexes) if index.name == name)
-    return found

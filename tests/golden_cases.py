@@ -159,3 +159,15 @@ case("rename_table_referenced",
      {"writers": AUTHORS.replace('"authors"', '"writers"'),
       "posts": posts('author_id = { type = "bigint", references = { table = "writers", index = true } }\n')},
      answers=Answers(table_renames={"authors": "writers"}))
+case("rename_column_with_check_and_expression_index",
+     {"posts": posts('title = { type = "text" }\nflag = { type = "boolean" }\n',
+                     '[[check_constraints]]\nname = "title_not_empty"\ncheck = "title <> \'\'"\n'
+                     '[[indexes]]\nfields = ["lower(title)"]\nname = "posts_lower_title"\n'
+                     '[[indexes]]\nfields = ["flag"]\nwhere = "title IS NOT NULL"\n'
+                     '[identities]\nunique_title = { keys = ["title"] }\n')},
+     {"posts": posts('name = { type = "text" }\nflag = { type = "boolean" }\n',
+                     '[[check_constraints]]\nname = "title_not_empty"\ncheck = "name <> \'\'"\n'
+                     '[[indexes]]\nfields = ["lower(name)"]\nname = "posts_lower_title"\n'
+                     '[[indexes]]\nfields = ["flag"]\nwhere = "name IS NOT NULL"\n'
+                     '[identities]\nunique_title = { keys = ["name"] }\n')},
+     answers=Answers(column_renames={"posts": {"title": "name"}}))

@@ -212,9 +212,13 @@ def toml_value(value: object) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     assert isinstance(value, list | tuple)
     return "[" + ", ".join(toml_value(v) for v in value) + "]"
+
+
+def toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def column_spec(table: Table, col: Col) -> dict[str, object]:
@@ -272,7 +276,7 @@ def render(table: Table) -> str:
     if table.tenant:
         lines.append(f'multitenancy = {{ strategy = "attribute", attribute = {json.dumps(table.tenant)} }}')
     lines.append("[attributes]")
-    lines += [f"{json.dumps(c.name)} = {toml_value(column_spec(table, c))}" for c in table.columns]
+    lines += [f"{toml_key(c.name)} = {toml_value(column_spec(table, c))}" for c in table.columns]
     if table.identities:
         lines.append("[identities]")
     for identity in table.identities:
@@ -635,3 +639,253 @@ def worlds(draw: st.DrawFn) -> World:
         for _ in range(draw(st.integers(0, 2))):
             world = repair(draw(add_foreign_key(world, source)))
     return world
+
+
+# --- strategies: edits of a world -------------------------------------------------------------------------
+
+
+def _pick(draw: st.DrawFn, world: World) -> int | None:
+    return draw(st.integers(0, len(world) - 1)) if world else None
+
+
+def _replace_column(table: Table, name: str, new: Col | None) -> Table:
+    cols = tuple(new if c.name == name else c for c in table.columns if new is not None or c.name != name)
+    return replace(table, columns=cols)  # type: ignore[arg-type]
+
+
+@st.composite
+def casts(draw: st.DrawFn, old: SqlType) -> SqlType | None:
+    """A type `old` converts to on an empty table; None when the column has no such change."""
+    targets = CASTS.get(old.name)
+    if not targets:
+        return None
+    name = draw(st.sampled_from(targets))
+    if name == "varchar":
+        grow = draw(st.integers(1, 50))
+        return SqlType(name, size=old.size + grow if old.size else draw(st.sampled_from((8, 20, 64))))
+    if name == "numeric" and old.name == "numeric":
+        if old.precision is None:
+            return None
+        grow = draw(st.integers(1, 4))
+        scale = None if old.scale is None else old.scale + draw(st.integers(0, grow))
+        return SqlType(name, precision=old.precision + grow, scale=scale)
+    if name in ("timestamp", "timestamptz") and old.name in ("timestamp", "timestamptz"):
+        return SqlType(name, precision=old.precision)
+    return SqlType(name)
+
+
+@st.composite
+def altered(draw: st.DrawFn, col: Col) -> Col:
+    kind = draw(st.sampled_from(("type", "nullability", "default", "generated", "spelling")))
+    pool = DEFAULTS[col.type.family]
+    if kind == "type":
+        new_type = draw(casts(col.type))
+        if new_type is not None:
+            new_pool = DEFAULTS[new_type.family]
+            default = draw(st.none() | st.sampled_from(new_pool)) if new_pool and not col.generated else None
+            col = replace(col, type=new_type, default=default)
+            return replace(col, spelling=draw(spellings(col)))
+    if kind == "default" and pool:
+        return replace(col, default=draw(st.none() | st.sampled_from(pool)), generated=None)
+    if kind == "generated" and col.type.family == "int":
+        options: list[Generated | None] = [None, "serial", *(["identity"] if col.type.name == "bigint" else [])]
+        generated = draw(st.sampled_from([g for g in options if g != col.generated]))
+        default = None if generated or not pool else draw(st.none() | st.sampled_from(pool))
+        col = replace(col, generated=generated, default=default)
+        return replace(col, spelling=draw(spellings(col)))
+    if kind == "spelling":
+        return replace(col, spelling=draw(spellings(col)))
+    return replace(col, allow_nil=not col.allow_nil)
+
+
+@st.composite
+def alter_column(draw: st.DrawFn, world: World) -> World:
+    i = _pick(draw, world)
+    if i is None:
+        return world
+    col = draw(st.sampled_from(world[i].columns))
+    return _with(world, i, _replace_column(world[i], col.name, draw(altered(col))))
+
+
+@st.composite
+def add_column(draw: st.DrawFn, world: World) -> World:
+    """A new column; NOT NULL only with a default or a generator, as a user adding to a live table must."""
+    i = _pick(draw, world)
+    if i is None:
+        return world
+    table = world[i]
+    name = draw(unused(COLUMN_NAMES, {c.name for c in table.columns}))
+    if name is None:
+        return world
+    col = draw(columns(name))
+    if draw(st.integers(0, 3)) == 0:  # a new primary-key column
+        col = draw(columns(name, PK_TYPES, pk=True))
+        if col.type.family == "int" and not col.generated:
+            col = replace(col, generated="serial", default=None)
+    pool = DEFAULTS[col.type.family]
+    if not (col.allow_nil and not col.primary_key) and col.default is None and col.generated is None:
+        col = replace(col, default=draw(st.sampled_from(pool))) if pool else replace(col, allow_nil=True)
+    return _with(world, i, replace(table, columns=(*table.columns, col)))
+
+
+@st.composite
+def drop_column(draw: st.DrawFn, world: World) -> World:
+    i = _pick(draw, world)
+    if i is None or len(world[i].columns) < 2:
+        return world
+    col = draw(st.sampled_from(world[i].columns))
+    return _with(world, i, _replace_column(world[i], col.name, None))
+
+
+@st.composite
+def change_primary_key(draw: st.DrawFn, world: World) -> World:
+    i = _pick(draw, world)
+    if i is None:
+        return world
+    table = world[i]
+    eligible = [c.name for c in table.columns if c.type.family in PK_FAMILIES]
+    new_pk = draw(st.lists(st.sampled_from(eligible), max_size=2, unique=True)) if eligible else []
+    cols = []
+    for c in table.columns:
+        allow_nil = c.allow_nil if c.primary_key == (c.name in new_pk) else draw(st.booleans())
+        cols.append(replace(c, primary_key=c.name in new_pk, allow_nil=allow_nil))
+    return _with(world, i, replace(table, columns=tuple(cols)))
+
+
+Kind = Literal["add", "drop", "modify"]
+KINDS: tuple[Kind, ...] = ("add", "drop", "modify")
+
+
+@st.composite
+def edit_identity_of(draw: st.DrawFn, table: Table, kind: Kind) -> Table:
+    current = table.identities
+    if kind == "add":
+        name = draw(unused(IDENTITY_NAMES, {i.name for i in current}))
+        new = () if name is None else (draw(identities(table, name)),)
+        return _repair_table(replace(table, identities=(*current, *new)))
+    if not current:
+        return table
+    n = draw(st.integers(0, len(current) - 1))
+    new = () if kind == "drop" else (draw(identities(table, current[n].name)),)
+    return _repair_table(replace(table, identities=(*current[:n], *new, *current[n + 1 :])))
+
+
+@st.composite
+def edit_index_of(draw: st.DrawFn, table: Table, kind: Kind) -> Table:
+    current = table.indexes
+    if kind == "add" or not current:
+        return replace(table, indexes=(*current, draw(indexes(table))))
+    n = draw(st.integers(0, len(current) - 1))
+    new = () if kind == "drop" else (replace(draw(indexes(table)), name=current[n].name),)
+    return replace(table, indexes=(*current[:n], *new, *current[n + 1 :]))
+
+
+@st.composite
+def edit_check_of(draw: st.DrawFn, table: Table, kind: Kind) -> Table:
+    current = table.checks
+    if kind == "add" or not current:
+        name = draw(unused(CHECK_NAMES, {c.name for c in current}))
+        new = None if name is None else draw(checks(table, name))
+        return table if new is None else replace(table, checks=(*current, new))
+    n = draw(st.integers(0, len(current) - 1))
+    changed = None if kind == "drop" else draw(checks(table, current[n].name))
+    return replace(table, checks=(*current[:n], *([changed] if changed else []), *current[n + 1 :]))
+
+
+def _table_edit(edit: Callable[[Table, Kind], st.SearchStrategy[Table]]) -> Callable[[World], st.SearchStrategy[World]]:
+    @st.composite
+    def run(draw: st.DrawFn, world: World) -> World:
+        i = _pick(draw, world)
+        if i is None:
+            return world
+        return _with(world, i, draw(edit(world[i], draw(st.sampled_from(KINDS)))))
+
+    return run
+
+
+edit_identity = _table_edit(edit_identity_of)
+edit_index = _table_edit(edit_index_of)
+edit_check = _table_edit(edit_check_of)
+
+
+@st.composite
+def edit_foreign_key(draw: st.DrawFn, world: World) -> World:
+    i = _pick(draw, world)
+    if i is None:
+        return world
+    table = world[i]
+    with_ref = [c for c in table.columns if c.ref is not None]
+    kind = draw(st.sampled_from(KINDS))
+    if kind == "add" or not with_ref:
+        return draw(add_foreign_key(world, i))
+    col = draw(st.sampled_from(with_ref))
+    assert col.ref is not None
+    ref = None if kind == "drop" else draw(references(col.ref.table, col.ref.column, col.ref.match_with))
+    return _with(world, i, _replace_column(table, col.name, replace(col, ref=ref)))
+
+
+@st.composite
+def add_table(draw: st.DrawFn, world: World) -> World:
+    name = draw(unused(TABLE_NAMES, {t.name for t in world}))
+    if name is None:
+        return world
+    world = (*world, draw(tables(name, draw(st.sampled_from(SCHEMAS)))))
+    return draw(add_foreign_key(world, len(world) - 1)) if draw(st.booleans()) else world
+
+
+@st.composite
+def drop_table(draw: st.DrawFn, world: World) -> World:
+    i = _pick(draw, world)
+    return world if i is None else (*world[:i], *world[i + 1 :])
+
+
+@st.composite
+def move_table(draw: st.DrawFn, world: World) -> World:
+    """Another schema: without a rename answer, a drop of the old table and a create of the new one."""
+    i = _pick(draw, world)
+    if i is None:
+        return world
+    old = world[i]
+    schema = draw(st.sampled_from([s for s in dict.fromkeys(SCHEMAS) if s != old.schema]))
+    moved = _with(world, i, replace(old, schema=schema))
+
+    def follow(col: Col) -> Col:
+        if col.ref is None or col.ref.table != old.key:
+            return col
+        return replace(col, ref=replace(col.ref, table=(schema, old.name)))
+
+    return tuple(replace(t, columns=tuple(follow(c) for c in t.columns)) for t in moved)
+
+
+@st.composite
+def toggle_tenant(draw: st.DrawFn, world: World) -> World:
+    i = _pick(draw, world)
+    if i is None:
+        return world
+    table = world[i]
+    if table.tenant is not None:
+        return _with(world, i, replace(table, tenant=None))
+    if table.col(TENANT) is None:
+        col = Col(TENANT, SqlType("uuid"), "uuid", False, default="gen_random_uuid()")
+        table = replace(table, columns=(*table.columns, col))
+    return _with(world, i, replace(table, tenant=TENANT))
+
+
+EDITS = (
+    alter_column, add_column, drop_column, change_primary_key, edit_identity, edit_index, edit_check,
+    edit_foreign_key, add_table, drop_table, move_table, toggle_tenant,
+)  # fmt: skip
+
+
+@st.composite
+def edited(draw: st.DrawFn, world: World) -> World:
+    """Resource set B: A after one to five random edits."""
+    for _ in range(draw(st.integers(1, 5))):
+        world = repair(draw(draw(st.sampled_from(EDITS))(world)))
+    return world
+
+
+def dropped_tables(before: World, after: World) -> frozenset[str]:
+    """Tables of `before` that `after` no longer has, as the drop-table answer names them."""
+    keys = {t.key for t in after}
+    return frozenset(t.display for t in before if t.key not in keys)

@@ -1,0 +1,149 @@
+"""Property: for random valid resource sets A and B (B = A after random edits), generate A then B and
+
+- A's ups build what a fresh build of A builds, and A's then B's ups what a fresh build of B builds;
+- generating again right after B finds nothing to do;
+- B's downs restore the schema A built, and A's downs then the empty database.
+
+Two databases serve every example: one migrated step by step and rolled back (so rolling back is part
+of the property), one rebuilt fresh from the resources. Both are reset at the start of an example, so
+a failing example cannot leak into the next one while hypothesis shrinks.
+SNAPSHIFT_PROPERTY_EXAMPLES sets the number of examples (default 30).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from psycopg import sql
+
+from engine.generate import Generation
+from engine.introspect import schemas
+from engine.migrations import MigrationFile
+from engine.migrator import Migrator
+from engine.questions import Answers
+from tests.harness import Workspace, catalog, connector
+from tests.roundtrip import TENANT, NewDatabase, apply, write_all
+from tests.strategies import dropped_tables, edited, resources, worlds
+
+EXAMPLES = int(os.environ.get("SNAPSHIFT_PROPERTY_EXAMPLES", "30"))
+
+
+def reset(url: str) -> None:
+    """Make `url` a just-created database again: an empty public schema and the tenant schema."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in schemas(conn):
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        conn.execute("CREATE SCHEMA public")
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(TENANT)))
+
+
+def fresh_build(url: str, root: Path, files: Mapping[str, str]) -> dict[str, Any]:
+    """The catalog of `url` built in one generate and migrate from `files`."""
+    reset(url)
+    ws = Workspace(root)
+    write_all(ws, files)
+    ws.generate(Answers(no_renames=True))
+    apply(url, ws)
+    return catalog(url)
+
+
+def rollback(url: str, ws: Workspace, change: list[MigrationFile]) -> None:
+    """Undo exactly the migrations of one generate: tenant ones first, then public ones."""
+    tenant_dir = ws.project().config.default_repo.tenant_migrations_path
+    tenant = [m.version for m in change if m.path.parent == tenant_dir]
+    public = [m.version for m in change if m.path.parent != tenant_dir]
+    Migrator(connector(url), ws.migrations(tenant=True), schema=TENANT).rollback(versions=tenant)
+    Migrator(connector(url), ws.migrations()).rollback(versions=public)
+
+
+def differences(actual: object, expected: object, path: str = "") -> list[str]:
+    """Where two catalogs differ, one line per differing leaf."""
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        lines: list[str] = []
+        for key in sorted(set(actual) | set(expected), key=str):
+            where = f"{path}{key}"
+            if key not in expected:
+                lines.append(f"{where}: unexpected {actual[key]!r}")
+            elif key not in actual:
+                lines.append(f"{where}: missing, expected {expected[key]!r}")
+            else:
+                lines += differences(actual[key], expected[key], f"{where} / ")
+        return lines
+    return [] if actual == expected else [f"{path[:-3]}: {actual!r}, expected {expected!r}"]
+
+
+def explain(actual: object, expected: object) -> str:
+    return "\n".join(differences(actual, expected))
+
+
+def pending(generation: Generation) -> str:
+    ops = [op.describe() for r in generation.repos for m in r.migrations for op in m.operations]
+    changed = [k.display() for r in generation.repos for k in r.diff.changed]
+    return f"operations {ops}, changed tables {changed}, questions {[q.text() for q in generation.questions]}"
+
+
+@pytest.fixture
+def databases(new_database: NewDatabase) -> tuple[str, str]:
+    """(step by step, fresh): created once for all examples of the test."""
+    return new_database(), new_database()
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+@given(data=st.data())
+def test_generate_a_then_b_matches_fresh_builds_and_rolls_back(
+    data: st.DataObject, databases: tuple[str, str]
+) -> None:
+    work, fresh = databases
+    a = data.draw(worlds(), label="A")
+    b = data.draw(edited(a), label="B")
+    files_a, files_b = resources(a), resources(b)
+    dropped = dropped_tables(a, b)
+    note("A:\n" + "\n".join(f"# {name}.toml\n{text}" for name, text in files_a.items()))
+    note("B:\n" + "\n".join(f"# {name}.toml\n{text}" for name, text in files_b.items()))
+    note(f"dropped tables: {sorted(dropped)}")
+    root = Path(tempfile.mkdtemp(prefix="snapshift-property-"))
+    try:
+        reset(work)
+        empty = catalog(work)
+        ws = Workspace(root / "project")
+        write_all(ws, files_a)
+        first = ws.generate(Answers(no_renames=True))
+        apply(work, ws)
+        after_a = catalog(work)
+        expected_a = fresh_build(fresh, root / "fresh_a", files_a)
+        assert after_a == expected_a, "A's ups differ from a fresh build of A:\n" + explain(after_a, expected_a)
+
+        write_all(ws, files_b)
+        second = ws.generate(Answers(no_renames=True, drop_tables=dropped))
+        note("B's migrations:\n" + "\n".join(m.path.read_text() for m in second))
+        again = ws.plan()
+        assert not again.has_changes, "generating again right after B is not a no-op: " + pending(again)
+        apply(work, ws)
+        after_b = catalog(work)
+        expected_b = fresh_build(fresh, root / "fresh_b", files_b)
+        assert after_b == expected_b, "A's then B's ups differ from a fresh build of B:\n" + explain(
+            after_b, expected_b
+        )
+
+        rollback(work, ws, second)
+        undone_b = catalog(work)
+        assert undone_b == after_a, "B's downs do not restore the schema of A:\n" + explain(undone_b, after_a)
+        rollback(work, ws, first)
+        undone_a = catalog(work)
+        assert undone_a == empty, "A's downs do not restore the empty database:\n" + explain(undone_a, empty)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
