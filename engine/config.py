@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.errors import ConfigError, Location
 from engine.model import MAX_IDENTIFIER_BYTES
-from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml, parse_toml
+from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml, parse_text
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,8 @@ def load_config(path: Path) -> ProjectConfig:
 
 def parse_config(text: str, path: Path) -> ProjectConfig:
     """Validate config text as if it were stored at `path` (for editors and tests); no file is read."""
-    data = parse_toml(text)
-    return _project(Doc(path.resolve(), text, ConfigError), data)
+    path = path.resolve()
+    return _project(Doc(path, text, ConfigError), parse_text(text, path, ConfigError))
 
 
 def _project(doc: Doc, data: TomlTable) -> ProjectConfig:

@@ -332,18 +332,17 @@ def _default(doc: Doc, value: object, key: KeyPath) -> str | None:
     """TOML literals become SQL literals; a string is a SQL expression and must parse."""
     if value is None:
         return None
-    kind = type(value)
-    if kind is bool:
+    if isinstance(value, bool):
         return "true" if value else "false"
-    if kind is int:
+    if isinstance(value, int):
         return str(value)
-    if kind is float:
-        if not math.isfinite(value):  # type: ignore[arg-type]
+    if isinstance(value, float):
+        if not math.isfinite(value):
             raise doc.error(key, "a float default must be finite (write \"'infinity'\" for PostgreSQL's)")
         return repr(value)
-    if kind is not str:
+    if not isinstance(value, str):
         raise doc.wrong_type(key, "an integer, float, boolean or SQL expression string", value)
-    text = str(value).strip()
+    text = value.strip()
     if text.lower() == "null":
         return None
     return _sql(doc, key, text)
@@ -622,7 +621,7 @@ def _table_names(
     relations.extend((index.name, "index", ("indexes", n)) for n, index in enumerate(table.indexes))
     for n, check in enumerate(table.checks):
         _claim(doc, constraints, (check.name, "check constraint", ("check_constraints", n, "name")))
-    if len(relations) > 2:
+    if len(relations) > 1:
         seen: dict[str, tuple[str, KeyPath]] = {}
         for name in relations:
             _claim(doc, seen, name)

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,31 +66,27 @@ def _fast_loads(text: str) -> TomlTable:
     implicit: set[int] = set()  # tables created by a dotted header prefix; a header may still define them
     defined: set[int] = set()  # tables opened by a header
     arrays: set[int] = set()  # arrays of tables
-    lines = text.split("\n")
-    count, index = len(lines), 0
+    lines = iter(text.split("\n"))
     cache = _LINE_CACHE
-    while index < count:
-        line = lines[index]
-        index += 1
+    for line in lines:
         entry = cache.get(line)
         if entry is None:
             try:
                 entry = _parse_line(line)
             except _Incomplete:
-                entry, index = _parse_continued(lines, index, line)
+                entry = _parse_continued(lines, line)
             else:
                 if len(cache) < _LINE_CACHE_LIMIT:
                     cache[line] = entry
-        kind = entry[0]
+        kind, key, value = entry
         if kind == _PAIR:
-            key = entry[1]
             if key in current:
                 raise _Fallback
-            current[key] = entry[2]
+            current[key] = value
         elif kind == _TABLE:
-            current = _open_table(root, entry[1], implicit, defined, arrays)
+            current = _open_table(root, key, implicit, defined, arrays)
         elif kind == _ARRAY_TABLE:
-            current = _open_array_table(root, entry[1], implicit, defined, arrays)
+            current = _open_array_table(root, key, implicit, defined, arrays)
     return root
 
 
@@ -177,19 +173,17 @@ def _parse_pair(tokens: list[str]) -> tuple[int, Any, Any]:
     return (_PAIR, key, value)
 
 
-def _parse_continued(lines: list[str], index: int, first: str) -> tuple[tuple[int, Any, Any], int]:
+def _parse_continued(lines: Iterator[str], first: str) -> tuple[int, Any, Any]:
     """A key whose array spans lines: join lines until the value closes (not memoised)."""
     text = first
-    while index < len(lines) and index < 10_000:
-        line = lines[index]
-        index += 1
-        if '"""' in line or "'''" in line or _CONTROL.search(line) is not None:
-            raise _Fallback
+    for count, line in enumerate(lines):
+        if count > 10_000 or '"""' in line or "'''" in line or _CONTROL.search(line) is not None:
+            break
         text += "\n" + line
         tokens = _TOKEN.findall(text)
         tokens.append(_END)
         try:
-            return _parse_pair(tokens), index
+            return _parse_pair(tokens)
         except _Incomplete:
             continue
     raise _Fallback
@@ -320,8 +314,13 @@ def load_toml(path: Path, error_cls: type[InputError]) -> tuple[TomlTable, str]:
         raise error_cls(f"not UTF-8 text ({error.reason})", Location(path)) from None
     except OSError as error:
         raise error_cls(f"cannot read file: {error.strerror or error}", Location(path)) from None
+    return parse_text(text, path, error_cls), text
+
+
+def parse_text(text: str, path: Path, error_cls: type[InputError]) -> TomlTable:
+    """Parse TOML text that belongs to `path`; malformed TOML raises `error_cls` with file and line."""
     try:
-        return parse_toml(text), text
+        return parse_toml(text)
     except tomllib.TOMLDecodeError as error:
         reason = _DECODE_LINE.sub("", str(error)).replace("(, column", "(column").replace(" ()", "")
         line = decode_error_line(error, text)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import find_config, load_config
+from engine.config import find_config, load_config, parse_config
 from engine.errors import ConfigError, InputError
 from engine.tomlpos import _Fallback, _fast_loads, find_line, format_key, parse_toml
 
@@ -405,3 +405,14 @@ def test_format_key() -> None:
     assert format_key(["attributes", "id", "type"]) == "attributes.id.type"
     assert format_key(["indexes", 0, "fields", 2]) == "indexes[0].fields[2]"
     assert format_key(["attributes", "my col"]) == 'attributes."my col"'
+
+
+def test_parse_config_validates_text_without_reading_the_file(tmp_path: Path) -> None:
+    config = parse_config('[repos.main]\nurl = "env:X"\n', tmp_path / "snapshift.toml")
+    assert config.default_repo.migrations_path == tmp_path.resolve() / "priv/main/migrations"
+    with pytest.raises(ConfigError) as raised:
+        parse_config("[repos.main]\n\nurl = 1\n", tmp_path / "snapshift.toml")
+    assert_at(raised.value, tmp_path / "snapshift.toml", "repos.main.url", 3)
+    with pytest.raises(ConfigError) as raised:
+        parse_config("[repos.main\n", tmp_path / "snapshift.toml")
+    assert_at(raised.value, tmp_path / "snapshift.toml", None, 1)

@@ -647,6 +647,13 @@ def test_error_foreign_key_index_name_clash(tmp_path: Path) -> None:
     assert "foreign key index" in str(err)
 
 
+def test_error_index_named_like_its_table(tmp_path: Path) -> None:
+    text = 'table = "t"\n[attributes]\na = { type = "text" }\n[[indexes]]\nfields = ["a"]\nname = "t"\n'
+    err = error(tmp_path, {"t.toml": text})
+    assert_at(err, tmp_path, "t.toml", "indexes[0]", 4)
+    assert "clashes with the table" in str(err)
+
+
 def test_same_index_name_in_another_schema_is_fine(tmp_path: Path) -> None:
     other = 'table = "t"\nschema = "blog"\n[attributes]\nid = { type = "uuid", primary_key = true }\n'
     tables = load(tmp_path, {"t.toml": BASE, "blog_t.toml": other})
