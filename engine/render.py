@@ -207,6 +207,9 @@ def alter_column_sql(key: TableKey, old: Column, new: Column) -> list[str]:
             clauses.append(f"ALTER COLUMN {col} SET DEFAULT {new_default}")
     if clauses:
         statements.append(alter_table(key, ", ".join(clauses)))
+    if type_changes and old.generated == new.generated == "serial":
+        seq = qualified(key, default_sequence_name(key.name, new.name))
+        statements.append(f"ALTER SEQUENCE {seq} AS {new.type};")
     return statements + generate(key, old, new)
 
 

@@ -171,3 +171,8 @@ case("rename_column_with_check_and_expression_index",
                      '[[indexes]]\nfields = ["flag"]\nwhere = "name IS NOT NULL"\n'
                      '[identities]\nunique_title = { keys = ["name"] }\n')},
      answers=Answers(column_renames={"posts": {"title": "name"}}))
+case("serial_type_change", {"posts": posts('seq = { type = "smallint", generated = true }\n')},
+     {"posts": posts('seq = { type = "integer", generated = true }\n')})
+case("identity_type_change", {"posts": posts('seq = { type = "integer", generated = true, default = 1 }\n'
+                                            'n = { type = "identity" }\n')},
+     {"posts": posts('seq = { type = "integer", generated = true, default = 1 }\nn = { type = "integer", generated = true }\n')})
