@@ -96,6 +96,7 @@ class Generation:
             )
         if any(is_commented(op) for op in ops):
             notes.append("Warning: there are migration steps commented out and in need of manual review.")
+        notes += [f"Warning: {note}" for r in self.repos for m in r.migrations for note in m.notes]
         return notes
 
 

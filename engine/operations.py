@@ -69,6 +69,17 @@ class CreateSchema(Operation):
 
 
 @dataclass(frozen=True)
+class DropSchema(Operation):
+    """Drops a named schema its last table left; never CASCADE, so anything else in it stops the drop."""
+
+    schema: str
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"drop schema {self.schema}"
+
+
+@dataclass(frozen=True)
 class CreateTable(Operation):
     """Columns and primary key; foreign keys are separate ops, folded back in when order allows."""
 

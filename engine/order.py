@@ -29,6 +29,7 @@ from engine.operations import (
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
+    DropSchema,
     DropTable,
     MoveTableSchema,
     Operation,
@@ -79,6 +80,11 @@ def _(op: CreateSchema) -> Facts:
 
 
 @facts.register
+def _(op: DropSchema) -> Facts:
+    return [], [("left_schema", op.schema)]
+
+
+@facts.register
 def _(op: CreateTable) -> Facts:
     t = tk(op.table)
     provides: list[Fact] = [("table", t), ("settled", t)]
@@ -91,7 +97,7 @@ def _(op: CreateTable) -> Facts:
 @facts.register
 def _(op: DropTable) -> Facts:
     t = tk(op.table)
-    provides: list[Fact] = [("name_free", t, op.definition.pkey_name)]
+    provides: list[Fact] = [("name_free", t, op.definition.pkey_name), ("left_schema", op.table.schema)]
     for col in op.definition.columns:
         if col.references is not None:
             dest = destination(op.table, col.references)
@@ -102,12 +108,12 @@ def _(op: DropTable) -> Facts:
 
 @facts.register
 def _(op: RenameTable) -> Facts:
-    return [("table", tk(op.table))], [("table", tk(op.old))]
+    return [("table", tk(op.table)), ("left_schema", op.old.schema)], [("table", tk(op.old))]
 
 
 @facts.register
 def _(op: MoveTableSchema) -> Facts:
-    return [("table", tk(op.table))], [("schema", op.table.schema)]
+    return [("table", tk(op.table)), ("left_schema", op.old.schema)], [("schema", op.table.schema)]
 
 
 @facts.register
@@ -145,6 +151,7 @@ def _(op: RenameColumn) -> Facts:
 def _(op: AddPrimaryKey) -> Facts:
     t = tk(op.table)
     requires: list[Fact] = [("table", t), ("pk_dropped", t), ("name_free", t, op.name)]
+    requires.append(("fk_into", t, frozenset(op.columns)))
     requires += [("col", t, c) for c in op.columns]
     return [("unique", t, frozenset(op.columns))], requires
 
@@ -176,7 +183,9 @@ def _(op: CreateIndex) -> Facts:
         requires.append(("settled", t))
     provides: list[Fact] = []
     if op.index.unique and _index_is_plain(op):
+        # after FKs on these columns are dropped, so that in `down` the index goes before they return
         provides.append(("unique", t, frozenset(_index_columns(op))))
+        requires.append(("fk_into", t, frozenset(_index_columns(op))))
     return provides, requires
 
 
@@ -273,7 +282,7 @@ def all_facts(ops: Sequence[Operation]) -> list[Facts]:
     result = []
     for op in ops:
         provides, requires = facts(op)
-        if not isinstance(op, STATEMENT_OPS | CreateExtension | CreateSchema):
+        if not isinstance(op, STATEMENT_OPS | CreateExtension | CreateSchema | DropSchema):
             provides = [*provides, ("structure", tk(op.table))]
             requires = [*requires, ("statement_removed", tk(op.table))]
         result.append((provides, requires))

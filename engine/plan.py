@@ -15,6 +15,7 @@ from engine.operations import (
     CreateIndex,
     CreateTable,
     DropForeignKey,
+    DropTable,
     Operation,
     is_commented,
     is_destructive,
@@ -34,6 +35,7 @@ class MigrationPlan:
     operations: tuple[Operation, ...]
     up: tuple[str, ...]
     down: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # ordering advice across migration files
 
     @property
     def no_transaction(self) -> bool:
@@ -41,7 +43,7 @@ class MigrationPlan:
 
     def header(self) -> list[str]:
         """Review notes for the top of the file, like AshPostgres's warnings."""
-        lines = []
+        lines = [f"NOTE: {note}" for note in self.notes]
         destructive = [op.describe() for op in self.operations if is_destructive(op)]
         if destructive:
             lines.append("WARNING: destructive operations, review before migrating:")
@@ -98,7 +100,7 @@ def split_parts(ops: Sequence[Operation]) -> list[list[Operation]]:
     }
 
     def waits(op: Operation) -> bool:
-        if not isinstance(op, AddForeignKey | DropForeignKey):
+        if not isinstance(op, AddForeignKey):
             return False
         _, remote = reference_columns(op.column, op.reference)
         return (destination(op.table, op.reference), remote) in unique_sets
@@ -120,7 +122,37 @@ def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
                 ordered = fold_foreign_keys(ordered)
             up, down = render_operations(ordered)
             plans.append(MigrationPlan(tenant, part, tuple(ordered), tuple(up), tuple(down)))
-    return plans
+    return with_tenant_first_notes(plans)
+
+
+def with_tenant_first_notes(plans: list[MigrationPlan]) -> list[MigrationPlan]:
+    """Public drops that tenant tables still reference need the tenant migration to run first; say so."""
+    released = {
+        (op.reference.schema or "public", op.reference.table)
+        for m in plans
+        if m.tenant
+        for op in m.operations
+        if isinstance(op, DropForeignKey) and not op.reference.tenant_table
+    }
+    if not released:
+        return plans
+    result = []
+    for m in plans:
+        dropped = sorted(
+            op.table.display()
+            for op in m.operations
+            if not m.tenant
+            and isinstance(op, DropTable)
+            and (op.table.schema or "public", op.table.name) in released
+        )
+        if dropped:
+            note = (
+                f"tenant tables reference {', '.join(dropped)}: run `snapshift migrate --tenants` "
+                "before `snapshift migrate` so their foreign keys are gone first"
+            )
+            m = replace(m, notes=(*m.notes, note))
+        result.append(m)
+    return result
 
 
 EXTENSIONS_KEY = TableKey(None, "", False)

@@ -25,6 +25,7 @@ from engine.operations import (
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
+    DropSchema,
     DropTable,
     IndexDef,
     MoveTableSchema,
@@ -241,6 +242,13 @@ def _(op: CreateExtension) -> Rendered:
 def _(op: CreateSchema) -> Rendered:
     return [f"CREATE SCHEMA IF NOT EXISTS {quote(op.schema)};"], [
         f"DROP SCHEMA IF EXISTS {quote(op.schema)};"
+    ]
+
+
+@_register(DropSchema)
+def _(op: DropSchema) -> Rendered:
+    return [f"DROP SCHEMA IF EXISTS {quote(op.schema)};"], [
+        f"CREATE SCHEMA IF NOT EXISTS {quote(op.schema)};"
     ]
 
 

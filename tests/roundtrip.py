@@ -5,7 +5,7 @@ Tenant migrations run in one tenant schema, TENANT, created up front in every da
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,12 @@ def prepare(url: str) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(TENANT)))
 
 
-def apply(url: str, ws: Workspace, skip: list[MigrationFile] = ()) -> None:  # type: ignore[assignment]
-    """Migrate public and tenant migrations of `ws`, except those in `skip`."""
-    public = [m for m in ws.migrations() if m not in skip]
-    tenant = [m for m in ws.migrations(tenant=True) if m not in skip]
-    Migrator(connector(url), public).migrate()
-    Migrator(connector(url), tenant, schema=TENANT).migrate()
+def apply(url: str, ws: Workspace, skip: Sequence[MigrationFile] = (), tenants_first: bool = False) -> None:
+    """Migrate public and tenant migrations of `ws` (public first unless told), except those in `skip`."""
+    public = Migrator(connector(url), [m for m in ws.migrations() if m not in skip])
+    tenant = Migrator(connector(url), [m for m in ws.migrations(tenant=True) if m not in skip], schema=TENANT)
+    for migrator in (tenant, public) if tenants_first else (public, tenant):
+        migrator.migrate()
 
 
 def fresh_catalog(
@@ -84,18 +84,25 @@ def assert_roundtrip(
     scratch: Path,
     new_database: NewDatabase,
     config: str | None = None,
+    tenants_first: bool = False,
 ) -> None:
     """`change` is already generated in `ws`; everything before it is applied to `url` here first."""
     prepare(url)
     apply(url, ws, skip=change)
     before = catalog(url)
-    apply(url, ws)
-    assert catalog(url) == fresh_catalog(scratch, after, new_database, config), "up differs from a fresh build"
+    apply(url, ws, tenants_first=tenants_first)
+    assert catalog(url) == fresh_catalog(scratch, after, new_database, config), (
+        "up differs from a fresh build"
+    )
     tenant_dir = ws.project().config.default_repo.tenant_migrations_path
     tenant_change = [m.version for m in change if m.path.parent == tenant_dir]
     public_change = [m.version for m in change if m.path.parent != tenant_dir]
-    Migrator(connector(url), ws.migrations(tenant=True), schema=TENANT).rollback(versions=tenant_change)
-    Migrator(connector(url), ws.migrations()).rollback(versions=public_change)
+    steps = [
+        (Migrator(connector(url), ws.migrations(tenant=True), schema=TENANT), tenant_change),
+        (Migrator(connector(url), ws.migrations()), public_change),
+    ]
+    for migrator, versions in reversed(steps) if tenants_first else steps:
+        migrator.rollback(versions=versions)
     assert catalog(url) == before, "down does not restore the previous schema"
 
 

@@ -66,10 +66,13 @@ DEFAULTS: dict[str, tuple[Value, ...]] = {
 CHECKS = {
     "int": ("{c} > 0", "{c} >= -5 AND {c} < 1000"), "num": ("{c} > 0",), "float": ("{c} <> 13",),
     "text": ("length({c}) < 200", "{c} <> ''"), "bool": ("{c} OR {c} IS NULL",),
-    "time": ("{c} > '2000-01-01'",), "date": ("{c} > '2000-01-01'",), "json": ("jsonb_typeof({c}) = 'object'",),
+    "time": ("{c} > '2000-01-01'",), "date": ("{c} > '2000-01-01'",),
+    "json": ("jsonb_typeof({c}) = 'object'",),
     "tarray": ("cardinality({c}) < 10",), "iarray": ("cardinality({c}) < 10",),
 }  # fmt: skip
-INDEX_EXPRESSIONS = {"text": ("lower({c})", "length({c})"), "int": ("{c} + 1", "abs({c})"), "json": ("{c} -> 'k'",)}
+INDEX_EXPRESSIONS = {
+    "text": ("lower({c})", "length({c})"), "int": ("{c} + 1", "abs({c})"), "json": ("{c} -> 'k'",)
+}  # fmt: skip
 WHERES = {"int": ("{c} > 0",), "text": ("{c} <> ''",), "bool": ("{c} = false", "NOT {c}")}
 # Castable on an empty table with `USING c::new`; varchar sizes and numeric precision only grow.
 CASTS = {
@@ -198,7 +201,9 @@ World: TypeAlias = tuple[Table, ...]
 
 
 def sql_name(name: str) -> str:
-    return name if SIMPLE_NAME.fullmatch(name) and name not in RESERVED else '"' + name.replace('"', '""') + '"'
+    return (
+        name if SIMPLE_NAME.fullmatch(name) and name not in RESERVED else '"' + name.replace('"', '""') + '"'
+    )
 
 
 # --- rendering --------------------------------------------------------------------------------------------
@@ -300,7 +305,10 @@ def render(table: Table) -> str:
             lines.append("nulls_distinct = false")
     for check in table.checks:
         lines += ["[[check_constraints]]", f"name = {json.dumps(check.name)}"]
-        lines += [f"check = {json.dumps(check.expr.sql())}", f"attributes = {toml_value([check.expr.column])}"]
+        lines += [
+            f"check = {json.dumps(check.expr.sql())}",
+            f"attributes = {toml_value([check.expr.column])}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -324,7 +332,7 @@ def _valid(table: Table, expr: Expr | None) -> bool:
     return col is not None and expr is not None and expr.family in ("*", col.type.family)
 
 
-def _repair_column(col: Col) -> Col:
+def repair_column(col: Col) -> Col:
     family = col.type.family
     generated = col.generated
     if generated is not None and (family != "int" or (generated == "identity" and col.type.name != "bigint")):
@@ -341,12 +349,17 @@ def _repair_column(col: Col) -> Col:
     default = col.default if known and generated is None else None
     allow_nil = col.allow_nil and not primary_key and generated is None
     return replace(
-        col, spelling=spelling, primary_key=primary_key, default=default, generated=generated, allow_nil=allow_nil
+        col,
+        spelling=spelling,
+        primary_key=primary_key,
+        default=default,
+        generated=generated,
+        allow_nil=allow_nil,
     )
 
 
 def _repair_table(table: Table) -> Table:
-    table = replace(table, columns=tuple(_repair_column(c) for c in table.columns))
+    table = replace(table, columns=tuple(repair_column(c) for c in table.columns))
     tenant = table.tenant if table.col(table.tenant) is not None else None
     table = replace(table, tenant=tenant)
     names = {c.name for c in table.columns}
@@ -355,7 +368,11 @@ def _repair_table(table: Table) -> Table:
         keys = tuple(dict.fromkeys(k for k in identity.keys if k in names))
         where = identity.where if _valid(table, identity.where) else None
         if keys:
-            identities.append(replace(identity, keys=keys, where=where, all_tenants=identity.all_tenants and tenant is not None))
+            identities.append(
+                replace(
+                    identity, keys=keys, where=where, all_tenants=identity.all_tenants and tenant is not None
+                )
+            )
     indexes = [i for i in (_repair_index(table, index) for index in table.indexes) if i is not None]
     checks = tuple(c for c in table.checks if _valid(table, c.expr))
     return replace(table, identities=tuple(identities), indexes=tuple(indexes), checks=checks)
@@ -364,9 +381,8 @@ def _repair_table(table: Table) -> Table:
 def _repair_index(table: Table, index: Index) -> Index | None:
     fields: list[Field] = []
     for f in index.fields:
-        if f.expr is not None and _valid(table, f.expr):
-            fields.append(f)
-        elif f.column is not None and table.col(f.column) and all(g.column != f.column for g in fields):
+        fresh_column = f.column is not None and all(g.column != f.column for g in fields)
+        if _valid(table, f.expr) or (fresh_column and table.col(f.column) is not None):
             fields.append(f)
     if not fields:
         return None
@@ -470,6 +486,7 @@ PK_TYPES = ("bigint", "integer", "uuid", "text", "varchar", "smallint")
 ON_DELETE = (None, "delete", "nilify", "restrict", "nothing")
 ON_UPDATE = (None, "update", "nilify", "restrict", "nothing")
 METHODS = (None, "btree", "hash", "gin", "brin")
+DEFERRABLE: tuple[bool | str, ...] = (False, True, "initially")
 
 
 def unused(pool: tuple[str, ...], taken: object) -> st.SearchStrategy[str | None]:
@@ -514,7 +531,9 @@ def columns(draw: st.DrawFn, name: str, types: tuple[str, ...] = TYPES, pk: bool
 
 
 @st.composite
-def exprs(draw: st.DrawFn, table: Table, templates: dict[str, tuple[str, ...]], anything: bool) -> Expr | None:
+def exprs(
+    draw: st.DrawFn, table: Table, templates: dict[str, tuple[str, ...]], anything: bool
+) -> Expr | None:
     """An expression over one column; `anything` also allows `IS NOT NULL`, valid for every type."""
     options = [(t, c.name, c.type.family) for c in table.columns for t in templates.get(c.type.family, ())]
     if anything:
@@ -545,13 +564,21 @@ def fields(draw: st.DrawFn, table: Table) -> Field:
 @st.composite
 def indexes(draw: st.DrawFn, table: Table) -> Index:
     stem = re.sub(r"\W", "_", table.name)
+    using = draw(st.sampled_from(METHODS))
+    gin = [Field(c.name) for c in table.columns if c.type.family in GIN_FAMILIES]
+    if using == "gin" and gin:  # gin only fits a few types: index those columns, in no order
+        chosen = draw(st.lists(st.sampled_from(gin), min_size=1, max_size=2, unique=True))
+    else:
+        chosen = draw(st.lists(fields(table), min_size=1, max_size=1 if using == "hash" else 3))
     return Index(
-        fields=tuple(draw(st.lists(fields(table), min_size=1, max_size=3))),
+        fields=tuple(chosen),
         name=draw(st.none() | st.sampled_from([f"{stem}_ix{n}" for n in range(3)])),
-        unique=draw(st.booleans()),
-        using=draw(st.sampled_from(METHODS)),
+        unique=draw(st.booleans()) if using in (None, "btree") else False,
+        using=using,
         where=draw(st.none() | exprs(table, WHERES, True)),
-        include=tuple(draw(st.lists(st.sampled_from([c.name for c in table.columns]), max_size=1))),
+        include=tuple(draw(st.lists(st.sampled_from([c.name for c in table.columns]), max_size=1)))
+        if using in (None, "btree")
+        else (),
         nulls_distinct=draw(st.booleans()),
         concurrently=draw(st.integers(0, 5)) == 0,
         all_tenants=draw(st.booleans()),
@@ -585,14 +612,16 @@ def tables(draw: st.DrawFn, name: str, schema: str | None) -> Table:
 
 
 @st.composite
-def references(draw: st.DrawFn, target: TableKey, column: str, match_with: tuple[tuple[str, str], ...]) -> Ref:
+def references(
+    draw: st.DrawFn, target: TableKey, column: str, match_with: tuple[tuple[str, str], ...]
+) -> Ref:
     return Ref(
         target,
         column,
         match_with,
         on_delete=draw(st.sampled_from(ON_DELETE)),
         on_update=draw(st.sampled_from(ON_UPDATE)),
-        deferrable=draw(st.sampled_from((False, True, "initially"))),
+        deferrable=draw(st.sampled_from(DEFERRABLE)),
         index=draw(st.booleans()),
         named=draw(st.booleans()),
         explicit_schema=draw(st.booleans()),
@@ -683,13 +712,17 @@ def altered(draw: st.DrawFn, col: Col) -> Col:
         if new_type is not None:
             new_pool = DEFAULTS[new_type.family]
             default = draw(st.none() | st.sampled_from(new_pool)) if new_pool and not col.generated else None
-            col = replace(col, type=new_type, default=default)
-            return replace(col, spelling=draw(spellings(col)))
+            generated = col.generated if new_type.family == "int" else None
+            col = replace(col, type=new_type, default=default, generated=generated)
+            return replace(col, spelling=draw(spellings(repair_column(col))))
     if kind == "default" and pool:
         return replace(col, default=draw(st.none() | st.sampled_from(pool)), generated=None)
     if kind == "generated" and col.type.family == "int":
-        options: list[Generated | None] = [None, "serial", *(["identity"] if col.type.name == "bigint" else [])]
-        generated = draw(st.sampled_from([g for g in options if g != col.generated]))
+        options: tuple[Generated | None, ...] = (None, "serial", "identity")
+        allowed = [
+            g for g in options if g != col.generated and (g != "identity" or col.type.name == "bigint")
+        ]
+        generated = draw(st.sampled_from(allowed))
         default = None if generated or not pool else draw(st.none() | st.sampled_from(pool))
         col = replace(col, generated=generated, default=default)
         return replace(col, spelling=draw(spellings(col)))
@@ -792,7 +825,9 @@ def edit_check_of(draw: st.DrawFn, table: Table, kind: Kind) -> Table:
     return replace(table, checks=(*current[:n], *([changed] if changed else []), *current[n + 1 :]))
 
 
-def _table_edit(edit: Callable[[Table, Kind], st.SearchStrategy[Table]]) -> Callable[[World], st.SearchStrategy[World]]:
+def _table_edit(
+    edit: Callable[[Table, Kind], st.SearchStrategy[Table]],
+) -> Callable[[World], st.SearchStrategy[World]]:
     @st.composite
     def run(draw: st.DrawFn, world: World) -> World:
         i = _pick(draw, world)

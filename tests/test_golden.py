@@ -58,7 +58,9 @@ def test_generated_sql_parses(tmp_path: Path, case: Case) -> None:
     _, migrations = run_case(tmp_path, case)
     for m in migrations:
         for statement in (*m.up, *m.down):
-            if "$$" in statement.text or statement.text.lstrip().upper().startswith(("CREATE TRIGGER", "CREATE OR REPLACE FUNCTION")):
+            if "$$" in statement.text or statement.text.lstrip().upper().startswith(
+                ("CREATE TRIGGER", "CREATE OR REPLACE FUNCTION")
+            ):
                 continue
             sqlglot.parse_one(statement.text, read="postgres")
 

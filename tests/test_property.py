@@ -100,7 +100,11 @@ def databases(new_database: NewDatabase) -> tuple[str, str]:
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
     print_blob=True,
 )
 @given(data=st.data())
@@ -125,7 +129,9 @@ def test_generate_a_then_b_matches_fresh_builds_and_rolls_back(
         apply(work, ws)
         after_a = catalog(work)
         expected_a = fresh_build(fresh, root / "fresh_a", files_a)
-        assert after_a == expected_a, "A's ups differ from a fresh build of A:\n" + explain(after_a, expected_a)
+        assert after_a == expected_a, "A's ups differ from a fresh build of A:\n" + explain(
+            after_a, expected_a
+        )
 
         write_all(ws, files_b)
         second = ws.generate(Answers(no_renames=True, drop_tables=dropped))

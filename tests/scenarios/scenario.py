@@ -99,10 +99,12 @@ class Scenario:
     def files(self) -> dict[str, bytes]:
         """Every file of the project (resources, config, migrations, snapshots) by relative path."""
         return {
-            str(p.relative_to(self.ws.root)): p.read_bytes() for p in sorted(self.ws.root.rglob("*")) if p.is_file()
+            str(p.relative_to(self.ws.root)): p.read_bytes()
+            for p in sorted(self.ws.root.rglob("*"))
+            if p.is_file()
         }
 
-    def roundtrip(self, change: Change) -> None:
+    def roundtrip(self, change: Change, *, tenants_first: bool = False) -> None:
         assert self.url, "this scenario has no database (use the `scenario` fixture)"
         assert change.migrations, "the change wrote no migration"
         self.fresh += 1
@@ -114,6 +116,7 @@ class Scenario:
             self.root / f"fresh{self.fresh}",
             self.new_database,
             change.config,
+            tenants_first=tenants_first,
         )
 
     def apply(self) -> None:

@@ -25,7 +25,9 @@ def test_partial_identity_added(scenario: Scenario) -> None:
     """A base-filter-like identity: unique among rows that are not archived."""
     scenario.generate({"posts": posts()})
     change = scenario.generate({"posts": posts(identity('keys = ["title"], where = "NOT archived"'))})
-    assert change.up == ['CREATE UNIQUE INDEX "posts_unique_title_index" ON "posts" ("title") WHERE NOT archived;']
+    assert change.up == [
+        'CREATE UNIQUE INDEX "posts_unique_title_index" ON "posts" ("title") WHERE NOT archived;'
+    ]
     assert change.down == ['DROP INDEX "posts_unique_title_index";']
     scenario.roundtrip(change)
 
@@ -44,8 +46,10 @@ def test_partial_identity_filter_changed(scenario: Scenario) -> None:
 def test_partial_identity_over_a_new_column_waits_for_it(scenario: Scenario) -> None:
     scenario.generate({"posts": posts()})
     cols = COLS + '\ndeleted_at = { type = "timestamptz" }'
-    change = scenario.generate({"posts": posts(identity('keys = ["slug"], where = "deleted_at IS NULL"'), cols)})
-    ordered(change.up, 'ADD COLUMN "deleted_at"', 'WHERE deleted_at IS NULL;')
+    change = scenario.generate(
+        {"posts": posts(identity('keys = ["slug"], where = "deleted_at IS NULL"'), cols)}
+    )
+    ordered(change.up, 'ADD COLUMN "deleted_at"', "WHERE deleted_at IS NULL;")
     scenario.roundtrip(change)
 
 
@@ -62,7 +66,10 @@ def test_partial_identity_over_a_dropped_filter_column(scenario: Scenario) -> No
 def test_identity_nulls_distinct_toggled(scenario: Scenario) -> None:
     scenario.generate({"posts": posts(identity('keys = ["title"]'))})
     change = scenario.generate({"posts": posts(identity('keys = ["title"], nulls_distinct = false'))})
-    assert change.up[-1] == 'CREATE UNIQUE INDEX "posts_unique_title_index" ON "posts" ("title") NULLS NOT DISTINCT;'
+    assert (
+        change.up[-1]
+        == 'CREATE UNIQUE INDEX "posts_unique_title_index" ON "posts" ("title") NULLS NOT DISTINCT;'
+    )
     scenario.roundtrip(change)
 
 
@@ -84,7 +91,9 @@ def test_identity_index_renamed_in_a_named_schema(scenario: Scenario) -> None:
     """The RENAME TO target is a bare name (AshPostgres qualifies it, which PostgreSQL rejects)."""
     head = 'schema = "blog"'
     scenario.generate({"posts": posts(identity('keys = ["title"]'), head=head)})
-    change = scenario.generate({"posts": posts(identity('keys = ["title"], index_name = "posts_title_key"'), head=head)})
+    change = scenario.generate(
+        {"posts": posts(identity('keys = ["title"], index_name = "posts_title_key"'), head=head)}
+    )
     assert change.up == ['ALTER INDEX "blog"."posts_unique_title_index" RENAME TO "posts_title_key";']
     scenario.roundtrip(change)
 
@@ -94,8 +103,12 @@ def test_two_identities_swap_definitions(scenario: Scenario) -> None:
     two = '[identities]\nfirst = {{ keys = ["{}"] }}\nsecond = {{ keys = ["{}"] }}'
     scenario.generate({"posts": posts(two.format("title", "slug"))})
     change = scenario.generate({"posts": posts(two.format("slug", "title"))})
-    find(change.up, 'CREATE UNIQUE INDEX "posts_first_index" ON "posts" ("slug");')
-    find(change.up, 'CREATE UNIQUE INDEX "posts_second_index" ON "posts" ("title");')
+    assert change.up == [
+        'DROP INDEX "posts_first_index";',
+        'DROP INDEX "posts_second_index";',
+        'CREATE UNIQUE INDEX "posts_first_index" ON "posts" ("slug");',
+        'CREATE UNIQUE INDEX "posts_second_index" ON "posts" ("title");',
+    ]
     scenario.roundtrip(change)
 
 
@@ -115,14 +128,19 @@ def test_custom_index_options_changed(scenario: Scenario) -> None:
 
 def test_custom_index_include_and_sort_order(scenario: Scenario) -> None:
     scenario.generate({"posts": posts('[[indexes]]\nfields = ["title"]')})
-    change = scenario.generate({"posts": posts('[[indexes]]\nfields = ["title desc nulls last"]\ninclude = ["slug"]')})
+    change = scenario.generate(
+        {"posts": posts('[[indexes]]\nfields = ["title desc nulls last"]\ninclude = ["slug"]')}
+    )
     find(change.up, 'CREATE INDEX "posts_title_index" ON "posts" ("title" DESC NULLS LAST) INCLUDE ("slug");')
     scenario.roundtrip(change)
 
 
 def test_custom_index_over_a_dropped_column_goes_first(scenario: Scenario) -> None:
     scenario.generate({"posts": posts('[[indexes]]\nfields = ["slug", "title"]')})
-    cols = 'id = { type = "uuid", primary_key = true }\ntitle = { type = "text" }\narchived = { type = "boolean", allow_nil = false, default = false }'
+    cols = (
+        'id = { type = "uuid", primary_key = true }\ntitle = { type = "text" }\n'
+        'archived = { type = "boolean", allow_nil = false, default = false }'
+    )
     change = scenario.generate({"posts": posts("", cols)})
     ordered(change.up, 'DROP INDEX "posts_slug_title_index"', 'DROP COLUMN "slug"')
     ordered(change.down, 'ADD COLUMN "slug"', 'CREATE INDEX "posts_slug_title_index"')
@@ -149,7 +167,9 @@ def test_concurrent_custom_index_on_an_existing_table_gets_its_own_migration(sce
     main, concurrent = change.migrations
     assert not main.no_transaction and concurrent.no_transaction
     assert [s.text for s in main.up] == ['ALTER TABLE "posts" ADD COLUMN "body" text;']
-    assert [s.text for s in concurrent.up] == ['CREATE INDEX CONCURRENTLY "posts_slug_index" ON "posts" ("slug");']
+    assert [s.text for s in concurrent.up] == [
+        'CREATE INDEX CONCURRENTLY "posts_slug_index" ON "posts" ("slug");'
+    ]
     assert [s.text for s in concurrent.down] == ['DROP INDEX CONCURRENTLY "posts_slug_index";']
     assert "-- migrate:no-transaction" in concurrent.path.read_text()
     scenario.roundtrip(change)
@@ -191,7 +211,8 @@ def test_concurrent_identity_with_a_new_foreign_key_needs_a_third_migration(scen
     tags = table(
         "tags",
         'id = { type = "uuid", primary_key = true }\n'
-        'post_slug = { type = "text", references = { table = "posts", column = "slug", on_delete = "delete" } }',
+        'post_slug = { type = "text", references = { table = "posts", column = "slug", '
+        'on_delete = "delete" } }',
     )
     change = scenario.generate(
         {"posts": posts(identity('keys = ["slug"]', "unique_slug")), "tags": tags}, concurrent_indexes=True
@@ -212,7 +233,9 @@ def test_concurrent_indexes_with_an_explicit_name(scenario: Scenario) -> None:
     scenario.generate({"posts": posts()})
     cols = COLS + '\nbody = { type = "text" }'
     change = scenario.generate(
-        {"posts": posts(identity('keys = ["slug"]', "unique_slug"), cols)}, concurrent_indexes=True, name="slugs"
+        {"posts": posts(identity('keys = ["slug"]', "unique_slug"), cols)},
+        concurrent_indexes=True,
+        name="slugs",
     )
     assert change.names == ["slugs", "slugs_1"]
     scenario.roundtrip(change)
@@ -224,17 +247,23 @@ def test_concurrent_indexes_with_an_explicit_name(scenario: Scenario) -> None:
 def test_check_over_a_new_column_is_added_after_it(scenario: Scenario) -> None:
     scenario.generate({"posts": posts()})
     cols = COLS + '\nprice = { type = "integer", default = 1 }'
-    change = scenario.generate({"posts": posts('[[check_constraints]]\nname = "price_positive"\ncheck = "price > 0"', cols)})
-    ordered(change.up, 'ADD COLUMN "price" integer DEFAULT 1', 'ADD CONSTRAINT "price_positive" CHECK (price > 0)')
+    change = scenario.generate(
+        {"posts": posts('[[check_constraints]]\nname = "price_positive"\ncheck = "price > 0"', cols)}
+    )
+    ordered(
+        change.up, 'ADD COLUMN "price" integer DEFAULT 1', 'ADD CONSTRAINT "price_positive" CHECK (price > 0)'
+    )
     scenario.roundtrip(change)
 
 
 def test_check_dropped_with_its_column(scenario: Scenario) -> None:
     cols = COLS + '\nprice = { type = "integer" }'
-    scenario.generate({"posts": posts('[[check_constraints]]\nname = "price_positive"\ncheck = "price > 0"', cols)})
+    scenario.generate(
+        {"posts": posts('[[check_constraints]]\nname = "price_positive"\ncheck = "price > 0"', cols)}
+    )
     change = scenario.generate({"posts": posts()})
     ordered(change.up, 'DROP CONSTRAINT "price_positive"', 'DROP COLUMN "price"')
-    ordered(change.down, 'ADD COLUMN "price" integer', 'CHECK (price > 0)')
+    ordered(change.down, 'ADD COLUMN "price" integer', "CHECK (price > 0)")
     scenario.roundtrip(change)
 
 
@@ -254,4 +283,38 @@ def test_check_expression_changed(scenario: Scenario) -> None:
         'ALTER TABLE "posts" DROP CONSTRAINT "short_title";',
         'ALTER TABLE "posts" ADD CONSTRAINT "short_title" CHECK (length(title) < 200);',
     ]
+    scenario.roundtrip(change)
+
+
+def test_concurrent_rebuild_of_a_unique_index_under_a_changing_foreign_key(scenario: Scenario) -> None:
+    """With --concurrent-indexes the rebuilt identity goes to its own migration and the FK into it to a
+    third; the old FK must still be dropped before the old index, in the first migration."""
+    posts_with = '[identities]\nunique_slug = { keys = ["slug"]OPTIONS }'
+    cols = 'id = { type = "uuid", primary_key = true }\nslug = { type = "text", allow_nil = false }'
+    tags = table(
+        "tags",
+        'id = { type = "uuid", primary_key = true }\n'
+        'post_slug = { type = "text", references = { table = "posts", column = "slug"OPTIONS } }',
+    )
+    scenario.generate(
+        {
+            "posts": table("posts", cols, posts_with.replace("OPTIONS", "")),
+            "tags": tags.replace("OPTIONS", ""),
+        }
+    )
+    change = scenario.generate(
+        {
+            "posts": table("posts", cols, posts_with.replace("OPTIONS", ", nulls_distinct = false")),
+            "tags": tags.replace("OPTIONS", ', on_delete = "delete"'),
+        },
+        concurrent_indexes=True,
+    )
+    first = [s.text for s in change.migrations[0].up]
+    ordered(
+        first,
+        'ALTER TABLE "tags" DROP CONSTRAINT "tags_post_slug_fkey";',
+        'DROP INDEX "posts_unique_slug_index";',
+    )
+    last = [s.text for s in change.migrations[-1].up]
+    find(last, 'ADD CONSTRAINT "tags_post_slug_fkey"')
     scenario.roundtrip(change)

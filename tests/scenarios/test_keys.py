@@ -13,7 +13,8 @@ def posts(columns: str, extra: str = "") -> str:
 
 
 def with_fk(options: str = "", column: str = "author_id") -> dict[str, str]:
-    ref = f'{column} = {{ type = "bigint", references = {{ table = "authors"{", " + options if options else ""} }} }}'
+    more = f", {options}" if options else ""
+    ref = f'{column} = {{ type = "bigint", references = {{ table = "authors"{more} }} }}'
     return {"authors": AUTHORS, "posts": posts(ref)}
 
 
@@ -69,12 +70,16 @@ def test_primary_key_change_with_a_foreign_key_following_it(scenario: Scenario) 
         'post_ref = {{ type = "{}", references = {{ table = "posts", column = "{}" }} }}',
     )
     scenario.generate(
-        {"posts": posts('code = { type = "text", allow_nil = false }'), "comments": comments.format("uuid", "id")}
+        {
+            "posts": posts('code = { type = "text", allow_nil = false }'),
+            "comments": comments.format("uuid", "id"),
+        }
     )
     change = scenario.generate(
         {
             "posts": table(
-                "posts", 'id = { type = "uuid", allow_nil = false }\ncode = { type = "text", primary_key = true }'
+                "posts",
+                'id = { type = "uuid", allow_nil = false }\ncode = { type = "text", primary_key = true }',
             ),
             "comments": comments.format("text", "code"),
         }
@@ -99,11 +104,14 @@ def test_primary_key_change_under_a_foreign_key_that_stays(scenario: Scenario) -
         'id = { type = "uuid", primary_key = true }\n'
         'post_id = { type = "uuid", references = { table = "posts" } }',
     )
-    scenario.generate({"posts": posts('version = { type = "integer", allow_nil = false }'), "comments": comments})
+    scenario.generate(
+        {"posts": posts('version = { type = "integer", allow_nil = false }'), "comments": comments}
+    )
     change = scenario.generate(
         {
             "posts": posts(
-                'version = { type = "integer", primary_key = true }', '[identities]\nunique_id = { keys = ["id"] }'
+                'version = { type = "integer", primary_key = true }',
+                '[identities]\nunique_id = { keys = ["id"] }',
             ),
             "comments": comments,
         }
@@ -112,8 +120,10 @@ def test_primary_key_change_under_a_foreign_key_that_stays(scenario: Scenario) -
         change.up,
         'ALTER TABLE "comments" DROP CONSTRAINT "comments_post_id_fkey";',
         'ALTER TABLE "posts" DROP CONSTRAINT "posts_pkey";',
-        'CREATE UNIQUE INDEX "posts_unique_id_index"',
         'ALTER TABLE "comments" ADD CONSTRAINT "comments_post_id_fkey"',
+    )
+    ordered(
+        change.up, 'CREATE UNIQUE INDEX "posts_unique_id_index"', 'ADD CONSTRAINT "comments_post_id_fkey"'
     )
     scenario.roundtrip(change)
 
@@ -179,17 +189,21 @@ def test_match_with_added_waits_for_the_new_unique_index(scenario: Scenario) -> 
     """A composite FK into (id, org) needs the identity created in the same run first (#236, #805)."""
     authors = table(
         "authors",
-        'id = { type = "bigint", primary_key = true, generated = true }\norg = { type = "text", allow_nil = false }',
+        'id = { type = "bigint", primary_key = true, generated = true }\n'
+        'org = { type = "text", allow_nil = false }',
     )
     scenario.generate(
-        {"authors": authors, "posts": posts('author_id = { type = "bigint", references = { table = "authors" } }')}
+        {
+            "authors": authors,
+            "posts": posts('author_id = { type = "bigint", references = { table = "authors" } }'),
+        }
     )
     change = scenario.generate(
         {
             "authors": authors + '[identities]\nby_org = { keys = ["id", "org"] }\n',
             "posts": posts(
-                'author_id = { type = "bigint", references = { table = "authors", match_with = { org = "org" }, '
-                'match_type = "full" } }\norg = { type = "text" }'
+                'author_id = { type = "bigint", references = { table = "authors", '
+                'match_with = { org = "org" }, match_type = "full" } }\norg = { type = "text" }'
             ),
         }
     )
@@ -210,9 +224,14 @@ def test_match_with_remote_column_changes(scenario: Scenario) -> None:
         'region = { type = "text", allow_nil = false }',
         '[identities]\nby_org = { keys = ["id", "org"] }\nby_region = { keys = ["id", "region"] }',
     )
-    fk = 'author_id = {{ type = "bigint", references = {{ table = "authors", match_with = {{ tag = "{}" }} }} }}'
+    fk = (
+        'author_id = {{ type = "bigint", '
+        'references = {{ table = "authors", match_with = {{ tag = "{}" }} }} }}'
+    )
     scenario.generate({"authors": authors, "posts": posts(fk.format("org") + '\ntag = { type = "text" }')})
-    change = scenario.generate({"authors": authors, "posts": posts(fk.format("region") + '\ntag = { type = "text" }')})
+    change = scenario.generate(
+        {"authors": authors, "posts": posts(fk.format("region") + '\ntag = { type = "text" }')}
+    )
     ordered(
         change.up,
         'DROP CONSTRAINT "posts_author_id_fkey"',
@@ -224,7 +243,9 @@ def test_match_with_remote_column_changes(scenario: Scenario) -> None:
 def test_foreign_key_renamed_by_name_option(scenario: Scenario) -> None:
     scenario.generate(with_fk())
     change = scenario.generate(with_fk('name = "posts_written_by"'))
-    assert change.up == ['ALTER TABLE "posts" RENAME CONSTRAINT "posts_author_id_fkey" TO "posts_written_by";']
+    assert change.up == [
+        'ALTER TABLE "posts" RENAME CONSTRAINT "posts_author_id_fkey" TO "posts_written_by";'
+    ]
     scenario.roundtrip(change)
 
 
@@ -253,7 +274,10 @@ def test_foreign_key_pointed_at_another_table(scenario: Scenario) -> None:
 
 def test_foreign_key_into_a_table_in_another_schema(scenario: Scenario) -> None:
     people = table("people", 'id = { type = "bigint", primary_key = true }', head='schema = "crm"')
-    ref = 'person_id = { type = "bigint", references = { table = "people", schema = "crm", on_delete = "delete" } }'
+    ref = (
+        'person_id = { type = "bigint", '
+        'references = { table = "people", schema = "crm", on_delete = "delete" } }'
+    )
     change = scenario.generate({"people": people, "posts": posts(ref)})
     ordered(
         change.up,
@@ -283,19 +307,35 @@ def test_self_reference_to_a_new_unique_column(scenario: Scenario) -> None:
 
 
 def test_two_new_tables_referencing_each_other(scenario: Scenario) -> None:
-    a = table("a_items", 'id = { type = "bigint", primary_key = true }\nb_id = { type = "bigint", references = { table = "b_items" } }')
-    b = table("b_items", 'id = { type = "bigint", primary_key = true }\na_id = { type = "bigint", references = { table = "a_items" } }')
+    a = table(
+        "a_items",
+        'id = { type = "bigint", primary_key = true }\n'
+        'b_id = { type = "bigint", references = { table = "b_items" } }',
+    )
+    b = table(
+        "b_items",
+        'id = { type = "bigint", primary_key = true }\n'
+        'a_id = { type = "bigint", references = { table = "a_items" } }',
+    )
     change = scenario.generate({"a_items": a, "b_items": b})
-    ordered(change.up, 'CREATE TABLE "a_items"', 'CREATE TABLE "b_items"', 'ADD CONSTRAINT "a_items_b_id_fkey"')
-    ordered(change.down, 'DROP CONSTRAINT "a_items_b_id_fkey"', 'DROP TABLE "b_items"', 'DROP TABLE "a_items"')
+    ordered(
+        change.up, 'CREATE TABLE "a_items"', 'CREATE TABLE "b_items"', 'ADD CONSTRAINT "a_items_b_id_fkey"'
+    )
+    ordered(
+        change.down, 'DROP CONSTRAINT "a_items_b_id_fkey"', 'DROP TABLE "b_items"', 'DROP TABLE "a_items"'
+    )
     scenario.roundtrip(change)
 
 
 def test_referenced_and_referencing_columns_widen_together(scenario: Scenario) -> None:
     parent = table("authors", 'id = { type = "TYPE", primary_key = true }')
     child = posts('author_id = { type = "TYPE", references = { table = "authors" } }')
-    scenario.generate({"authors": parent.replace("TYPE", "integer"), "posts": child.replace("TYPE", "integer")})
-    change = scenario.generate({"authors": parent.replace("TYPE", "bigint"), "posts": child.replace("TYPE", "bigint")})
+    scenario.generate(
+        {"authors": parent.replace("TYPE", "integer"), "posts": child.replace("TYPE", "integer")}
+    )
+    change = scenario.generate(
+        {"authors": parent.replace("TYPE", "bigint"), "posts": child.replace("TYPE", "bigint")}
+    )
     find(change.up, 'ALTER TABLE "authors" ALTER COLUMN "id" TYPE bigint')
     find(change.up, 'ALTER TABLE "posts" ALTER COLUMN "author_id" TYPE bigint')
     scenario.roundtrip(change)
@@ -335,7 +375,8 @@ def test_new_fk_column_with_index_on_existing_table(scenario: Scenario) -> None:
     ordered(
         change.up,
         'ADD COLUMN "author_id" bigint',
-        'ADD CONSTRAINT "posts_author_id_fkey" FOREIGN KEY ("author_id") REFERENCES "authors" ("id") ON DELETE SET NULL',
+        'ADD CONSTRAINT "posts_author_id_fkey" FOREIGN KEY ("author_id") '
+        'REFERENCES "authors" ("id") ON DELETE SET NULL',
     )
     ordered(change.up, 'ADD COLUMN "author_id"', 'CREATE INDEX "posts_author_id_index"')
     scenario.roundtrip(change)
@@ -347,4 +388,84 @@ def test_dropping_a_referenced_table_drops_the_child_fk_first(scenario: Scenario
     change = scenario.generate({"posts": posts("")}, Answers(drop_tables=frozenset({"authors"})))
     ordered(change.up, 'DROP CONSTRAINT "posts_author_id_fkey"', 'DROP TABLE "authors"')
     ordered(change.up, 'DROP INDEX "posts_author_id_index"', 'DROP COLUMN "author_id"')
+    scenario.roundtrip(change)
+
+
+def slug_tables(identity_options: str = "", fk_options: str = "") -> dict[str, str]:
+    return {
+        "posts": table(
+            "posts",
+            'id = { type = "uuid", primary_key = true }\nslug = { type = "text", allow_nil = false }',
+            f'[identities]\nunique_slug = {{ keys = ["slug"]{identity_options} }}',
+        ),
+        "tags": table(
+            "tags",
+            'id = { type = "uuid", primary_key = true }\n'
+            'post_slug = { type = "text", '
+            f'references = {{ table = "posts", column = "slug"{fk_options} }} }}',
+        ),
+    }
+
+
+def test_unique_index_rebuilt_under_a_foreign_key_that_stays(scenario: Scenario) -> None:
+    """tags.post_slug -> posts.slug relies on posts_unique_slug_index; rebuilding that index (here to
+    NULLS NOT DISTINCT) needs the FK dropped first and added back after the new index exists."""
+    scenario.generate(slug_tables())
+    change = scenario.generate(slug_tables(", nulls_distinct = false"))
+    ordered(
+        change.up,
+        'ALTER TABLE "tags" DROP CONSTRAINT "tags_post_slug_fkey";',
+        'DROP INDEX "posts_unique_slug_index";',
+        'CREATE UNIQUE INDEX "posts_unique_slug_index" ON "posts" ("slug") NULLS NOT DISTINCT;',
+        'ALTER TABLE "tags" ADD CONSTRAINT "tags_post_slug_fkey"',
+    )
+    scenario.roundtrip(change)
+
+
+def test_renamed_match_with_column_keeps_the_composite_foreign_key(scenario: Scenario) -> None:
+    authors = table(
+        "authors",
+        'id = { type = "bigint", primary_key = true }\norg = { type = "text", allow_nil = false }',
+        '[identities]\nby_org = { keys = ["id", "org"] }',
+    )
+    child = posts(
+        'author_id = { type = "bigint", references = { table = "authors", match_with = { COL = "org" } } }\n'
+        'COL = { type = "text" }'
+    )
+    scenario.generate({"authors": authors, "posts": child.replace("COL", "org")})
+    change = scenario.generate(
+        {"authors": authors, "posts": child.replace("COL", "organization")},
+        Answers(column_renames={"posts": {"org": "organization"}}),
+    )
+    assert change.up == ['ALTER TABLE "posts" RENAME COLUMN "org" TO "organization";']
+    scenario.roundtrip(change)
+
+
+def test_dropping_a_match_with_column_drops_the_foreign_key_first(scenario: Scenario) -> None:
+    authors = table(
+        "authors",
+        'id = { type = "bigint", primary_key = true }\norg = { type = "text", allow_nil = false }',
+        '[identities]\nby_org = { keys = ["id", "org"] }',
+    )
+    scenario.generate(
+        {
+            "authors": authors,
+            "posts": posts(
+                'author_id = { type = "bigint", '
+                'references = { table = "authors", match_with = { org = "org" } } }\norg = { type = "text" }'
+            ),
+        }
+    )
+    change = scenario.generate(
+        {
+            "authors": authors,
+            "posts": posts('author_id = { type = "bigint", references = { table = "authors" } }'),
+        }
+    )
+    ordered(change.up, 'DROP CONSTRAINT "posts_author_id_fkey"', 'DROP COLUMN "org"')
+    ordered(
+        change.up,
+        'DROP CONSTRAINT "posts_author_id_fkey"',
+        'FOREIGN KEY ("author_id") REFERENCES "authors" ("id")',
+    )
     scenario.roundtrip(change)

@@ -38,7 +38,11 @@ def test_none_to_attribute_rebuilds_indexes_with_the_tenant_first(scenario: Scen
         'DROP INDEX "posts_unique_title_index"',
         'CREATE UNIQUE INDEX "posts_unique_title_index" ON "posts" ("org_id", "title");',
     )
-    ordered(change.up, 'DROP INDEX "posts_title_index"', 'CREATE INDEX "posts_title_index" ON "posts" ("org_id", "title");')
+    ordered(
+        change.up,
+        'DROP INDEX "posts_title_index"',
+        'CREATE INDEX "posts_title_index" ON "posts" ("org_id", "title");',
+    )
     find(change.up, 'CREATE INDEX "posts_author_id_index" ON "posts" ("org_id", "author_id");')
     absent(change.up, "posts_global_title_index")
     absent(change.up, "CONSTRAINT")
@@ -86,7 +90,12 @@ def test_identity_already_listing_the_tenant_is_not_duplicated(scenario: Scenari
 def test_context_table_referencing_a_public_table(scenario: Scenario) -> None:
     scenario.generate({"authors": AUTHORS})
     change = scenario.generate(
-        {"authors": AUTHORS, "notes": notes('author_id = { type = "bigint", references = { table = "authors", on_delete = "delete" } }')}
+        {
+            "authors": AUTHORS,
+            "notes": notes(
+                'author_id = { type = "bigint", references = { table = "authors", on_delete = "delete" } }'
+            ),
+        }
     )
     assert change.public == []
     find(change.up, 'REFERENCES "public"."authors" ("id") ON DELETE CASCADE')
@@ -97,7 +106,10 @@ def test_context_table_referencing_a_public_table(scenario: Scenario) -> None:
 def test_context_table_referencing_a_context_table(scenario: Scenario) -> None:
     folders = notes(name="folders")
     change = scenario.generate(
-        {"folders": folders, "notes": notes('folder_id = { type = "uuid", references = { table = "folders" } }')}
+        {
+            "folders": folders,
+            "notes": notes('folder_id = { type = "uuid", references = { table = "folders" } }'),
+        }
     )
     ordered(change.up, 'CREATE TABLE "folders"', 'CREATE TABLE "notes"')
     find(change.up, 'REFERENCES "folders" ("id")')
@@ -106,30 +118,48 @@ def test_context_table_referencing_a_context_table(scenario: Scenario) -> None:
 
 
 def test_public_and_context_changes_in_one_run(scenario: Scenario) -> None:
-    change = scenario.generate({"authors": AUTHORS, "notes": notes('body = { type = "text" }', '[[indexes]]\nfields = ["body"]')})
+    change = scenario.generate(
+        {"authors": AUTHORS, "notes": notes('body = { type = "text" }', '[[indexes]]\nfields = ["body"]')}
+    )
     assert [m.name for m in change.public] == ["migrate_resources1"]
     assert [m.name for m in change.tenant] == ["migrate_resources1"]
-    assert [s.text for m in change.tenant for s in m.up][-1] == 'CREATE INDEX "notes_body_index" ON "notes" ("body");'
+    assert [s.text for m in change.tenant for s in m.up][
+        -1
+    ] == 'CREATE INDEX "notes_body_index" ON "notes" ("body");'
     assert (scenario.snapshots / "tenants" / "notes").is_dir()
     scenario.roundtrip(change)
 
 
 def test_context_table_change_touches_only_tenant_migrations(scenario: Scenario) -> None:
     scenario.generate({"authors": AUTHORS, "notes": notes()})
-    change = scenario.generate({"authors": AUTHORS, "notes": notes('body = { type = "text", default = "\'\'" }')})
+    change = scenario.generate(
+        {"authors": AUTHORS, "notes": notes('body = { type = "text", default = "\'\'" }')}
+    )
     assert change.public == []
-    assert [s.text for m in change.tenant for s in m.up] == ['ALTER TABLE "notes" ADD COLUMN "body" text DEFAULT \'\';']
+    assert [s.text for m in change.tenant for s in m.up] == [
+        'ALTER TABLE "notes" ADD COLUMN "body" text DEFAULT \'\';'
+    ]
     assert [m.name for m in change.tenant] == ["migrate_resources2"]
     scenario.roundtrip(change)
 
 
 def test_context_table_rename(scenario: Scenario) -> None:
-    scenario.generate({"notes": notes('body = { type = "text" }', '[identities]\nunique_body = { keys = ["body"] }')})
-    generation = scenario.plan({"memos": notes('body = { type = "text" }', '[identities]\nunique_body = { keys = ["body"] }', "memos")})
+    scenario.generate(
+        {"notes": notes('body = { type = "text" }', '[identities]\nunique_body = { keys = ["body"] }')}
+    )
+    generation = scenario.plan(
+        {
+            "memos": notes(
+                'body = { type = "text" }', '[identities]\nunique_body = { keys = ["body"] }', "memos"
+            )
+        }
+    )
     assert generation.questions == [TableQuestion("tenants.notes", ("tenants.memos",))]
     change = scenario.generate(answers=Answers(table_renames={"tenants.notes": "tenants.memos"}))
     assert change.public == []
-    ordered(change.up, 'ALTER TABLE "notes" RENAME TO "memos";', 'RENAME CONSTRAINT "notes_pkey" TO "memos_pkey"')
+    ordered(
+        change.up, 'ALTER TABLE "notes" RENAME TO "memos";', 'RENAME CONSTRAINT "notes_pkey" TO "memos_pkey"'
+    )
     find(change.up, 'ALTER INDEX "notes_unique_body_index" RENAME TO "memos_unique_body_index";')
     scenario.roundtrip(change)
 
@@ -147,7 +177,9 @@ def test_public_to_context_is_a_drop_question(scenario: Scenario) -> None:
 
 def test_context_to_public_is_a_drop_question(scenario: Scenario) -> None:
     scenario.generate({"notes": notes('body = { type = "text" }')})
-    generation = scenario.plan({"notes": table("notes", 'id = { type = "uuid", primary_key = true }\nbody = { type = "text" }')})
+    generation = scenario.plan(
+        {"notes": table("notes", 'id = { type = "uuid", primary_key = true }\nbody = { type = "text" }')}
+    )
     assert generation.questions == [TableQuestion("tenants.notes")]
     assert "--drop-table tenants.notes" in generation.questions[0].flag_hint()
     change = scenario.generate(answers=Answers(drop_tables=frozenset({"tenants.notes"})))
@@ -157,7 +189,12 @@ def test_context_to_public_is_a_drop_question(scenario: Scenario) -> None:
 
 
 def test_context_table_dropped_with_a_reference_into_public(scenario: Scenario) -> None:
-    scenario.generate({"authors": AUTHORS, "notes": notes('author_id = { type = "bigint", references = { table = "authors" } }')})
+    scenario.generate(
+        {
+            "authors": AUTHORS,
+            "notes": notes('author_id = { type = "bigint", references = { table = "authors" } }'),
+        }
+    )
     change = scenario.generate({"authors": AUTHORS}, Answers(drop_tables=frozenset({"tenants.notes"})))
     assert change.public == []
     assert [s.text for m in change.tenant for s in m.up][-1] == 'DROP TABLE "notes";'
@@ -197,11 +234,62 @@ def test_tenant_column_added_with_the_switch(scenario: Scenario) -> None:
     identity = '[identities]\nunique_title = { keys = ["title"] }'
     scenario.generate({"orgs": ORGS, "posts": table("posts", base, identity)})
     with_org = base + '\norg_id = { type = "uuid", allow_nil = false, references = { table = "orgs" } }'
-    change = scenario.generate({"orgs": ORGS, "posts": table("posts", with_org, identity, ATTRIBUTE.format("org_id"))})
+    change = scenario.generate(
+        {"orgs": ORGS, "posts": table("posts", with_org, identity, ATTRIBUTE.format("org_id"))}
+    )
     ordered(
         change.up,
         'ADD COLUMN "org_id" uuid NOT NULL',
         'CREATE UNIQUE INDEX "posts_unique_title_index" ON "posts" ("org_id", "title");',
     )
     ordered(change.down, 'DROP INDEX "posts_unique_title_index"', 'DROP COLUMN "org_id"')
+    scenario.roundtrip(change)
+
+
+def test_public_table_renamed_under_a_context_table_reference(scenario: Scenario) -> None:
+    """The tenant FK follows the renamed public table: nothing to do in the tenant migration."""
+    ref = 'author_id = {{ type = "bigint", references = {{ table = "{}" }} }}'
+    scenario.generate({"authors": AUTHORS, "notes": notes(ref.format("authors"))})
+    writers = AUTHORS.replace('"authors"', '"writers"')
+    change = scenario.generate(
+        {"writers": writers, "notes": notes(ref.format("writers"))},
+        Answers(table_renames={"authors": "writers"}),
+    )
+    assert change.tenant == []
+    find(change.up, 'ALTER TABLE "authors" RENAME TO "writers";')
+    scenario.roundtrip(change)
+
+
+def test_public_table_dropped_under_a_context_table_reference(scenario: Scenario) -> None:
+    """The tenant FK into the dropped public table must be gone before the public DROP TABLE runs,
+    and `migrate` applies public migrations before tenant ones."""
+    ref = 'author_id = { type = "bigint", references = { table = "authors" } }'
+    scenario.generate({"authors": AUTHORS, "notes": notes(ref)})
+    change = scenario.generate(
+        {"notes": notes('author_id = { type = "bigint" }')}, Answers(drop_tables=frozenset({"authors"}))
+    )
+    find([s.text for m in change.tenant for s in m.up], 'DROP CONSTRAINT "notes_author_id_fkey"')
+    find([s.text for m in change.public for s in m.up], 'DROP TABLE "authors"')
+    [public] = change.public
+    assert "run `snapshift migrate --tenants` before `snapshift migrate`" in public.path.read_text()
+    scenario.roundtrip(change, tenants_first=True)
+
+
+def test_tenant_attribute_column_renamed(scenario: Scenario) -> None:
+    """Renaming the tenant column itself: every index that leads with it follows the rename."""
+    head = ATTRIBUTE.format("COL")
+    cols = (
+        'id = { type = "uuid", primary_key = true }\nCOL = { type = "uuid", allow_nil = false }\n'
+        'title = { type = "text" }\n'
+        'author_id = { type = "bigint", references = { table = "authors", index = true } }'
+    )
+    extra = '[identities]\nunique_title = { keys = ["title"] }\n[[indexes]]\nfields = ["title"]'
+    scenario.generate(
+        {"authors": AUTHORS, "posts": table("posts", cols, extra, head).replace("COL", "org_id")}
+    )
+    change = scenario.generate(
+        {"authors": AUTHORS, "posts": table("posts", cols, extra, head).replace("COL", "tenant_id")},
+        Answers(column_renames={"posts": {"org_id": "tenant_id"}}),
+    )
+    assert change.up == ['ALTER TABLE "posts" RENAME COLUMN "org_id" TO "tenant_id";']
     scenario.roundtrip(change)

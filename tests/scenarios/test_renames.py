@@ -255,13 +255,14 @@ def test_renamed_foreign_key_column_renames_constraint_and_index(scenario: Scena
 
 def test_renamed_referenced_column_keeps_the_foreign_key(scenario: Scenario) -> None:
     """posts.author_slug -> authors.slug; authors.slug renamed to handle: the FK follows, nothing rebuilt."""
-    author = (
-        'id = {{ type = "uuid", primary_key = true }}\n{} = {{ type = "text", allow_nil = false }}'
-    )
+    author = 'id = {{ type = "uuid", primary_key = true }}\n{} = {{ type = "text", allow_nil = false }}'
     keys = '[identities]\nunique_slug = {{ keys = ["{}"] }}'
     ref = 'author_slug = {{ type = "text", references = {{ table = "authors", column = "{}" }} }}'
     scenario.generate(
-        {"authors": table("authors", author.format("slug"), keys.format("slug")), "posts": posts(ref.format("slug"))}
+        {
+            "authors": table("authors", author.format("slug"), keys.format("slug")),
+            "posts": posts(ref.format("slug")),
+        }
     )
     change = scenario.generate(
         {
@@ -292,7 +293,11 @@ def test_renamed_serial_column_renames_its_sequence(scenario: Scenario) -> None:
         {"posts": posts('counter = { type = "bigint", generated = true }')},
         Answers(column_renames={"posts": {"seq": "counter"}}),
     )
-    ordered(change.up, 'RENAME COLUMN "seq" TO "counter"', 'ALTER SEQUENCE "posts_seq_seq" RENAME TO "posts_counter_seq"')
+    ordered(
+        change.up,
+        'RENAME COLUMN "seq" TO "counter"',
+        'ALTER SEQUENCE "posts_seq_seq" RENAME TO "posts_counter_seq"',
+    )
     scenario.roundtrip(change)
 
 
@@ -313,7 +318,9 @@ def test_rename_in_a_context_multitenant_table(scenario: Scenario) -> None:
     assert generation.questions == [ColumnRenameQuestion("tenants.notes", ("body",), ("text",))]
     change = scenario.generate(answers=Answers(column_renames={"tenants.notes": {"body": "text"}}))
     assert change.public == []
-    assert [s.text for m in change.tenant for s in m.up] == ['ALTER TABLE "notes" RENAME COLUMN "body" TO "text";']
+    assert [s.text for m in change.tenant for s in m.up] == [
+        'ALTER TABLE "notes" RENAME COLUMN "body" TO "text";'
+    ]
     scenario.roundtrip(change)
 
 

@@ -21,8 +21,8 @@ def authors(name: str = "authors", extra: str = "", head: str = "") -> str:
 def posts(ref_table: str = "authors", extra: str = "", name: str = "posts", head: str = "") -> str:
     return table(
         name,
-        'id = {{ type = "uuid", primary_key = true }}\n'
-        'author_id = {{ type = "bigint", references = {{ table = "{}", index = true }} }}'.format(ref_table),
+        'id = { type = "uuid", primary_key = true }\n'
+        f'author_id = {{ type = "bigint", references = {{ table = "{ref_table}", index = true }} }}',
         extra,
         head,
     )
@@ -32,7 +32,8 @@ def comments(ref_table: str = "posts", head: str = "", schema: str | None = None
     target = f'table = "{ref_table}"' + (f', schema = "{schema}"' if schema else "")
     return table(
         "comments",
-        f'id = {{ type = "uuid", primary_key = true }}\npost_id = {{ type = "uuid", references = {{ {target} }} }}',
+        'id = { type = "uuid", primary_key = true }\n'
+        f'post_id = {{ type = "uuid", references = {{ {target} }} }}',
         head=head,
     )
 
@@ -106,7 +107,9 @@ def test_table_rename_with_column_renames_and_changes(scenario: Scenario) -> Non
     generation = scenario.plan({"writers": renamed}, Answers(table_renames={"authors": "writers"}))
     assert [q.table for q in generation.questions] == ["writers"], "column questions use the new table name"
     change = scenario.generate(
-        answers=Answers(table_renames={"authors": "writers"}, column_renames={"writers": {"name": "full_name"}})
+        answers=Answers(
+            table_renames={"authors": "writers"}, column_renames={"writers": {"name": "full_name"}}
+        )
     )
     ordered(
         change.up,
@@ -212,8 +215,12 @@ def test_drop_the_middle_of_a_chain(scenario: Scenario) -> None:
     """posts goes; comments stays but loses its FK column; authors stays."""
     scenario.generate({"authors": authors(), "posts": posts(), "comments": comments()})
     comments_alone = table("comments", 'id = { type = "uuid", primary_key = true }')
-    change = scenario.generate({"authors": authors(), "comments": comments_alone}, Answers(drop_tables=frozenset({"posts"})))
-    ordered(change.up, 'ALTER TABLE "comments" DROP CONSTRAINT "comments_post_id_fkey";', 'DROP TABLE "posts";')
+    change = scenario.generate(
+        {"authors": authors(), "comments": comments_alone}, Answers(drop_tables=frozenset({"posts"}))
+    )
+    ordered(
+        change.up, 'ALTER TABLE "comments" DROP CONSTRAINT "comments_post_id_fkey";', 'DROP TABLE "posts";'
+    )
     find(change.up, 'DROP COLUMN "post_id"')
     ordered(change.down, 'CREATE TABLE "posts"', 'ADD CONSTRAINT "comments_post_id_fkey"')
     scenario.roundtrip(change)
@@ -223,16 +230,29 @@ def test_drop_a_table_with_statements_and_checks(scenario: Scenario) -> None:
     extra = (
         '[[check_constraints]]\nname = "name_present"\ncheck = "name <> \'\'"\n'
         '[[statements]]\nname = "touch"\n'
-        'up = "CREATE FUNCTION authors_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"\n'
+        'up = "CREATE FUNCTION authors_touch() RETURNS trigger LANGUAGE plpgsql AS '
+        '$$ BEGIN RETURN NEW; END $$"\n'
         'down = "DROP FUNCTION authors_touch()"\n'
         '[[statements]]\nname = "trigger"\n'
-        'up = "CREATE TRIGGER authors_touch BEFORE UPDATE ON authors FOR EACH ROW EXECUTE FUNCTION authors_touch()"\n'
+        'up = "CREATE TRIGGER authors_touch BEFORE UPDATE ON authors FOR EACH ROW '
+        'EXECUTE FUNCTION authors_touch()"\n'
         'down = "DROP TRIGGER authors_touch ON authors"'
     )
     scenario.generate({"authors": authors(extra=extra), "tags": authors("tags")})
     change = scenario.generate({"tags": authors("tags")}, Answers(drop_tables=frozenset({"authors"})))
-    ordered(change.up, "DROP TRIGGER authors_touch ON authors", "DROP FUNCTION authors_touch()", 'DROP TABLE "authors"')
-    ordered(change.down, 'CREATE TABLE "authors"', 'ADD CONSTRAINT "name_present"', "CREATE FUNCTION", "CREATE TRIGGER")
+    ordered(
+        change.up,
+        "DROP TRIGGER authors_touch ON authors",
+        "DROP FUNCTION authors_touch()",
+        'DROP TABLE "authors"',
+    )
+    ordered(
+        change.down,
+        'CREATE TABLE "authors"',
+        'ADD CONSTRAINT "name_present"',
+        "CREATE FUNCTION",
+        "CREATE TRIGGER",
+    )
     scenario.roundtrip(change)
 
 
@@ -279,8 +299,8 @@ def test_kept_table_re_added_unchanged_needs_no_migration(offline: Scenario) -> 
     assert [f for f in generation.files if f.kind != "snapshot"] == []
 
 
-def test_kept_table_still_blocks_nothing_else(scenario: Scenario) -> None:
-    """After a keep, later changes to other tables generate normally and the kept table stays in the database."""
+def test_kept_table_stays_while_other_tables_change(scenario: Scenario) -> None:
+    """After a keep, other tables change normally and the kept table stays in the database."""
     scenario.generate({"authors": authors(), "tags": authors("tags")})
     scenario.generate({"tags": authors("tags")}, Answers(keep_tables=frozenset({"authors"})))
     change = scenario.generate({"tags": table("tags", AUTHORS_COLS + '\ncolor = { type = "text" }')})
@@ -290,7 +310,38 @@ def test_kept_table_still_blocks_nothing_else(scenario: Scenario) -> None:
 
 
 def test_drop_table_in_a_named_schema(scenario: Scenario) -> None:
-    scenario.generate({"posts": authors("posts", head='schema = "blog"'), "tags": authors("tags", head='schema = "blog"')})
-    change = scenario.generate({"tags": authors("tags", head='schema = "blog"')}, Answers(drop_tables=frozenset({"blog.posts"})))
+    scenario.generate(
+        {"posts": authors("posts", head='schema = "blog"'), "tags": authors("tags", head='schema = "blog"')}
+    )
+    change = scenario.generate(
+        {"tags": authors("tags", head='schema = "blog"')}, Answers(drop_tables=frozenset({"blog.posts"}))
+    )
     assert change.up == ['DROP TABLE "blog"."posts";']
+    scenario.roundtrip(change)
+
+
+def test_kept_table_re_added_then_removed_again_asks_again(offline: Scenario) -> None:
+    """The remembered "keep" answered the removal of a resource; once the resource is back, removing it
+    again is a new question (a changed re-add already clears the flag with its new snapshot)."""
+    offline.generate({"authors": authors(), "tags": authors("tags")})
+    offline.generate({"tags": authors("tags")}, Answers(keep_tables=frozenset({"authors"})))
+    offline.generate({"authors": authors(), "tags": authors("tags")})
+    assert offline.plan({"tags": authors("tags")}).questions == [TableQuestion("authors")]
+
+
+def test_table_rename_with_a_self_reference_and_a_custom_index(scenario: Scenario) -> None:
+    def nodes(name: str) -> str:
+        return table(
+            name,
+            'id = { type = "bigint", primary_key = true }\n'
+            f'parent_id = {{ type = "bigint", references = {{ table = "{name}", on_delete = "delete" }} }}',
+            '[[indexes]]\nfields = ["parent_id"]',
+        )
+
+    scenario.generate({"nodes": nodes("nodes")})
+    change = scenario.generate({"items": nodes("items")}, Answers(table_renames={"nodes": "items"}))
+    find(change.up, 'ALTER TABLE "nodes" RENAME TO "items";')
+    find(change.up, 'RENAME CONSTRAINT "nodes_parent_id_fkey" TO "items_parent_id_fkey"')
+    find(change.up, 'ALTER INDEX "nodes_parent_id_index" RENAME TO "items_parent_id_index"')
+    absent(change.up, "ADD CONSTRAINT")
     scenario.roundtrip(change)
