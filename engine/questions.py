@@ -7,7 +7,7 @@ them end up as one `Answers` value that `diff` reads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -68,17 +68,12 @@ class Answers:
     def with_column(self, table: str, old: str, new: str | None) -> Answers:
         merged = {t: dict(cols) for t, cols in self.column_renames.items()}
         merged.setdefault(table, {})[old] = new
-        return _replace(self, column_renames=merged)
+        return replace(self, column_renames=merged)
 
     def with_table(self, table: str, *, rename_to: str | None = None, drop: bool | None = None) -> Answers:
         if rename_to is not None:
-            return _replace(self, table_renames={**self.table_renames, table: rename_to})
+            return replace(self, table_renames={**self.table_renames, table: rename_to})
         if drop:
-            return _replace(self, drop_tables=self.drop_tables | {table})
-        return _replace(self, keep_tables=self.keep_tables | {table})
+            return replace(self, drop_tables=self.drop_tables | {table})
+        return replace(self, keep_tables=self.keep_tables | {table})
 
-
-def _replace(answers: Answers, **changes: object) -> Answers:
-    from dataclasses import replace
-
-    return replace(answers, **changes)  # type: ignore[arg-type]
