@@ -213,6 +213,8 @@ def diff(
     column_maps: dict[TableKey, dict[str, str]] = {}
     for new_key, old_key in pairs.items():
         column_maps[new_key] = _column_renames(before[old_key], after_map[new_key], answers, result.questions)
+    renaming = bool(table_map) or any(column_maps.values())
+    returning = opted_out_keys(before, opted_out)  # opted-out tables whose resource is back lose the flag
     known_schemas = {k.schema for k in before if not k.tenant}
     renamed_old: dict[TableKey, Table] = {}
     for new_key in creation_order(after_map, pairs):
@@ -223,12 +225,15 @@ def diff(
             ops.append(CreateSchema(new_key, new_key.schema))
         if new_key in pairs:
             origin = before[pairs[new_key]]
-            old = renamed_old[new_key] = apply_renames(origin, new_key, table_map, column_maps)
-            ops += TableDiffer(origin, old, new, column_maps[new_key], options).run()
+            old = renamed_old[new_key] = (
+                apply_renames(origin, new_key, table_map, column_maps) if renaming else origin
+            )
+            if renaming or origin != new:  # equal: the common case, and all of `--check` on a clean project
+                ops += TableDiffer(origin, old, new, column_maps[new_key], options).run()
         else:
             ops += table_create_ops(new, options.concurrent_indexes)
-        if ops or new_key in opted_out_keys(before, opted_out):
-            result.changed.add(new_key)  # an opted-out table that is back loses the flag
+        if ops or new_key in returning:
+            result.changed.add(new_key)
         result.operations += ops
     for old_key in sorted(result.dropped, key=TableKey.sort_key):
         result.operations += table_drop_ops(before[old_key])

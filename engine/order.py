@@ -291,6 +291,11 @@ def all_facts(ops: Sequence[Operation]) -> list[Facts]:
 
 def sort_operations(ops: Sequence[Operation]) -> list[Operation]:
     """Kahn's algorithm over the fact graph; ready ops leave in initial order. Statements keep theirs."""
+    return sort_with_facts(ops)[0]
+
+
+def sort_with_facts(ops: Sequence[Operation]) -> tuple[list[Operation], list[Facts]]:
+    """The sorted operations and, in the same order, their facts (so later passes need not recompute)."""
     all_f = all_facts(ops)
     providers: dict[Fact, list[int]] = defaultdict(list)
     for index, (provides, _) in enumerate(all_f):
@@ -312,10 +317,10 @@ def sort_operations(ops: Sequence[Operation]) -> list[Operation]:
                 indegree[index] += 1
     ready = [i for i, d in enumerate(indegree) if d == 0]
     heapq.heapify(ready)
-    result: list[Operation] = []
+    result: list[int] = []
     while ready:
         index = heapq.heappop(ready)
-        result.append(ops[index])
+        result.append(index)
         for nxt in edges[index]:
             indegree[nxt] -= 1
             if indegree[nxt] == 0:
@@ -326,4 +331,4 @@ def sort_operations(ops: Sequence[Operation]) -> list[Operation]:
             "these operations depend on each other in a circle; split the change into two migrations "
             "(create the tables first, add the foreign keys later):\n  " + "\n  ".join(stuck)
         )
-    return result
+    return [ops[i] for i in result], [all_f[i] for i in result]

@@ -20,7 +20,7 @@ from engine.operations import (
     is_commented,
     is_destructive,
 )
-from engine.order import all_facts, destination, reference_columns, sort_operations, tk
+from engine.order import Facts, all_facts, destination, reference_columns, sort_with_facts, tk
 from engine.render import render_operations
 
 HEADER_LIMIT = 40
@@ -59,12 +59,12 @@ class MigrationPlan:
         return lines
 
 
-def fold_foreign_keys(ops: Sequence[Operation]) -> list[Operation]:
+def fold_foreign_keys(ops: Sequence[Operation], facts: Sequence[Facts] | None = None) -> list[Operation]:
     """Put a FK inside its table's CREATE TABLE when nothing it needs is built after that table."""
     created = {tk(op.table): i for i, op in enumerate(ops) if isinstance(op, CreateTable)}
     if not created:
         return list(ops)
-    facts = all_facts(ops)
+    facts = facts if facts is not None else all_facts(ops)
     providers: dict[object, list[int]] = defaultdict(list)
     for index, (provides, _) in enumerate(facts):
         for fact in provides:
@@ -117,9 +117,9 @@ def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
         for part, part_ops in enumerate(split_parts(scoped)):
             if not part_ops:
                 continue
-            ordered = sort_operations(part_ops)
+            ordered, facts = sort_with_facts(part_ops)
             if part == 0:
-                ordered = fold_foreign_keys(ordered)
+                ordered = fold_foreign_keys(ordered, facts)
             up, down = render_operations(ordered)
             plans.append(MigrationPlan(tenant, part, tuple(ordered), tuple(up), tuple(down)))
     return with_tenant_first_notes(plans)

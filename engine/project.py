@@ -5,17 +5,23 @@ Nothing here prompts or prints; progress goes through callbacks, problems throug
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from engine import dbactions
+from engine import regen as regen_workflow
+from engine import untracked as untracked_workflow
 from engine.config import ProjectConfig, RepoConfig, find_config, load_config
+from engine.devdb import DevDatabase, DevDbStatus
 from engine.errors import UsageError
 from engine.generate import GenerateOptions, Generation, plan_generation, write_generation
+from engine.migrator import Progress, Selection, migrate_selection, rollback_selection
 from engine.model import Table
 from engine.questions import Answers
 from engine.resources import load_resources
+from engine.status import ProjectStatus, project_status
 
 
 @dataclass(frozen=True)
@@ -72,5 +78,210 @@ class Project:
     ) -> GenerateResult:
         """Plan and write; raises UnansweredQuestions (writing nothing) when answers are missing."""
         generation = self.plan(answers, options, repo, now)
-        written = write_generation(generation) if generation.has_changes else []
-        return GenerateResult(generation, tuple(written))
+        return GenerateResult(generation, self.write(generation))
+
+    def write(self, generation: Generation) -> tuple[Path, ...]:
+        """Write a plan made by `plan` (UnansweredQuestions when it still has open questions)."""
+        return tuple(write_generation(generation)) if generation.has_changes else ()
+
+    # -- the database side (SPEC 2, 6, 7): every action runs per repo in config order unless one is named
+
+    def database_url(self, repo: str | None = None) -> str:
+        """The repo's URL (config url or env:NAME); without one, the embedded dev database, started."""
+        return self._target(self.repos(repo)[0]).url
+
+    def _target(self, repo: RepoConfig) -> dbactions.RepoUrl:
+        first = repo.name == self.config.default_repo.name
+        return dbactions.repo_url(repo, self.root, first=first)
+
+    def migrate(
+        self,
+        repo: str | None = None,
+        *,
+        steps: int | None = None,
+        to: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[dbactions.RunResult]:
+        """Apply pending migrations of each repo; the first failure stops the run (MigrationError)."""
+        return self._run(repo, migrate_selection(steps, to), progress)
+
+    def rollback(
+        self,
+        repo: str | None = None,
+        *,
+        steps: int = 1,
+        to: int | None = None,
+        all: bool = False,
+        versions: Collection[int] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dbactions.RunResult]:
+        """Undo applied migrations of each repo, newest first (`to` inclusive)."""
+        return self._run(repo, rollback_selection(steps, to, all, versions), progress)
+
+    def _run(
+        self, repo: str | None, selection: Selection, progress: Progress | None
+    ) -> list[dbactions.RunResult]:
+        results = []
+        for config in self.repos(repo):
+            url = self._target(config).url
+            results.append(
+                dbactions.run_repo(config, url, selection, dbactions.tagged(progress, config.name))
+            )
+        return results
+
+    def tenants(
+        self,
+        repo: str | None = None,
+        only: Sequence[str] | None = None,
+        except_: Collection[str] | None = None,
+    ) -> list[str]:
+        """The repo's tenant schemas (`tenants`, or `tenants_query` run on its database), filtered."""
+        config = self.repos(repo)[0]
+        url = self._target(config).url if config.tenants_query is not None else None
+        return dbactions.tenant_names(config, url, only, except_)
+
+    def migrate_tenants(
+        self,
+        repo: str | None = None,
+        *,
+        steps: int | None = None,
+        to: int | None = None,
+        only: Sequence[str] | None = None,
+        except_: Collection[str] | None = None,
+        jobs: int | None = None,
+        fail_fast: bool = False,
+        progress: Progress | None = None,
+    ) -> list[dbactions.TenantsResult]:
+        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
+        selection = migrate_selection(steps, to)
+        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
+
+    def rollback_tenants(
+        self,
+        repo: str | None = None,
+        *,
+        steps: int = 1,
+        to: int | None = None,
+        all: bool = False,
+        versions: Collection[int] | None = None,
+        only: Sequence[str] | None = None,
+        except_: Collection[str] | None = None,
+        jobs: int | None = None,
+        fail_fast: bool = False,
+        progress: Progress | None = None,
+    ) -> list[dbactions.TenantsResult]:
+        """Roll back tenant migrations in every tenant of each repo."""
+        selection = rollback_selection(steps, to, all, versions)
+        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
+
+    def _run_tenants(
+        self,
+        repo: str | None,
+        selection: Selection,
+        only: Sequence[str] | None,
+        except_: Collection[str] | None,
+        jobs: int | None,
+        fail_fast: bool,
+        progress: Progress | None,
+    ) -> list[dbactions.TenantsResult]:
+        workers = dbactions.check_jobs(jobs)
+        results: list[dbactions.TenantsResult] = []
+        for config in self.repos(repo):
+            if fail_fast and any(not result.ok for result in results):
+                break
+            url = self._target(config).url
+            names = dbactions.tenant_names(config, url, only, except_)
+            tagged = dbactions.tagged(progress, config.name)
+            results.append(
+                dbactions.run_repo_tenants(
+                    config, url, selection, names, jobs=workers, fail_fast=fail_fast, progress=tagged
+                )
+            )
+        return results
+
+    def create(self, repo: str | None = None) -> list[dbactions.DatabaseChange]:
+        """CREATE DATABASE for each repo (an existing one is left alone)."""
+        return [dbactions.create(self._target(config)) for config in self.repos(repo)]
+
+    def drop(self, repo: str | None = None) -> list[dbactions.DatabaseChange]:
+        """DROP DATABASE for each repo, ending its sessions; the caller asks for confirmation first."""
+        return [dbactions.drop(self._target(config)) for config in self.repos(repo)]
+
+    def database_targets(self, repo: str | None = None) -> list[dbactions.RepoUrl]:
+        """Each repo's database (name and redacted URL), e.g. to ask before dropping it."""
+        return [self._target(config) for config in self.repos(repo)]
+
+    def status(self, repo: str | None = None) -> ProjectStatus:
+        """Migrations per repo and tenant group against the database, git and the resources."""
+        configs = self.repos(repo)
+        urls = {config.name: self._target(config) for config in configs}
+        return project_status(self.root, configs, urls, lambda name: self.plan(repo=name).has_changes)
+
+    def devdb_start(self) -> str:
+        """Start (or reuse) the project's embedded development database; its URL."""
+        return DevDatabase(self.root).start()
+
+    def devdb_stop(self) -> bool:
+        """Stop the development database; False when it was not running."""
+        return DevDatabase(self.root).stop()
+
+    def devdb_status(self) -> DevDbStatus:
+        return DevDatabase(self.root).status()
+
+    def devdb_url(self) -> str | None:
+        """The running development database's URL, or None; never starts it."""
+        return DevDatabase(self.root).url()
+
+    # -- the regen workflow (SPEC 7 `regen`, `rollback --untracked`; engine/regen.py, engine/untracked.py)
+
+    def untracked(self, repo: str | None = None) -> list[untracked_workflow.UntrackedFiles]:
+        """Each repo's migration and snapshot files that git does not track (GitError outside a work tree)."""
+        return [untracked_workflow.untracked_files(self, config) for config in self.repos(repo)]
+
+    def rollback_untracked(
+        self,
+        repo: str | None = None,
+        *,
+        force: bool = False,
+        scope: untracked_workflow.Scope = "all",
+        only: Sequence[str] | None = None,
+        except_: Collection[str] | None = None,
+        progress: Progress | None = None,
+    ) -> list[untracked_workflow.RolledBack]:
+        """Undo exactly the applied migrations whose files git does not track, tenant ones too."""
+        return untracked_workflow.rollback_untracked(
+            self, repo, force=force, scope=scope, only=only, except_=except_, progress=progress
+        )
+
+    def plan_regen(
+        self,
+        name: str | None = None,
+        repo: str | None = None,
+        answers: Answers = Answers(),
+        options: GenerateOptions = GenerateOptions(),
+    ) -> regen_workflow.RegenPlan:
+        """What regen would roll back, delete and generate; changes nothing."""
+        return regen_workflow.plan_regen(self, name, repo, answers, options)
+
+    def regen(
+        self,
+        name: str | None = None,
+        *,
+        migrate: bool = False,
+        answers: Answers = Answers(),
+        options: GenerateOptions = GenerateOptions(),
+        repo: str | None = None,
+        force: bool = False,
+        progress: regen_workflow.RegenProgress | None = None,
+    ) -> regen_workflow.RegenResult:
+        """Roll back and delete the untracked migrations and snapshots, generate again, optionally migrate."""
+        return regen_workflow.regen(
+            self,
+            name,
+            migrate=migrate,
+            answers=answers,
+            options=options,
+            repo=repo,
+            force=force,
+            progress=progress,
+        )

@@ -6,16 +6,17 @@ The CLI holds no migration logic: it turns flags and terminal answers into engin
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from engine.errors import SnapshiftError, UsageError
-from engine.generate import GenerateOptions
+from engine.generate import GenerateOptions, Generation, require_answers
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
-from tui.commands import add_database_commands
+from tui.commands import add_database_commands, add_repo_option
 
 
 def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
@@ -50,23 +51,23 @@ def _interactive() -> bool:
 
 def resolve_questions(
     project: Project, args: argparse.Namespace, answers: Answers, options: GenerateOptions
-) -> Answers:
-    """Ask open questions on a terminal (or apply --yes) until the plan has none left."""
-    for _ in range(100):
-        questions = project.plan(answers, options, args.repo).questions
-        if not questions:
-            return answers
+) -> Generation:
+    """Plan, asking open questions on a terminal (or applying --yes) while any can be answered."""
+    generation = project.plan(answers, options, args.repo)
+    while generation.questions:
+        questions = generation.questions
         if args.yes:
             answers, still_open = prompts.assume_defaults(questions, answers)
-            if still_open and not _interactive():
-                return answers
-            if still_open:
+            if still_open and _interactive():
                 answers = prompts.answer(input, still_open[0], answers)
         elif _interactive():
             answers = prompts.answer(input, questions[0], answers)
         else:
-            return answers
-    return answers
+            return generation
+        generation = project.plan(answers, options, args.repo)
+        if generation.questions == questions and not _interactive():
+            return generation
+    return generation
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -89,24 +90,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
             return 1
         print("No changes detected.")
         return 0
-    answers = resolve_questions(project, args, answers, options)
-    generation = project.plan(answers, options, args.repo)
+    generation = resolve_questions(project, args, answers, options)
     if not generation.has_changes:
         print("No changes detected, so no migrations or snapshots have been created.")
         return 0
+    require_answers(generation)
     if args.dry_run:
-        from engine.generate import require_answers
-
-        require_answers(generation)
         for planned in sorted(generation.files, key=lambda f: f.path):
             print(f"{planned.path.relative_to(project.root)}\n{planned.text}")
         _print_warnings(generation.warnings())
         return 0
-    result = project.generate(answers, options, args.repo)
-    for path in result.written:
+    for path in project.write(generation):
         print(f"* creating {path.relative_to(project.root)}")
     print("Please always manually review the generated migrations for correctness.")
-    _print_warnings(result.generation.warnings())
+    _print_warnings(generation.warnings())
     return 0
 
 
@@ -161,10 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     add_generate(sub)
     add_database_commands(sub)
+    add_repo_option(sub)  # shared by every command, so `snapshift migrate --repo R` works too
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.disable()  # a short-lived process that builds many small objects: collection only costs time
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
