@@ -235,7 +235,8 @@ def diff(
         if ops or new_key in returning:
             result.changed.add(new_key)
         result.operations += ops
-    for old_key in sorted(result.dropped, key=TableKey.sort_key):
+    dropped = {k: before[k] for k in result.dropped}
+    for old_key in reversed(creation_order(dropped, {})):  # children first, as the sort keeps ties
         result.operations += table_drop_ops(before[old_key])
     result.operations += rebind_foreign_keys(result.operations, renamed_old, after_map)
     result.operations += emptied_schemas(before, after_map, result)

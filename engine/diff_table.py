@@ -6,7 +6,8 @@ only moved with a rename compares equal, and derived names that changed become r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
 from engine.model import Column, IndexField, Reference, Table, default_sequence_name
@@ -104,11 +105,38 @@ def table_drop_ops(table: Table) -> list[Operation]:
     return ops
 
 
-COLUMN_FIELDS = ("type", "size", "precision", "scale", "allow_nil", "default", "generated")
+TYPE_FIELDS = ("type", "size", "precision", "scale")
+COLUMN_FIELDS = (*TYPE_FIELDS, "allow_nil", "default", "generated")
 
 
 def column_changed(old: Column, new: Column) -> bool:
     return any(getattr(old, f) != getattr(new, f) for f in COLUMN_FIELDS)
+
+
+def retyped_columns(old: Table, new: Table) -> frozenset[str]:
+    """Columns whose type changes: SQL text stored over them (checks, index predicates and expressions)
+    was bound to the old type and must be dropped before and re-created after the change."""
+    before = {c.name: c for c in old.columns}
+    return frozenset(
+        c.name
+        for c in new.columns
+        if c.name in before and any(getattr(before[c.name], f) != getattr(c, f) for f in TYPE_FIELDS)
+    )
+
+
+def mentions(texts: Collection[str], columns: Collection[str]) -> bool:
+    """Whether SQL text names one of the columns; a false positive only costs an index rebuild."""
+    return any(
+        re.search(rf'(?<![\w"]){re.escape(name)}(?![\w"])|"{re.escape(name)}"', text, re.IGNORECASE)
+        for text in texts
+        for name in columns
+    )
+
+
+def index_text(index: IndexDef) -> list[str]:
+    """The stored SQL text of an index: expression fields and the predicate (plain columns re-bind)."""
+    texts = [f.value for f in index.fields if not f.is_column]
+    return texts + ([index.where] if index.where else [])
 
 
 def same_reference(old: Reference, new: Reference) -> bool:
@@ -129,6 +157,7 @@ class TableDiffer:
         self.column_renames = column_renames
         self.options = options
         self.ops: list[Operation] = []
+        self.retyped = retyped_columns(old, new)
 
     def run(self) -> list[Operation]:
         old_key = self.origin.key
@@ -210,6 +239,13 @@ class TableDiffer:
         for d in gone:
             if d not in renamed_from.values():
                 self.ops.append(DropIndex(self.key, replace(d, concurrently=False)))
+        if self.retyped:
+            kept = {d.name: d for d in old_defs if (d.name, d.content()) in new_by}
+            for d in new_defs:
+                if d.name in kept and mentions(index_text(d), self.retyped):
+                    stored = replace(kept[d.name], concurrently=False)
+                    self.ops.append(DropIndex(self.key, stored, rebuilt=True))
+                    self.ops.append(CreateIndex(self.key, d))
         for d in came:
             if d.name in renamed_from:
                 self.ops.append(RenameIndex(self.key, renamed_from[d.name].name, d.name))
@@ -223,6 +259,9 @@ class TableDiffer:
         for name, check in new_checks.items():
             before = old_checks.get(name)
             if before is not None and before.check == check.check:
+                if mentions([check.check, *(f'"{a}"' for a in check.attributes)], self.retyped):
+                    self.ops.append(DropCheck(self.key, before, rebuilt=True))
+                    self.ops.append(AddCheck(self.key, check))
                 continue
             twin = next(
                 (o for o in old_checks.values() if o.check == check.check and o.name not in new_checks),

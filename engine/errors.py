@@ -114,3 +114,18 @@ class GitError(SnapshiftError):
     """git state needed for untracked-file workflows is unavailable (exit 2)."""
 
     exit_code = 2
+
+
+class RegenRefused(InputError):
+    """regen or `rollback --untracked` will not start (exit 2): undoing the untracked migrations would run
+    out of order behind a tracked one (`--force` overrides), or tracked snapshot files changed since the
+    last commit, so regenerating would start from a different state than the one git holds."""
+
+
+class RegenError(SnapshiftError):
+    """regen or `rollback --untracked` stopped part-way; the message says what state the database and the
+    files are in. The exit code is that of the cause (1 for a failed migration, 2 for bad input)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

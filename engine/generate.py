@@ -12,15 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff import DiffOptions, DiffResult, diff
 from engine.errors import UnansweredQuestions
-from engine.migrations import migration_filename, render_migration_file
 from engine.model import Table, TableKey
 from engine.operations import CreateExtension, is_commented, is_destructive
-from engine.plan import EXTENSIONS_KEY, MigrationPlan, plan_migrations
 from engine.questions import Answers, Question
 from engine.snapshots import (
     EXTENSIONS_FILE,
@@ -32,6 +30,10 @@ from engine.snapshots import (
     write_atomic,
 )
 
+if TYPE_CHECKING:
+    from engine.plan import MigrationPlan
+
+EXTENSIONS_KEY = TableKey(None, "", False)
 FileKind = Literal["migration", "tenant_migration", "snapshot", "extensions"]
 VERSION_FORMAT = "%Y%m%d%H%M%S"
 AUTO_NAME = re.compile(r"^\d{14}_migrate_resources(\d+)(?:_\d+)?\.sql$")
@@ -103,7 +105,7 @@ class Generation:
 def plan_repo(
     repo: RepoConfig, tables: Sequence[Table], answers: Answers, options: GenerateOptions
 ) -> RepoGeneration:
-    state = load_state(repo.snapshots_path)
+    state = load_state(repo.snapshots_path, {t.key: t for t in tables})
     result = diff(
         state.before(),
         tables,
@@ -113,7 +115,11 @@ def plan_repo(
     )
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     ops = [CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
-    migrations = [] if options.snapshots_only else plan_migrations(ops)
+    migrations: list[MigrationPlan] = []
+    if ops and not options.snapshots_only:
+        from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
+
+        migrations = plan_migrations(ops)
     return RepoGeneration(repo, result, migrations, {t.key: t for t in tables}, state, new_ext)
 
 
@@ -149,6 +155,8 @@ class Clock:
 
 
 def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[PlannedFile]:
+    from engine.migrations import migration_filename, render_migration_file
+
     files = []
     numbers = {
         False: next_auto_number(r.repo.migrations_path),

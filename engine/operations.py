@@ -185,10 +185,12 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True)
 class DropIndex(Operation):
-    """`implied`: the index goes with its dropped table, so `up` says nothing but `down` recreates it."""
+    """`implied`: the index goes with its dropped table, so `up` says nothing but `down` recreates it.
+    `rebuilt`: the same migration creates it again (its stored text must re-bind to a new column type)."""
 
     index: IndexDef
     implied: bool = False
+    rebuilt: bool = False
     destructive: ClassVar[bool] = True
 
     def describe(self) -> str:
@@ -242,8 +244,11 @@ class AddCheck(Operation):
 
 @dataclass(frozen=True)
 class DropCheck(Operation):
+    """`implied` and `rebuilt` as for DropIndex."""
+
     check: Check
     implied: bool = False
+    rebuilt: bool = False
     destructive: ClassVar[bool] = True
 
     def describe(self) -> str:
@@ -279,8 +284,9 @@ class RemoveStatement(Operation):
 
 
 def is_destructive(op: Operation) -> bool:
-    """Drops and removals lose data or structure; implied drops ride on a table drop already counted."""
-    if isinstance(op, DropIndex | DropCheck) and op.implied:
+    """Drops and removals lose data or structure; implied drops ride on a table drop already counted,
+    and rebuilt ones come back in the same migration."""
+    if isinstance(op, DropIndex | DropCheck) and (op.implied or op.rebuilt):
         return False
     if isinstance(op, DropColumn) and op.keep_commented:
         return False

@@ -96,13 +96,9 @@ def _(op: CreateTable) -> Facts:
 
 @facts.register
 def _(op: DropTable) -> Facts:
+    """Its foreign keys are dropped by their own DropForeignKey operations, which provide `fk_into`."""
     t = tk(op.table)
     provides: list[Fact] = [("name_free", t, op.definition.pkey_name), ("left_schema", op.table.schema)]
-    for col in op.definition.columns:
-        if col.references is not None:
-            dest = destination(op.table, col.references)
-            _, remote = reference_columns(col.name, col.references)
-            provides += [("fk_into", dest, remote), ("fk_into_table", dest)]
     return provides, [("fk_into_table", t), ("table_released", t)]
 
 
@@ -134,7 +130,7 @@ def _(op: AlterColumn) -> Facts:
     t = tk(op.table)
     name = op.new.name
     requires: list[Fact] = [("table", t), ("col", t, name), ("released", t, name), ("extensions",)]
-    requires += [("pk_dropped", t), ("seq_renamed", t, name)]
+    requires += [("pk_dropped", t), ("seq_renamed", t, name), ("released", t, ALL_COLUMNS)]
     return [("col", t, name), ("settled", t)], requires
 
 

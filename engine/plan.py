@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from engine.model import TableKey
 from engine.operations import (
     AddForeignKey,
     CreateIndex,
@@ -154,5 +153,3 @@ def with_tenant_first_notes(plans: list[MigrationPlan]) -> list[MigrationPlan]:
         result.append(m)
     return result
 
-
-EXTENSIONS_KEY = TableKey(None, "", False)

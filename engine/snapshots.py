@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,10 +159,22 @@ def dumps(data: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(_compact(data).encode()).hexdigest().upper()
+
+
+def table_hash(table: Table) -> str:
+    """The `hash` a snapshot of this table carries (when not opted out of dropping)."""
+    return _hash(table_to_dict(table))
+
+
 def table_to_json(table: Table, opted_out: bool = False) -> str:
-    """Byte-stable JSON; `hash` is the SHA-256 of the compact JSON of everything else (informational)."""
+    """Byte-stable JSON; `hash` is the SHA-256 of the compact JSON of everything else.
+
+    The hash lets `load_state` skip decoding a snapshot that equals the current resource.
+    """
     data = table_to_dict(table, opted_out)
-    data["hash"] = hashlib.sha256(_compact(data).encode()).hexdigest().upper()
+    data["hash"] = _hash(data)
     return dumps(data)
 
 
@@ -252,6 +264,18 @@ def latest_file(folder: Path) -> Path | None:
     return folder / max(names) if names else None
 
 
+HASH_LINE = re.compile(r'^  "hash": "([0-9A-F]{64})",?$', re.MULTILINE)
+
+
+def _stored_hash(path: Path) -> str | None:
+    """The hash line of a snapshot file, without decoding the JSON."""
+    try:
+        match = HASH_LINE.search(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
 def read_snapshot(path: Path) -> StoredTable:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -277,12 +301,29 @@ def _table_folders(repo_snapshots: Path) -> Iterable[Path]:
     return sorted(folders)
 
 
-def load_state(repo_snapshots: Path) -> SnapshotState:
-    """Latest snapshot of every table folder of one repo, and its extensions."""
+def folder_key(repo_snapshots: Path, folder: Path) -> TableKey:
+    """The table a snapshot folder is named after (the snapshot itself says for sure)."""
+    if folder.parent.name == TENANTS_DIR and folder.parent.parent == repo_snapshots:
+        return TableKey(None, folder.name, True)
+    schema, dot, name = folder.name.partition(".")
+    return TableKey(schema, name, False) if dot else TableKey(None, folder.name, False)
+
+
+def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = None) -> SnapshotState:
+    """Latest snapshot of every table folder of one repo, and its extensions.
+
+    A snapshot whose stored hash equals the hash of the `current` table of that name is not decoded:
+    the current table is what it holds. That makes a run with few changes cheap.
+    """
     state = SnapshotState()
+    current = current or {}
     for folder in _table_folders(repo_snapshots):
         path = latest_file(folder)
         if path is None:
+            continue
+        table = current.get(folder_key(repo_snapshots, folder))
+        if table is not None and _stored_hash(path) == table_hash(table):
+            state.tables[table.key] = StoredTable(table, path)
             continue
         stored = read_snapshot(path)
         state.tables[stored.table.key] = stored

@@ -225,6 +225,13 @@ case(
         )
     },
 )
+RECENT = '[[check_constraints]]\nname = "recent"\ncheck = "seen_at > \'2000-01-01\'"\n'
+RECENT_INDEX = '[[indexes]]\nfields = ["seen_at"]\nwhere = "seen_at > \'2000-01-01\'"\n'
+case(
+    "type_change_rebuilds_check_and_partial_index_over_the_column",
+    {"posts": posts('seen_at = { type = "timestamptz" }\n', RECENT + RECENT_INDEX)},
+    {"posts": posts('seen_at = { type = "timestamp" }\n', RECENT + RECENT_INDEX)},
+)
 FK_ALL = (
     'author_id = { type = "bigint", references = { table = "authors", on_delete = "delete", on_update = "update", '
     'deferrable = "initially", index = true, name = "posts_author_fk" } }\n'

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from hypothesis import strategies as st
 
@@ -28,7 +28,6 @@ TableKey: TypeAlias = tuple[str | None, str]  # (schema, table)
 TABLE_NAMES = ("posts", "authors", "tags", "items", "orgs", "notes", "user", "Mixed")
 SCHEMAS = (None, None, None, "blog", "Ops")
 COLUMN_NAMES = ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "name", "Weird", "select")
-PK_NAMES = ("id", "k1", "k2")
 FK_NAMES = ("f1", "f2", "f3", "f4", "f5", "f6")
 TENANT = "org_id"
 IDENTITY_NAMES = ("uq1", "uq2", "uq3")
@@ -39,11 +38,13 @@ RESERVED = frozenset({"select", "user", "order", "table"})
 
 
 # --- types ------------------------------------------------------------------------------------------------
+# A family groups types that accept the same defaults and expressions; an expression written for a
+# family stays in the resources while its column's type stays in that family.
 
 FAMILY = {
     "smallint": "int", "integer": "int", "bigint": "int", "numeric": "num", "real": "float",
     "float8": "float", "text": "text", "varchar": "text", "boolean": "bool", "uuid": "uuid",
-    "timestamp": "time", "timestamptz": "time", "date": "date", "jsonb": "json", "text[]": "tarray",
+    "timestamp": "time", "timestamptz": "time", "date": "time", "jsonb": "json", "text[]": "tarray",
     "integer[]": "iarray", "inet": "inet", "interval": "interval", "bytea": "bytea",
 }  # fmt: skip
 SPELLINGS = {
@@ -59,30 +60,32 @@ SPELLINGS = {
 SERIAL_SPELLINGS = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 DEFAULTS: dict[str, tuple[Value, ...]] = {
     "int": (0, 42, -1), "num": (0, 1.5), "float": (0.5, 0), "text": ("'draft'", "''"), "bool": (True, False),
-    "uuid": ("gen_random_uuid()",), "time": ("now()", "CURRENT_TIMESTAMP"), "date": ("CURRENT_DATE",),
+    "uuid": ("gen_random_uuid()",), "time": ("now()", "CURRENT_TIMESTAMP", "CURRENT_DATE"),
     "json": ("'{}'", "'[]'"), "tarray": ("'{}'",), "iarray": ("'{}'",), "inet": ("'127.0.0.1'",),
     "interval": ("'1 day'",), "bytea": (),
 }  # fmt: skip
 CHECKS = {
     "int": ("{c} > 0", "{c} >= -5 AND {c} < 1000"), "num": ("{c} > 0",), "float": ("{c} <> 13",),
     "text": ("length({c}) < 200", "{c} <> ''"), "bool": ("{c} OR {c} IS NULL",),
-    "time": ("{c} > '2000-01-01'",), "date": ("{c} > '2000-01-01'",),
+    "time": ("{c} > '2000-01-01'",),
     "json": ("jsonb_typeof({c}) = 'object'",),
     "tarray": ("cardinality({c}) < 10",), "iarray": ("cardinality({c}) < 10",),
 }  # fmt: skip
 INDEX_EXPRESSIONS = {
     "text": ("lower({c})", "length({c})"), "int": ("{c} + 1", "abs({c})"), "json": ("{c} -> 'k'",)
 }  # fmt: skip
-WHERES = {"int": ("{c} > 0",), "text": ("{c} <> ''",), "bool": ("{c} = false", "NOT {c}")}
+WHERES = {
+    "int": ("{c} > 0",), "text": ("{c} <> ''",), "bool": ("{c} = false", "NOT {c}"), "time": ("{c} > '2000-01-01'",)
+}  # fmt: skip
 # Castable on an empty table with `USING c::new`; varchar sizes and numeric precision only grow.
 CASTS = {
     "smallint": ("integer", "bigint"), "integer": ("smallint", "bigint", "numeric"),
     "bigint": ("integer", "smallint"), "text": ("varchar", "jsonb"), "varchar": ("text", "varchar"),
-    "numeric": ("numeric",), "real": ("float8",), "float8": ("real",), "timestamp": ("timestamptz",),
-    "timestamptz": ("timestamp",), "date": ("timestamp",), "jsonb": ("text",),
+    "numeric": ("numeric",), "real": ("float8",), "float8": ("real",), "timestamp": ("timestamptz", "date"),
+    "timestamptz": ("timestamp", "date"), "date": ("timestamp", "timestamptz"), "jsonb": ("text",),
 }  # fmt: skip
 PK_FAMILIES = frozenset({"int", "text", "uuid"})
-BRIN_FAMILIES = frozenset({"int", "num", "float", "text", "uuid", "time", "date"})
+BRIN_FAMILIES = frozenset({"int", "num", "float", "text", "uuid", "time"})
 GIN_FAMILIES = frozenset({"json", "tarray", "iarray"})
 
 
@@ -389,7 +392,8 @@ def _repair_index(table: Table, index: Index) -> Index | None:
     all_tenants = index.all_tenants and table.tenant is not None
     effective = fields
     if table.tenant and not all_tenants and fields[0].column != table.tenant:
-        effective = [Field(table.tenant), *(f for f in fields if f.column != table.tenant)]
+        # As the loader does: the tenant column first, dropping a plain (unordered) repeat of it.
+        effective = [Field(table.tenant), *(f for f in fields if f != Field(table.tenant))]
     using = index.using if _method_fits(table, index, effective) else None
     columns = {f.column for f in effective}
     include = tuple(
@@ -587,7 +591,7 @@ def indexes(draw: st.DrawFn, table: Table) -> Index:
 
 @st.composite
 def checks(draw: st.DrawFn, table: Table, name: str) -> Check | None:
-    expr = draw(exprs(table, CHECKS, False))
+    expr = draw(exprs(table, CHECKS, True))
     return None if expr is None else Check(name, expr)
 
 
@@ -705,7 +709,7 @@ def casts(draw: st.DrawFn, old: SqlType) -> SqlType | None:
 
 @st.composite
 def altered(draw: st.DrawFn, col: Col) -> Col:
-    kind = draw(st.sampled_from(("type", "nullability", "default", "generated", "spelling")))
+    kind = draw(st.sampled_from(("type", "type", "nullability", "default", "generated", "spelling")))
     pool = DEFAULTS[col.type.family]
     if kind == "type":
         new_type = draw(casts(col.type))
@@ -906,21 +910,83 @@ def toggle_tenant(draw: st.DrawFn, world: World) -> World:
     return _with(world, i, replace(table, tenant=TENANT))
 
 
+# Repeats weight the edits most likely to interact: type changes, drops, checks and foreign keys.
 EDITS = (
-    alter_column, add_column, drop_column, change_primary_key, edit_identity, edit_index, edit_check,
-    edit_foreign_key, add_table, drop_table, move_table, toggle_tenant,
+    alter_column, alter_column, alter_column, add_column, drop_column, change_primary_key, edit_identity,
+    edit_index, edit_check, edit_check, edit_foreign_key, edit_foreign_key, add_table, drop_table, drop_table,
+    move_table, toggle_tenant,
 )  # fmt: skip
 
 
 @st.composite
 def edited(draw: st.DrawFn, world: World) -> World:
-    """Resource set B: A after one to five random edits."""
-    for _ in range(draw(st.integers(1, 5))):
+    """Resource set B: A after one to six random edits."""
+    before = world
+    for _ in range(draw(st.integers(1, 6))):
         world = repair(draw(draw(st.sampled_from(EDITS))(world)))
-    return world
+    return keep_castable(before, world)
+
+
+def castable(old: SqlType, new: SqlType) -> bool:
+    """Whether `new` is reachable from `old` through CASTS (PostgreSQL casts each such pair directly)."""
+    seen, todo = {old.name}, [old.name]
+    while todo:
+        for name in CASTS.get(todo.pop(), ()):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return new.name in seen
+
+
+def keep_castable(before: World, after: World) -> World:
+    """A column dropped and added again under its old name is an ALTER to the diff: keep its type castable.
+
+    Out of scope: type changes PostgreSQL cannot cast (uuid to text[]), which no migration can apply.
+    """
+    old = {t.key: t for t in before}
+    out = []
+    for table in after:
+        cols = []
+        for col in table.columns:
+            prior = old[table.key].col(col.name) if table.key in old else None
+            if prior is not None and not castable(prior.type, col.type):
+                col = replace(col, type=prior.type, spelling=prior.spelling, default=prior.default)
+            cols.append(col)
+        out.append(replace(table, columns=tuple(cols)))
+    return repair(tuple(out))
 
 
 def dropped_tables(before: World, after: World) -> frozenset[str]:
     """Tables of `before` that `after` no longer has, as the drop-table answer names them."""
     keys = {t.key for t in after}
     return frozenset(t.display for t in before if t.key not in keys)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Resource sets A and B; shown as their TOML files when hypothesis reports an example."""
+
+    a: World
+    b: World
+
+    @property
+    def dropped(self) -> frozenset[str]:
+        return dropped_tables(self.a, self.b)
+
+    def __repr__(self) -> str:
+        def files(world: World) -> str:
+            return "\n".join(f"# {name}.toml\n{text}" for name, text in resources(world).items())
+
+        return (
+            f"\n### A\n{files(self.a)}\n### B\n{files(self.b)}\n### dropped tables: {sorted(self.dropped)}\n"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis prints falsifying examples with this, not with its dataclass printer."""
+        printer.text(repr(self))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    a = draw(worlds())
+    return Scenario(a, draw(edited(a)))

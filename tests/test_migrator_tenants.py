@@ -13,9 +13,8 @@ import pytest
 
 from engine.errors import DatabaseError, MigrationError, UsageError
 from engine.migrations import list_migrations, migration_filename
-from engine.migrator import (
-    Migrator,
-    ProgressEvent,
+from engine.migrator import Migrator, ProgressEvent
+from engine.tenants import (
     TenantRunReport,
     migrate_tenants,
     read_tenant_versions,
@@ -132,7 +131,7 @@ def test_read_tenant_versions_counts_queries(database_url: str, tmp_path: Path) 
         assert len(counter.queries) == 1
         found = read_tenant_versions(conn, ["a", "nope", "only_schema", "c"])
         assert found == {"a": {1}, "nope": None, "only_schema": None, "c": {1}}
-        assert len(counter.queries) == 4  # the optimistic query failed; catalog + one union
+        assert len(counter.queries) == 2  # still one query, with or without schemas and tables
         assert read_tenant_versions(conn, []) == {}
 
 
@@ -323,3 +322,18 @@ def test_a_role_without_create_on_the_database_migrates_its_existing_schemas(
             conn.execute(f'DROP OWNED BY "{role}" CASCADE')
         with psycopg.connect(pg_server_url, autocommit=True) as server:
             server.execute(f'DROP ROLE "{role}"')
+
+
+def test_tenant_names_that_need_quoting(database_url: str, tmp_path: Path) -> None:
+    items(tmp_path)
+    tenants = ["Mixed Case", 'we"ird', "org-1", "x'y"]
+    first = migrate_tenants(factory(database_url), list_migrations(tmp_path), tenants)
+    assert first.ok, first.failures
+    assert set(first.changed) == set(tenants)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert read_tenant_versions(conn, [*tenants, "absent"]) == {
+            **{tenant: {1} for tenant in tenants},
+            "absent": None,
+        }
+    again = migrate_tenants(factory(database_url), list_migrations(tmp_path), tenants)
+    assert again.skipped == tuple(tenants)

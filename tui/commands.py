@@ -1,9 +1,401 @@
-"""Database commands of the CLI (migrate, rollback, create, drop, status, devdb, regen)."""
+"""Database commands of the CLI (SPEC 7): migrate, rollback, create, drop, status, devdb.
+
+Each command turns flags into one engine.project call per repo and prints what happened: progress on
+stdout as migrations run, errors on stderr, and exit codes per SPEC 7 (0 ok, 1 the work failed, 2 bad
+input). URLs are printed redacted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from engine.database import redact
+from engine.dbactions import RunResult, TenantsResult
+from engine.errors import UsageError
+from engine.migrator import ProgressEvent
+from engine.project import Project
+from engine.status import GroupStatus, ProjectStatus, RepoStatus
+from tui import prompts
+
+if TYPE_CHECKING:
+    Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+SHOWN_TENANTS = 10
 
 
-def add_database_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Registered once the database side lands."""
+def add_repo_option(sub: Sub) -> None:
+    """`--repo R` after any command (`snapshift migrate --repo R`), as well as before it.
+
+    SUPPRESS keeps a subcommand from overwriting a --repo given before the command name.
+    """
+    for parser in dict.fromkeys(sub.choices.values()):
+        if not any("--repo" in action.option_strings for action in parser._actions):
+            parser.add_argument(
+                "--repo", default=argparse.SUPPRESS, metavar="R", help="limit the command to one repo"
+            )
+
+
+def _names(value: str | None, flag: str) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"{flag} expects a comma-separated list of tenant schemas")
+    return names
+
+
+def _version(value: str) -> int:
+    """A version, or a migration's label or file name, whose leading digits are the version."""
+    digits = value.strip().split("_", 1)[0]
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a migration version (digits), got {value!r}")
+    return int(digits)
+
+
+def _print(text: str, stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+class ProgressPrinter:
+    """Prints progress events: one line per migration, one line per tenant at most."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tenant_work: dict[str, list[str]] = {}
+        self._verb = "applied"
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self._lock:
+            self._show(event)
+
+    def _show(self, event: ProgressEvent) -> None:
+        took = f" ({event.elapsed:.2f}s)" if event.elapsed is not None else ""
+        label = f"{event.version}_{event.name}" if event.version is not None else ""
+        if event.kind == "waiting":
+            _print(f"== {event.message}")
+        elif event.tenant is None:
+            if event.kind == "start" and "outside a transaction" in event.message:
+                _print(f"== {event.message}")
+            elif event.kind in ("applied", "rolled_back"):
+                _print(f"== {event.kind.replace('_', ' ')} {label}{took}")
+        elif event.kind in ("applied", "rolled_back"):
+            self._tenant_work.setdefault(event.tenant, []).append(label)
+            self._verb = event.kind.replace("_", " ")
+        elif event.kind == "tenant_done":
+            labels = self._tenant_work.pop(event.tenant, [])
+            what = labels[0] if len(labels) == 1 else f"{len(labels)} migrations"
+            _print(f"   {event.tenant}: {self._verb} {what}{took}")
+        elif event.kind == "failed":
+            self._tenant_work.pop(event.tenant, None)
+            first = event.message.splitlines()[0] if event.message else "failed"
+            _print(f"!! {first}{took}", sys.stderr)
+
+
+def _header(project: Project, repo: str) -> None:
+    _print(f"== repo {repo}: {redact(project.database_url(repo))}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    project = Project.open(args.directory)
+    if args.tenants:
+        return _tenants(project, args, "up")
+    _require_tenants_flag(args)
+    for config in project.repos(args.repo):
+        _header(project, config.name)
+        results = project.migrate(config.name, steps=args.steps, to=args.to, progress=ProgressPrinter())
+        _summary(results, "already up to date", "migrated")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from tui.cli_regen import cmd_rollback_untracked, rollback_untracked_requested  # imports tui.cli
+
+    if rollback_untracked_requested(args):
+        return cmd_rollback_untracked(args)
+    project = Project.open(args.directory)
+    if args.tenants:
+        return _tenants(project, args, "down")
+    _require_tenants_flag(args)
+    for config in project.repos(args.repo):
+        _header(project, config.name)
+        results = project.rollback(
+            config.name, steps=args.steps, to=args.to, all=args.all, progress=ProgressPrinter()
+        )
+        _summary(results, "nothing to roll back", "rolled back")
+    return 0
+
+
+def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
+    for result in results:
+        count = len(result.versions)
+        _print(f"== {result.repo}: {done} {count} migration(s)" if count else f"== {result.repo}: {nothing}")
+
+
+def _require_tenants_flag(args: argparse.Namespace) -> None:
+    given = [
+        flag
+        for flag, value in (
+            ("--only-tenants", args.only_tenants),
+            ("--except-tenants", args.except_tenants),
+            ("--jobs", args.jobs),
+            ("--fail-fast", args.fail_fast or None),
+        )
+        if value is not None
+    ]
+    if given:
+        verb = "apply" if len(given) > 1 else "applies"
+        raise UsageError(f"{', '.join(given)} only {verb} with --tenants")
+
+
+def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
+    only = _names(args.only_tenants, "--only-tenants")
+    except_ = _names(args.except_tenants, "--except-tenants")
+    results: list[TenantsResult] = []
+    for config in project.repos(args.repo):
+        if args.fail_fast and any(not result.ok for result in results):
+            _print(f"== repo {config.name}: not run (--fail-fast)")
+            continue
+        _header(project, config.name)
+        printer = ProgressPrinter()
+        if direction == "up":
+            found = project.migrate_tenants(
+                config.name,
+                steps=args.steps,
+                to=args.to,
+                only=only,
+                except_=except_,
+                jobs=args.jobs,
+                fail_fast=args.fail_fast,
+                progress=printer,
+            )
+        else:
+            found = project.rollback_tenants(
+                config.name,
+                steps=args.steps,
+                to=args.to,
+                all=args.all,
+                only=only,
+                except_=except_,
+                jobs=args.jobs,
+                fail_fast=args.fail_fast,
+                progress=printer,
+            )
+        results += found
+        for result in found:
+            _tenant_summary(result, "migrated" if direction == "up" else "rolled back")
+    return _tenant_failures(results)
+
+
+def _tenant_summary(result: TenantsResult, verb: str) -> None:
+    report = result.report
+    if not result.tenants:
+        _print(f"== {result.repo}: no tenants (set tenants or tenants_query in the config)")
+        return
+    parts = [f"{len(report.changed)} tenant(s) {verb}", f"{len(report.skipped)} up to date"]
+    parts.append(f"{len(report.failures)} failed")
+    if report.not_run:
+        parts.append(f"{len(report.not_run)} not run")
+    _print(f"== {result.repo}: {', '.join(parts)}")
+
+
+def _tenant_failures(results: Sequence[TenantsResult]) -> int:
+    failures = [failure for result in results for failure in result.report.failures]
+    for failure in failures:
+        _print(f"error: {failure.error}", sys.stderr)
+    if failures:
+        _print(f"error: {len(failures)} tenant(s) failed", sys.stderr)
+    return 0 if all(result.ok for result in results) else 1
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    project = Project.open(args.directory)
+    for config in project.repos(args.repo):
+        for change in project.create(config.name):
+            state = "created" if change.changed else "already exists"
+            _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+    return 0
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    if not args.force and not _interactive():
+        raise UsageError(
+            "drop asks before dropping a database and there is no terminal to ask on: pass --force"
+        )
+    project = Project.open(args.directory)
+    for target in project.database_targets(args.repo):
+        if not args.force:
+            _print(f"repo {target.repo}: {target.shown}")
+            try:
+                confirmed = prompts.yes_no(input, f"Drop database {target.database}?", False)
+            except EOFError:
+                confirmed = False
+            if not confirmed:
+                _print(f"The database {target.database} of repo {target.repo} was kept")
+                continue
+        for change in project.drop(target.repo):
+            state = "dropped" if change.changed else "did not exist"
+            _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = Project.open(args.directory).status(args.repo)
+    if args.json:
+        _print(json.dumps(status.to_json(), indent=2, sort_keys=True))
+    else:
+        _print_status(status)
+    return 2 if status.resource_error else 0
+
+
+def _print_status(status: ProjectStatus) -> None:
+    for repo in status.repos:
+        _print(
+            f"repo {repo.repo}: {repo.url}" + ("" if repo.database_exists else " (database does not exist)")
+        )
+        _print_group(status, repo.migrations)
+        _print_tenants(status, repo)
+        if repo.resources_changed is None:
+            _print("  resources: unknown (see the error below)")
+        else:
+            changed = "changes pending (run `snapshift generate`)" if repo.resources_changed else "up to date"
+            _print(f"  resources: {changed}")
+    if status.resource_error:
+        _print(f"error: {status.resource_error}", sys.stderr)
+
+
+def _labels(group: GroupStatus, versions: Sequence[int]) -> str:
+    names = {migration.version: migration.label for migration in group.files}
+    return ", ".join(names.get(version, str(version)) for version in versions)
+
+
+def _untracked_line(status: ProjectStatus, group: GroupStatus) -> str:
+    if group.untracked is None:
+        return f"    untracked: unknown ({status.untracked_unknown})"
+    return f"    untracked: {_labels(group, group.untracked) or 'none'}"
+
+
+def _print_group(status: ProjectStatus, group: GroupStatus) -> None:
+    versions = group.database
+    assert versions is not None
+    _print(
+        f"  migrations ({_relative(status, group)}): {len(group.files)} file(s), "
+        f"{len(versions.applied)} applied, {len(versions.pending)} pending"
+    )
+    for title, listed in (
+        ("pending", versions.pending),
+        ("out of order", versions.out_of_order),
+        ("missing files", versions.missing_files),
+    ):
+        if listed:
+            _print(f"    {title}: {_labels(group, listed)}")
+    _print(_untracked_line(status, group))
+
+
+def _print_tenants(status: ProjectStatus, repo: RepoStatus) -> None:
+    group = repo.tenant_migrations
+    tenants = group.tenants
+    behind = [tenant for tenant in tenants if not tenant.versions.up_to_date]
+    _print(
+        f"  tenant migrations ({_relative(status, group)}): {len(group.files)} file(s), "
+        f"{len(tenants)} tenant(s), {len(tenants) - len(behind)} up to date, {len(behind)} behind"
+    )
+    for tenant in behind[:SHOWN_TENANTS]:
+        _print(f"    {tenant.tenant}: pending {_labels(group, tenant.versions.pending)}")
+    if len(behind) > SHOWN_TENANTS:
+        _print(f"    ... and {len(behind) - SHOWN_TENANTS} more (see --json)")
+    for tenant in tenants:
+        if tenant.versions.out_of_order or tenant.versions.missing_files:
+            late = _labels(group, tenant.versions.out_of_order) or "none"
+            missing = _labels(group, tenant.versions.missing_files) or "none"
+            _print(f"    {tenant.tenant}: out of order {late}; missing files {missing}")
+    _print(_untracked_line(status, group))
+
+
+def _relative(status: ProjectStatus, group: GroupStatus) -> str:
+    try:
+        return str(group.folder.relative_to(status.root))
+    except ValueError:
+        return str(group.folder)
+
+
+def cmd_devdb(args: argparse.Namespace) -> int:
+    project = Project.open(args.directory)
+    if args.action == "start":
+        _print(redact(project.devdb_start()))
+    elif args.action == "stop":
+        _print("stopped the dev database" if project.devdb_stop() else "the dev database was not running")
+    elif args.action == "url":
+        url = project.devdb_url()
+        if url is None:
+            _print("error: the dev database is not running (`snapshift devdb start`)", sys.stderr)
+            return 1
+        _print(redact(url))
+    else:
+        state = project.devdb_status()
+        _print(f"running: {'yes' if state.running else 'no'}")
+        if state.url:
+            _print(f"url: {redact(state.url)}")
+        if state.pid:
+            _print(f"pid: {state.pid}")
+        _print(f"data: {state.data_dir}")
+        _print(f"binaries: {state.binaries}")
+    return 0
+
+
+def _tenant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tenants", action="store_true", help="run the tenant migrations in every tenant")
+    parser.add_argument("--only-tenants", metavar="A,B", help="with --tenants: only these tenants")
+    parser.add_argument("--except-tenants", metavar="A,B", help="with --tenants: all tenants but these")
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="with --tenants: tenants migrated at once (default 4)"
+    )
+    parser.add_argument(
+        "--fail-fast", action="store_true", help="with --tenants: stop at the first failing tenant"
+    )
+
+
+def add_database_commands(sub: Sub) -> None:
+    """migrate, rollback, create, drop, status and devdb."""
+    from tui.cli_regen import add_regen_commands, add_rollback_untracked_arguments  # imports tui.cli
+
+    p = sub.add_parser("migrate", help="apply pending migrations in version order")
+    p.add_argument("-n", "--step", dest="steps", type=int, metavar="N", help="apply at most N migrations")
+    p.add_argument("--to", type=_version, metavar="VERSION", help="apply pending migrations up to VERSION")
+    _tenant_options(p)
+    p.set_defaults(func=cmd_migrate, all=False)
+
+    p = sub.add_parser("rollback", help="undo applied migrations, newest first")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "-n", "--step", dest="steps", type=int, default=1, metavar="N", help="undo N migrations (default 1)"
+    )
+    which.add_argument("--to", type=_version, metavar="VERSION", help="undo down to VERSION, inclusive")
+    which.add_argument("--all", action="store_true", help="undo every applied migration")
+    add_rollback_untracked_arguments(which, p)
+    _tenant_options(p)
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("create", help="create the repo's database")
+    p.set_defaults(func=cmd_create)
+
+    p = sub.add_parser("drop", help="drop the repo's database (asks first)")
+    p.add_argument("-f", "--force", action="store_true", help="drop without asking")
+    p.set_defaults(func=cmd_drop)
+
+    p = sub.add_parser("status", help="applied, pending and untracked migrations; pending resource changes")
+    p.add_argument("--json", action="store_true", help="print a JSON document")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("devdb", help="the embedded development database")
+    p.add_argument("action", choices=["start", "stop", "status", "url"], help="what to do")
+    p.set_defaults(func=cmd_devdb)
+
+    add_regen_commands(sub)

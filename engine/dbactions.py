@@ -1,0 +1,190 @@
+"""The database actions behind the Project facade, one repo at a time.
+
+Each function takes a repo's config and its resolved URL and returns a small frozen result; the
+facade loops over repos. Connection failures become DatabaseError with the URL redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from engine import database
+from engine.config import RepoConfig
+from engine.devdb import DATABASE as DEV_DATABASE
+from engine.devdb import DevDatabase
+from engine.errors import DatabaseError, UsageError
+from engine.migrations import list_migrations
+from engine.migrator import (
+    Connect,
+    Direction,
+    Migrator,
+    Progress,
+    ProgressEvent,
+    Selection,
+)
+from engine.tenants import DEFAULT_JOBS, TenantRunReport, run_tenants, select_tenants, tenants_from_query
+
+MISSING_DATABASE_HINT = "run `snapshift create` first"
+
+
+@dataclass(frozen=True)
+class RepoUrl:
+    """Where a repo's database is: `embedded` when it lives in the project's development cluster."""
+
+    repo: str
+    url: str
+    embedded: bool
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed: without its password."""
+        return database.redact(self.url)
+
+    @property
+    def database(self) -> str:
+        return database.database_name(self.url)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one migrate or rollback did in one repo's schema: the versions, in the order they ran."""
+
+    repo: str
+    direction: Direction
+    versions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TenantsResult:
+    """One repo's tenant run: the tenants it covered and the migrator's report."""
+
+    repo: str
+    tenants: tuple[str, ...]
+    report: TenantRunReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+@dataclass(frozen=True)
+class DatabaseChange:
+    """create/drop of one repo's database; `changed` is False when it already existed (or was gone)."""
+
+    repo: str
+    database: str
+    url: str  # redacted
+    changed: bool
+
+
+def repo_url(repo: RepoConfig, root: Path, *, first: bool) -> RepoUrl:
+    """The repo's URL (a URL, or env:NAME); with none, a database in the embedded dev cluster.
+
+    The first repo uses the cluster's own database; each other repo gets `snapshift_<repo>`, so two
+    repos never share bookkeeping.
+    """
+    url = database.resolve_url(repo.url)
+    if url is not None:
+        return RepoUrl(repo.name, url, embedded=False)
+    dev_url = DevDatabase(root).start()
+    if first:
+        return RepoUrl(repo.name, dev_url, embedded=True)
+    own = database.with_database(dev_url, f"{DEV_DATABASE}_{repo.name}")
+    database.create_database(own)
+    return RepoUrl(repo.name, own, embedded=True)
+
+
+def connector(url: str) -> Connect:
+    """A connection factory for the migrator; a missing database gets a hint to create it."""
+
+    def connect() -> psycopg.Connection[Any]:
+        try:
+            return database.connect(url)
+        except DatabaseError as exc:
+            if "does not exist" in str(exc):
+                raise DatabaseError(f"{exc}\n  hint: {MISSING_DATABASE_HINT}") from None
+            raise
+
+    return connect
+
+
+def tagged(progress: Progress | None, repo: str) -> Progress | None:
+    """`progress` with every event naming the repo it belongs to."""
+    if progress is None:
+        return None
+    report = progress
+
+    def forward(event: ProgressEvent) -> None:
+        report(replace(event, repo=repo))
+
+    return forward
+
+
+def check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return DEFAULT_JOBS
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    return jobs
+
+
+def run_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
+    """Migrate or roll back the repo's own migrations (not the tenant ones)."""
+    migrator = Migrator(connector(url), list_migrations(repo.migrations_path), progress=progress)
+    versions = migrator.run(selection)
+    return RunResult(repo.name, selection.direction, tuple(versions))
+
+
+def tenant_names(
+    repo: RepoConfig,
+    url: str | None,
+    only: Sequence[str] | None = None,
+    except_: Collection[str] | None = None,
+) -> list[str]:
+    """The repo's tenants from `tenants` or `tenants_query`, filtered by --only/--except-tenants.
+
+    `url` is needed only for a `tenants_query`.
+    """
+    if repo.tenants_query is not None:
+        if url is None:
+            raise ValueError("tenant_names needs the database URL to run tenants_query")
+        known = tenants_from_query(connector(url), repo.tenants_query)
+    else:
+        known = list(repo.tenants or ())
+    return select_tenants(known, only, except_)
+
+
+def run_repo_tenants(
+    repo: RepoConfig,
+    url: str,
+    selection: Selection,
+    tenants: Sequence[str],
+    *,
+    jobs: int,
+    fail_fast: bool,
+    progress: Progress | None,
+) -> TenantsResult:
+    """Migrate or roll back the tenant migrations in each of `tenants`."""
+    migrations = list_migrations(repo.tenant_migrations_path)
+    if not tenants:
+        empty = TenantRunReport(selection.direction, {}, (), (), ())
+        return TenantsResult(repo.name, (), empty)
+    report = run_tenants(
+        connector(url), migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress
+    )
+    return TenantsResult(repo.name, tuple(tenants), report)
+
+
+def create(target: RepoUrl) -> DatabaseChange:
+    created = database.create_database(target.url)
+    return DatabaseChange(target.repo, target.database, target.shown, created)
+
+
+def drop(target: RepoUrl) -> DatabaseChange:
+    dropped = database.drop_database(target.url)
+    return DatabaseChange(target.repo, target.database, target.shown, dropped)

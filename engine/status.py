@@ -1,0 +1,257 @@
+"""`snapshift status`: per repo and tenant group, what the database records against the migration files.
+
+Applied, pending, out-of-order (pending but older than the newest applied), missing files (recorded
+versions no file provides), untracked by git, and whether the resources have changes to generate.
+`ProjectStatus.to_json()` is the stable document behind `status --json`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import RepoConfig
+from engine.database import database_exists
+from engine.dbactions import RepoUrl, connector, tenant_names
+from engine.errors import DatabaseError, InputError
+from engine.migrations import MigrationFile, list_migrations
+from engine.migrator import MigrationState, Migrator, open_connection
+from engine.tenants import read_tenant_versions
+
+JSON_FORMAT = 1
+GIT_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class Versions:
+    """One `schema_migrations` table compared with one folder of migration files."""
+
+    applied: tuple[int, ...]
+    pending: tuple[int, ...]
+    out_of_order: tuple[int, ...]
+    missing_files: tuple[int, ...]
+
+    @classmethod
+    def compare(cls, files: Sequence[MigrationFile], applied: Collection[int]) -> Versions:
+        state = MigrationState.compare(files, applied)
+        return cls(
+            tuple(sorted(state.applied)),
+            tuple(m.version for m in state.pending),
+            tuple(m.version for m in state.out_of_order),
+            state.missing_files,
+        )
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending
+
+
+@dataclass(frozen=True)
+class TenantStatus:
+    tenant: str
+    versions: Versions
+    migrated: bool  # whether the schema has a schema_migrations table yet
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    """One folder of migrations: the repo's own (`database` set) or the tenant ones (`tenants`)."""
+
+    kind: str  # "migrations" or "tenant_migrations"
+    folder: Path
+    files: tuple[MigrationFile, ...]
+    untracked: tuple[int, ...] | None  # versions of files git does not track; None: unknown
+    database: Versions | None = None
+    tenants: tuple[TenantStatus, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepoStatus:
+    repo: str
+    url: str  # redacted
+    database_exists: bool
+    migrations: GroupStatus
+    tenant_migrations: GroupStatus
+    resources_changed: bool | None  # None: the resources could not be read (see ProjectStatus)
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    root: Path
+    repos: tuple[RepoStatus, ...]
+    untracked_unknown: str | None  # why untracked files are unknown ("not a git work tree")
+    resource_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready document; keys and shapes are stable (`format` changes when they do not)."""
+        return {
+            "format": JSON_FORMAT,
+            "root": str(self.root),
+            "untracked_unknown": self.untracked_unknown,
+            "resource_error": self.resource_error,
+            "repos": [_repo_json(self.root, repo) for repo in self.repos],
+        }
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _versions_json(versions: Versions) -> dict[str, list[int]]:
+    return {
+        "applied": list(versions.applied),
+        "pending": list(versions.pending),
+        "out_of_order": list(versions.out_of_order),
+        "missing_files": list(versions.missing_files),
+    }
+
+
+def _group_json(root: Path, group: GroupStatus) -> dict[str, Any]:
+    untracked = None if group.untracked is None else set(group.untracked)
+    applied = set(group.database.applied) if group.database else set()
+    files = [
+        {
+            "version": migration.version,
+            "name": migration.name,
+            "file": _relative(root, migration.path),
+            "applied": migration.version in applied if group.database else None,
+            "untracked": None if untracked is None else migration.version in untracked,
+        }
+        for migration in group.files
+    ]
+    document: dict[str, Any] = {
+        "path": _relative(root, group.folder),
+        "files": files,
+        "untracked": None if group.untracked is None else list(group.untracked),
+    }
+    if group.database is not None:
+        document.update(_versions_json(group.database))
+    else:
+        document["tenants"] = [
+            {"name": tenant.tenant, "migrated": tenant.migrated, **_versions_json(tenant.versions)}
+            for tenant in group.tenants
+        ]
+    return document
+
+
+def _repo_json(root: Path, repo: RepoStatus) -> dict[str, Any]:
+    return {
+        "name": repo.repo,
+        "url": repo.url,
+        "database_exists": repo.database_exists,
+        "resources_changed": repo.resources_changed,
+        "migrations": _group_json(root, repo.migrations),
+        "tenant_migrations": _group_json(root, repo.tenant_migrations),
+    }
+
+
+@dataclass(frozen=True)
+class _Untracked:
+    """Files git does not track under some folders, or why that is unknown."""
+
+    paths: frozenset[str] | None
+    reason: str | None = None
+
+
+def _untracked_files(root: Path, folders: Sequence[Path]) -> _Untracked:
+    """`git ls-files --others --exclude-standard` over `folders`, as real paths."""
+    command = ["git", "ls-files", "--others", "--exclude-standard", "-z", "--", *map(str, folders)]
+    try:
+        done = subprocess.run(command, cwd=root, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
+    except FileNotFoundError:
+        return _Untracked(None, "git not found")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return _Untracked(None, f"git failed: {exc}")
+    if done.returncode != 0:
+        return _Untracked(None, "not a git work tree")
+    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return _Untracked(frozenset(os.path.realpath(root / name) for name in names if name))
+
+
+def _untracked_versions(files: Sequence[MigrationFile], untracked: _Untracked) -> tuple[int, ...] | None:
+    if untracked.paths is None:
+        return None
+    return tuple(m.version for m in files if os.path.realpath(m.path) in untracked.paths)
+
+
+def _repo_versions(target: RepoUrl, files: Sequence[MigrationFile]) -> Versions | None:
+    """The repo's versions, or None when its database does not exist."""
+    try:
+        applied = Migrator(connector(target.url), files).applied_versions()
+    except DatabaseError:
+        if database_exists(target.url):  # asked only now: a refused connection still raises
+            raise
+        return None
+    return Versions.compare(files, applied)
+
+
+def _tenant_statuses(
+    repo: RepoConfig, target: RepoUrl, files: Sequence[MigrationFile]
+) -> tuple[TenantStatus, ...]:
+    names = tenant_names(repo, target.url)
+    if not names:
+        return ()
+    with open_connection(connector(target.url)) as conn:
+        applied = read_tenant_versions(conn, names)
+    return tuple(
+        TenantStatus(name, Versions.compare(files, applied[name] or set()), applied[name] is not None)
+        for name in names
+    )
+
+
+def repo_status(
+    repo: RepoConfig, target: RepoUrl, untracked: _Untracked, resources_changed: bool | None
+) -> RepoStatus:
+    files = list_migrations(repo.migrations_path)
+    tenant_files = list_migrations(repo.tenant_migrations_path)
+    versions = _repo_versions(target, files)
+    exists = versions is not None
+    return RepoStatus(
+        repo=repo.name,
+        url=target.shown,
+        database_exists=exists,
+        migrations=GroupStatus(
+            "migrations",
+            repo.migrations_path,
+            tuple(files),
+            _untracked_versions(files, untracked),
+            database=versions or Versions.compare(files, ()),
+        ),
+        tenant_migrations=GroupStatus(
+            "tenant_migrations",
+            repo.tenant_migrations_path,
+            tuple(tenant_files),
+            _untracked_versions(tenant_files, untracked),
+            tenants=_tenant_statuses(repo, target, tenant_files) if exists else (),
+        ),
+        resources_changed=resources_changed,
+    )
+
+
+def project_status(
+    root: Path,
+    repos: Sequence[RepoConfig],
+    urls: Mapping[str, RepoUrl],
+    resources_changed: Callable[[str], bool],
+) -> ProjectStatus:
+    """The status of `repos`; `resources_changed(repo)` says whether generate has work for a repo."""
+    folders = [folder for repo in repos for folder in (repo.migrations_path, repo.tenant_migrations_path)]
+    untracked = _untracked_files(root, folders)
+    resource_error: str | None = None
+    statuses: list[RepoStatus] = []
+    for repo in repos:
+        changed: bool | None = None
+        if resource_error is None:
+            try:
+                changed = resources_changed(repo.name)
+            except InputError as exc:
+                resource_error = str(exc)
+        statuses.append(repo_status(repo, urls[repo.name], untracked, changed))
+    return ProjectStatus(root, tuple(statuses), untracked.reason, resource_error)

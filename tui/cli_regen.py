@@ -1,0 +1,256 @@
+"""`snapshift regen` and `snapshift rollback --untracked` (SPEC 7): show the plan, confirm, run, report.
+
+regen rolls back migrations and deletes files, so it always shows what it will do first and asks
+"Proceed?" on a terminal; a script says `--yes`, and without a terminal and without `--yes` it stops
+(exit 2) rather than guess. `--dry-run` shows the same plan and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.errors import UsageError
+from engine.migrator import ProgressEvent
+from engine.project import Project
+from engine.questions import Answers
+from engine.regen import RegenEvent, RegenPlan, RegenResult
+from engine.untracked import RolledBack, Scope
+from tui import prompts
+from tui.cli import answers_from_args
+from tui.commands import ProgressPrinter
+
+if TYPE_CHECKING:
+    Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+MAX_QUESTIONS = 100
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _relative(project: Project, path: Path) -> str:
+    try:
+        return str(path.relative_to(project.root))
+    except ValueError:
+        return str(path)
+
+
+def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answers) -> Answers:
+    """Rename and drop questions, as generate asks them: on a terminal, or the defaults with --yes."""
+    for _ in range(MAX_QUESTIONS):
+        questions = project.plan_regen(args.positional_name, args.repo, answers).generation.questions
+        if not questions:
+            break
+        if args.yes:
+            answers, questions = prompts.assume_defaults(questions, answers)
+        if not questions or not _interactive():
+            break
+        answers = prompts.answer(input, questions[0], answers)
+    return answers
+
+
+def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
+    """Which versions roll back, which files go, what will be generated, and whether it migrates."""
+    for repo in plan.repos:
+        _print(f"== repo {repo.repo}")
+        steps = repo.rollback.describe()
+        _print("  roll back:" + ("" if steps else " nothing (no applied migration is untracked)"))
+        for step in steps:
+            _print(f"    {step.removeprefix('roll back ')}")
+        files = repo.files.all
+        _print(f"  delete {len(files)} untracked file(s)" + (":" if files else ""))
+        for path in files:
+            _print(f"    {_relative(project, path)}")
+    generation = plan.generation
+    if not generation.has_changes:
+        _print("== generate: no changes, so no migration will be written")
+    else:
+        _print(f"== generate {len(generation.files)} file(s):")
+        for planned in generation.files:
+            _print(f"    {_relative(project, planned.path)}")
+            if planned.kind in ("migration", "tenant_migration"):
+                for line in planned.text.splitlines():
+                    if not line.startswith("-- ") or line.startswith("-- migrate:"):
+                        break
+                    _print(f"      {line.removeprefix('-- ')}")
+        for warning in generation.warnings():
+            _print(warning)
+    if migrate:
+        _print("== then migrate (and migrate tenants where tenant migrations exist)")
+
+
+def _nothing_to_do(plan: RegenPlan) -> bool:
+    return not plan.files_to_delete and not plan.generation.has_changes
+
+
+def _confirm() -> bool:
+    if not _interactive():
+        raise UsageError(
+            "regen rolls back migrations and deletes files, so it asks first, and there is no terminal "
+            "to ask on: pass --yes to proceed (or --dry-run to only see the plan)"
+        )
+    try:
+        return prompts.yes_no(input, "Proceed?", False)
+    except EOFError:
+        return False
+
+
+def cmd_regen(args: argparse.Namespace) -> int:
+    project = Project.open(args.directory)
+    answers = _resolve_questions(project, args, answers_from_args(args))
+    plan = project.plan_regen(args.positional_name, args.repo, answers)
+    if _nothing_to_do(plan):
+        plan.check(args.force)
+        _print("Nothing to regenerate: no untracked migrations or snapshots and no pending changes.")
+        return 0
+    print_plan(project, plan, args.migrate and not args.dry_run)
+    plan.check(args.force)
+    if args.dry_run:
+        _print("Dry run: nothing was changed.")
+        return 0
+    if not args.yes and not _confirm():
+        _print("Cancelled: nothing was changed.")
+        return 1
+    printer = ProgressPrinter()
+
+    def progress(event: ProgressEvent | RegenEvent) -> None:
+        if isinstance(event, RegenEvent):
+            _print(f"== {f'repo {event.repo}: ' if event.repo else ''}{event.message}")
+        else:
+            printer(event)
+
+    result = project.regen(
+        args.positional_name,
+        migrate=args.migrate,
+        answers=answers,
+        repo=args.repo,
+        force=args.force,
+        progress=progress,
+    )
+    _print_result(project, result)
+    return 0
+
+
+def _print_result(project: Project, result: RegenResult) -> None:
+    for path in result.generated.written:
+        _print(f"* creating {_relative(project, path)}")
+    rolled = sum(len(r.public) + sum(len(v) for v in r.tenants.values()) for r in result.rolled_back)
+    summary = f"regen: rolled back {rolled} migration run(s), deleted {len(result.deleted)} file(s), "
+    summary += f"wrote {len(result.generated.written)} file(s)"
+    if result.migrated:
+        applied = sum(len(m.public) for m in result.migrated)
+        tenants = sum(len(m.tenants) for m in result.migrated)
+        summary += f", applied {applied} migration(s) and migrated {tenants} tenant(s)"
+    _print(summary)
+    if result.generated.written:
+        _print("Please always manually review the generated migrations for correctness.")
+
+
+def _tenant_list(value: str | None, flag: str) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"{flag} expects a comma-separated list of tenant schemas")
+    return names
+
+
+def cmd_rollback_untracked(args: argparse.Namespace) -> int:
+    """`rollback --untracked`: the public and tenant migrations whose files git does not track;
+    `--tenants` limits it to the tenant ones, `--only-tenants`/`--except-tenants` choose tenants."""
+    ignored = [
+        flag for flag, value in (("--jobs", args.jobs), ("--fail-fast", args.fail_fast or None)) if value
+    ]
+    if ignored:
+        raise UsageError(f"{', '.join(ignored)} do not apply to rollback --untracked")
+    scope: Scope = "tenants" if args.tenants else "all"
+    project = Project.open(args.directory)
+    results = project.rollback_untracked(
+        args.repo,
+        force=args.force,
+        scope=scope,
+        only=_tenant_list(args.only_tenants, "--only-tenants"),
+        except_=_tenant_list(args.except_tenants, "--except-tenants"),
+        progress=ProgressPrinter(),
+    )
+    _print_rolled_back(results)
+    return 0
+
+
+def _print_rolled_back(results: Sequence[RolledBack]) -> None:
+    for result in results:
+        tenants = {name: versions for name, versions in result.tenants.items() if versions}
+        if not result.public and not tenants:
+            _print(f"== {result.repo}: no applied migration is untracked")
+            continue
+        runs = sum(len(versions) for versions in tenants.values())
+        _print(
+            f"== {result.repo}: rolled back {len(result.public)} untracked migration(s)"
+            + (f" and {runs} tenant migration run(s) in {len(tenants)} tenant(s)" if tenants else "")
+        )
+
+
+def add_rollback_untracked_arguments(
+    which: argparse._MutuallyExclusiveGroup, parser: argparse.ArgumentParser
+) -> None:
+    """`--untracked` (exclusive with -n/--to/--all) and `--force` for the rollback command."""
+    which.add_argument(
+        "--untracked",
+        action="store_true",
+        help="undo exactly the applied migrations (public and tenant) whose files git does not track",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --untracked: undo them even when a tracked migration was applied after them",
+    )
+
+
+def rollback_untracked_requested(args: argparse.Namespace) -> bool:
+    """Whether rollback should run `cmd_rollback_untracked`; --force alone is a usage error."""
+    if args.force and not args.untracked:
+        raise UsageError("--force only applies with --untracked")
+    return bool(args.untracked)
+
+
+def add_regen_commands(sub: Sub) -> None:
+    """`regen [NAME] [-m] [--dry-run] [--yes] [--force]` with generate's answer flags."""
+    p = sub.add_parser(
+        "regen", help="roll back, delete and regenerate the migrations and snapshots git does not track"
+    )
+    p.add_argument("positional_name", nargs="?", metavar="NAME", help="name of the regenerated migration")
+    p.add_argument(
+        "-m",
+        "--migrate",
+        action="store_true",
+        help="apply the result (and tenant migrations where they exist)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="show what regen would do; change nothing")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask to proceed; take generate's default answers (single renames yes, tables kept)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="undo untracked migrations even when a tracked one was applied after",
+    )
+    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
+    p.add_argument(
+        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
+    )
+    p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
+    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
+    p.add_argument(
+        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
+    )
+    p.set_defaults(func=cmd_regen)
