@@ -152,4 +152,3 @@ def with_tenant_first_notes(plans: list[MigrationPlan]) -> list[MigrationPlan]:
             m = replace(m, notes=(*m.notes, note))
         result.append(m)
     return result
-

@@ -9,24 +9,32 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine import dbactions
-from engine import regen as regen_workflow
-from engine import untracked as untracked_workflow
 from engine.config import ProjectConfig, RepoConfig, find_config, load_config
-from engine.devdb import DevDatabase, DevDbStatus
 from engine.errors import UsageError
-from engine.generate import GenerateOptions, Generation, plan_generation, write_generation
-from engine.migrator import Progress, Selection, migrate_selection, rollback_selection
-from engine.model import Table
+from engine.lazy import lazy_module
 from engine.questions import Answers
-from engine.resources import load_resources
-from engine.status import ProjectStatus, project_status
+
+if TYPE_CHECKING:
+    from engine import dbactions, devdb, migrator, status
+    from engine import generate as generator
+    from engine import regen as regen_workflow
+    from engine import untracked as untracked_workflow
+    from engine.model import Table
+else:  # the generator and the database side each load only when used
+    dbactions = lazy_module("engine.dbactions")
+    devdb = lazy_module("engine.devdb")
+    generator = lazy_module("engine.generate")
+    migrator = lazy_module("engine.migrator")
+    status = lazy_module("engine.status")
+    regen_workflow = lazy_module("engine.regen")
+    untracked_workflow = lazy_module("engine.untracked")
 
 
 @dataclass(frozen=True)
 class GenerateResult:
-    generation: Generation
+    generation: generator.Generation
     written: tuple[Path, ...]
 
 
@@ -56,23 +64,26 @@ class Project:
         return [repo]
 
     def load_tables(self) -> list[Table]:
+        from engine.resources import load_resources
+
         return load_resources(self.config)
 
     def plan(
         self,
         answers: Answers = Answers(),
-        options: GenerateOptions = GenerateOptions(),
+        options: generator.GenerateOptions | None = None,
         repo: str | None = None,
         now: datetime | None = None,
-    ) -> Generation:
+    ) -> generator.Generation:
         """What `generate` would write now; open questions are listed, never asked."""
         names: Sequence[str] = [r.name for r in self.repos(repo)]
-        return plan_generation(self.config, self.load_tables(), answers, options, now, names)
+        options = options or generator.GenerateOptions()
+        return generator.plan_generation(self.config, self.load_tables(), answers, options, now, names)
 
     def generate(
         self,
         answers: Answers = Answers(),
-        options: GenerateOptions = GenerateOptions(),
+        options: generator.GenerateOptions | None = None,
         repo: str | None = None,
         now: datetime | None = None,
     ) -> GenerateResult:
@@ -80,9 +91,9 @@ class Project:
         generation = self.plan(answers, options, repo, now)
         return GenerateResult(generation, self.write(generation))
 
-    def write(self, generation: Generation) -> tuple[Path, ...]:
+    def write(self, generation: generator.Generation) -> tuple[Path, ...]:
         """Write a plan made by `plan` (UnansweredQuestions when it still has open questions)."""
-        return tuple(write_generation(generation)) if generation.has_changes else ()
+        return tuple(generator.write_generation(generation)) if generation.has_changes else ()
 
     # -- the database side (SPEC 2, 6, 7): every action runs per repo in config order unless one is named
 
@@ -100,10 +111,10 @@ class Project:
         *,
         steps: int | None = None,
         to: int | None = None,
-        progress: Progress | None = None,
+        progress: migrator.Progress | None = None,
     ) -> list[dbactions.RunResult]:
         """Apply pending migrations of each repo; the first failure stops the run (MigrationError)."""
-        return self._run(repo, migrate_selection(steps, to), progress)
+        return self._run(repo, migrator.migrate_selection(steps, to), progress)
 
     def rollback(
         self,
@@ -113,13 +124,13 @@ class Project:
         to: int | None = None,
         all: bool = False,
         versions: Collection[int] | None = None,
-        progress: Progress | None = None,
+        progress: migrator.Progress | None = None,
     ) -> list[dbactions.RunResult]:
         """Undo applied migrations of each repo, newest first (`to` inclusive)."""
-        return self._run(repo, rollback_selection(steps, to, all, versions), progress)
+        return self._run(repo, migrator.rollback_selection(steps, to, all, versions), progress)
 
     def _run(
-        self, repo: str | None, selection: Selection, progress: Progress | None
+        self, repo: str | None, selection: migrator.Selection, progress: migrator.Progress | None
     ) -> list[dbactions.RunResult]:
         results = []
         for config in self.repos(repo):
@@ -150,10 +161,10 @@ class Project:
         except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
-        progress: Progress | None = None,
+        progress: migrator.Progress | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
-        selection = migrate_selection(steps, to)
+        selection = migrator.migrate_selection(steps, to)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
 
     def rollback_tenants(
@@ -168,21 +179,21 @@ class Project:
         except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
-        progress: Progress | None = None,
+        progress: migrator.Progress | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
-        selection = rollback_selection(steps, to, all, versions)
+        selection = migrator.rollback_selection(steps, to, all, versions)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
 
     def _run_tenants(
         self,
         repo: str | None,
-        selection: Selection,
+        selection: migrator.Selection,
         only: Sequence[str] | None,
         except_: Collection[str] | None,
         jobs: int | None,
         fail_fast: bool,
-        progress: Progress | None,
+        progress: migrator.Progress | None,
     ) -> list[dbactions.TenantsResult]:
         workers = dbactions.check_jobs(jobs)
         results: list[dbactions.TenantsResult] = []
@@ -211,26 +222,26 @@ class Project:
         """Each repo's database (name and redacted URL), e.g. to ask before dropping it."""
         return [self._target(config) for config in self.repos(repo)]
 
-    def status(self, repo: str | None = None) -> ProjectStatus:
+    def status(self, repo: str | None = None) -> status.ProjectStatus:
         """Migrations per repo and tenant group against the database, git and the resources."""
         configs = self.repos(repo)
         urls = {config.name: self._target(config) for config in configs}
-        return project_status(self.root, configs, urls, lambda name: self.plan(repo=name).has_changes)
+        return status.project_status(self.root, configs, urls, lambda name: self.plan(repo=name).has_changes)
 
     def devdb_start(self) -> str:
         """Start (or reuse) the project's embedded development database; its URL."""
-        return DevDatabase(self.root).start()
+        return devdb.DevDatabase(self.root).start()
 
     def devdb_stop(self) -> bool:
         """Stop the development database; False when it was not running."""
-        return DevDatabase(self.root).stop()
+        return devdb.DevDatabase(self.root).stop()
 
-    def devdb_status(self) -> DevDbStatus:
-        return DevDatabase(self.root).status()
+    def devdb_status(self) -> devdb.DevDbStatus:
+        return devdb.DevDatabase(self.root).status()
 
     def devdb_url(self) -> str | None:
         """The running development database's URL, or None; never starts it."""
-        return DevDatabase(self.root).url()
+        return devdb.DevDatabase(self.root).url()
 
     # -- the regen workflow (SPEC 7 `regen`, `rollback --untracked`; engine/regen.py, engine/untracked.py)
 
@@ -246,7 +257,7 @@ class Project:
         scope: untracked_workflow.Scope = "all",
         only: Sequence[str] | None = None,
         except_: Collection[str] | None = None,
-        progress: Progress | None = None,
+        progress: migrator.Progress | None = None,
     ) -> list[untracked_workflow.RolledBack]:
         """Undo exactly the applied migrations whose files git does not track, tenant ones too."""
         return untracked_workflow.rollback_untracked(
@@ -258,10 +269,10 @@ class Project:
         name: str | None = None,
         repo: str | None = None,
         answers: Answers = Answers(),
-        options: GenerateOptions = GenerateOptions(),
+        options: generator.GenerateOptions | None = None,
     ) -> regen_workflow.RegenPlan:
         """What regen would roll back, delete and generate; changes nothing."""
-        return regen_workflow.plan_regen(self, name, repo, answers, options)
+        return regen_workflow.plan_regen(self, name, repo, answers, options or generator.GenerateOptions())
 
     def regen(
         self,
@@ -269,7 +280,7 @@ class Project:
         *,
         migrate: bool = False,
         answers: Answers = Answers(),
-        options: GenerateOptions = GenerateOptions(),
+        options: generator.GenerateOptions | None = None,
         repo: str | None = None,
         force: bool = False,
         progress: regen_workflow.RegenProgress | None = None,
@@ -280,7 +291,7 @@ class Project:
             name,
             migrate=migrate,
             answers=answers,
-            options=options,
+            options=options or generator.GenerateOptions(),
             repo=repo,
             force=force,
             progress=progress,

@@ -76,4 +76,3 @@ class Answers:
         if drop:
             return replace(self, drop_tables=self.drop_tables | {table})
         return replace(self, keep_tables=self.keep_tables | {table})
-

@@ -10,13 +10,16 @@ import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import SnapshiftError, UsageError
-from engine.generate import GenerateOptions, Generation, require_answers
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
 from tui.commands import add_database_commands, add_repo_option
+
+if TYPE_CHECKING:
+    from engine.generate import GenerateOptions, Generation
 
 
 def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
@@ -71,6 +74,8 @@ def resolve_questions(
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from engine.generate import GenerateOptions, require_answers  # not loaded by database commands
+
     project = Project.open(args.directory)
     options = GenerateOptions(
         name=args.name or args.positional_name,

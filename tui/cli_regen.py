@@ -14,17 +14,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import UsageError
-from engine.migrator import ProgressEvent
+from engine.lazy import lazy_module
 from engine.project import Project
 from engine.questions import Answers
-from engine.regen import RegenEvent, RegenPlan, RegenResult
-from engine.untracked import RolledBack, Scope
 from tui import prompts
 from tui.cli import answers_from_args
 from tui.commands import ProgressPrinter
 
 if TYPE_CHECKING:
+    from engine import regen
+    from engine.migrator import ProgressEvent
+    from engine.regen import RegenEvent, RegenPlan, RegenResult
+    from engine.untracked import RolledBack, Scope
+
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    regen = lazy_module("engine.regen")  # this module is imported to build the parser of every command
 MAX_QUESTIONS = 100
 
 
@@ -122,7 +127,7 @@ def cmd_regen(args: argparse.Namespace) -> int:
     printer = ProgressPrinter()
 
     def progress(event: ProgressEvent | RegenEvent) -> None:
-        if isinstance(event, RegenEvent):
+        if isinstance(event, regen.RegenEvent):
             _print(f"== {f'repo {event.repo}: ' if event.repo else ''}{event.message}")
         else:
             printer(event)

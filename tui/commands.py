@@ -14,16 +14,20 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from engine.database import redact
-from engine.dbactions import RunResult, TenantsResult
 from engine.errors import UsageError
-from engine.migrator import ProgressEvent
+from engine.lazy import lazy_module
 from engine.project import Project
-from engine.status import GroupStatus, ProjectStatus, RepoStatus
 from tui import prompts
 
 if TYPE_CHECKING:
+    from engine import database
+    from engine.dbactions import RunResult, TenantsResult
+    from engine.migrator import ProgressEvent
+    from engine.status import GroupStatus, ProjectStatus, RepoStatus
+
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    database = lazy_module("engine.database")  # psycopg: not for `generate`
 SHOWN_TENANTS = 10
 
 
@@ -96,7 +100,7 @@ class ProgressPrinter:
 
 
 def _header(project: Project, repo: str) -> None:
-    _print(f"== repo {repo}: {redact(project.database_url(repo))}")
+    _print(f"== repo {repo}: {database.redact(project.database_url(repo))}")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -329,7 +333,7 @@ def _relative(status: ProjectStatus, group: GroupStatus) -> str:
 def cmd_devdb(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     if args.action == "start":
-        _print(redact(project.devdb_start()))
+        _print(database.redact(project.devdb_start()))
     elif args.action == "stop":
         _print("stopped the dev database" if project.devdb_stop() else "the dev database was not running")
     elif args.action == "url":
@@ -337,12 +341,12 @@ def cmd_devdb(args: argparse.Namespace) -> int:
         if url is None:
             _print("error: the dev database is not running (`snapshift devdb start`)", sys.stderr)
             return 1
-        _print(redact(url))
+        _print(database.redact(url))
     else:
         state = project.devdb_status()
         _print(f"running: {'yes' if state.running else 'no'}")
         if state.url:
-            _print(f"url: {redact(state.url)}")
+            _print(f"url: {database.redact(state.url)}")
         if state.pid:
             _print(f"pid: {state.pid}")
         _print(f"data: {state.data_dir}")
