@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from engine.atomic import write_atomic
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff import DiffOptions, DiffResult, diff
 from engine.errors import UnansweredQuestions
@@ -27,7 +28,6 @@ from engine.snapshots import (
     load_state,
     table_folder,
     table_to_json,
-    write_atomic,
 )
 
 if TYPE_CHECKING:

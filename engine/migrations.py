@@ -7,15 +7,14 @@ so hand-written files with function bodies are first-class.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from engine.atomic import write_atomic
 from engine.errors import InputError, Location, UsageError
 
 FILENAME_RE = re.compile(r"^(\d+)_(.+)\.sql$")
@@ -323,15 +322,5 @@ def _render_section(statements: Sequence[str]) -> list[str]:
 
 
 def write_file_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and os.replace, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(text.encode("utf-8"))
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """A migration file, written atomically and durably (few files, each worth keeping)."""
+    write_atomic(path, text, durable=True)

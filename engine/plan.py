@@ -64,10 +64,17 @@ def fold_foreign_keys(ops: Sequence[Operation], facts: Sequence[Facts] | None = 
     if not created:
         return list(ops)
     facts = facts if facts is not None else all_facts(ops)
+    wanted = {
+        fact
+        for op, (_, requires) in zip(ops, facts, strict=True)
+        if isinstance(op, AddForeignKey)
+        for fact in requires
+    }
     providers: dict[object, list[int]] = defaultdict(list)
     for index, (provides, _) in enumerate(facts):
         for fact in provides:
-            providers[fact].append(index)
+            if fact in wanted:
+                providers[fact].append(index)
     inline: dict[int, list[AddForeignKey]] = defaultdict(list)
     folded: set[int] = set()
     for index, op in enumerate(ops):

@@ -399,15 +399,12 @@ def render_operations(ops: Sequence[Operation]) -> Rendered:
 
     Indexes and checks of a table the migration creates need no down of their own: DROP TABLE takes them.
     """
-    up: list[str] = []
+    rendered = [render(op) for op in ops]
+    up = [statement for op_up, _ in rendered for statement in op_up]
     down: list[str] = []
-    for op in ops:
-        op_up, _ = render(op)
-        up.extend(op_up)
     created = {op.table for op in ops if isinstance(op, CreateTable)}
-    for op in reversed(ops):
+    for op, (_, op_down) in zip(reversed(ops), reversed(rendered), strict=True):
         if isinstance(op, CreateIndex | AddCheck) and op.table in created:
             continue  # DROP TABLE takes them along
-        _, op_down = render(op)
         down.extend(op_down)
     return up, down

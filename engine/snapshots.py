@@ -10,8 +10,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,42 +139,60 @@ def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
     return data
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+def _make_compact() -> Callable[[Any], str]:
+    """Compact JSON with sorted keys from json's C encoder, built once: `json.dumps` with options builds
+    a new encoder on every call, which costs more than encoding a column."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the public API, same bytes
+        return lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False)
+    # mirrors json.JSONEncoder.iterencode(sort_keys=True, ensure_ascii=False) for the C path
+    fail = json.JSONEncoder().default  # raises TypeError naming the value
+    encode = make(None, fail, encoder.encode_basestring, None, ": ", ", ", True, False, True)
+    return lambda value: "".join(encode(value, 0))
 
 
-def dumps(data: dict[str, Any]) -> str:
-    """Sorted keys, one line per top-level key and per list item (a column, an index, ...).
+_compact = _make_compact()
 
-    Small git diffs, and fast: json's C encoder only runs without `indent`.
-    """
+
+def _lines(data: Mapping[str, Any]) -> list[str]:
+    """One line per top-level key, and one per list item (a column, an index, ...): small git diffs."""
     lines = []
     for key, value in sorted(data.items()):
         if isinstance(value, list) and value:
             items = ",\n".join(f"    {_compact(item)}" for item in value)
-            lines.append(f"  {_compact(key)}: [\n{items}\n  ]")
+            lines.append(f'  "{key}": [\n{items}\n  ]')
         else:
-            lines.append(f"  {_compact(key)}: {_compact(value)}")
+            lines.append(f'  "{key}": {_compact(value)}')
+    return lines
+
+
+def _document(lines: list[str]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(_compact(data).encode()).hexdigest().upper()
+def dumps(data: Mapping[str, Any]) -> str:
+    """Sorted keys, one line per top-level key and per list item. Keys are plain identifiers."""
+    return _document(_lines(data))
 
 
-def table_hash(table: Table) -> str:
-    """The `hash` a snapshot of this table carries (when not opted out of dropping)."""
-    return _hash(table_to_dict(table))
+def _hashed(data: Mapping[str, Any]) -> tuple[list[str], str]:
+    """The lines of `data` and the SHA-256 of the document they make (the snapshot minus its hash)."""
+    lines = _lines(data)
+    return lines, hashlib.sha256(_document(lines).encode()).hexdigest().upper()
 
 
 def table_to_json(table: Table, opted_out: bool = False) -> str:
-    """Byte-stable JSON; `hash` is the SHA-256 of the compact JSON of everything else.
+    """Byte-stable JSON; `hash` is the SHA-256 of the file as it would be without its `hash` line.
 
     The hash lets `load_state` skip decoding a snapshot that equals the current resource.
     """
     data = table_to_dict(table, opted_out)
-    data["hash"] = _hash(data)
-    return dumps(data)
+    lines, digest = _hashed(data)
+    lines.append(f'  "hash": "{digest}"')
+    lines.sort()  # each line starts with its quoted key, and keys are distinct identifiers
+    return _document(lines)
 
 
 def _reference(data: dict[str, Any] | None) -> Reference | None:
@@ -255,37 +272,30 @@ def table_from_dict(data: dict[str, Any], source: Path | None = None) -> Table:
     )
 
 
-def latest_file(folder: Path) -> Path | None:
-    """The newest `<YYYYMMDDHHMMSS>.json` in a table folder (names sort as times)."""
-    try:
-        names = [e.name for e in os.scandir(folder) if SNAPSHOT_NAME.match(e.name)]
-    except FileNotFoundError:
-        return None
-    return folder / max(names) if names else None
-
-
-HASH_LINE = re.compile(r'^  "hash": "([0-9A-F]{64})",?$', re.MULTILINE)
-
-
-def _stored_hash(path: Path) -> str | None:
-    """The hash line of a snapshot file, without decoding the JSON."""
-    try:
-        match = HASH_LINE.search(path.read_text(encoding="utf-8"))
-    except OSError:
-        return None
-    return match.group(1) if match else None
-
-
-def read_snapshot(path: Path) -> StoredTable:
+def _decode(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        table = table_from_dict(data, source=path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise SnapshotError(f"cannot read snapshot: {exc}", Location(path)) from exc
+    if not isinstance(data, dict):
+        raise SnapshotError("cannot read snapshot: not a JSON object", Location(path))
+    return data
+
+
+def _stored(data: dict[str, Any], path: Path) -> StoredTable:
+    try:
+        table = table_from_dict(data, source=path)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SnapshotError(f"cannot read snapshot: missing or bad {exc}", Location(path)) from exc
     return StoredTable(table, path, bool(data.get("drop_table_opted_out", False)))
 
 
-def _table_folders(repo_snapshots: Path) -> Iterable[Path]:
+def read_snapshot(path: Path) -> StoredTable:
+    return _stored(_decode(path), path)
+
+
+def _table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
+    """Every table folder of a repo (public ones, then `tenants/*`) with the key its name gives."""
     try:
         entries = list(os.scandir(repo_snapshots))
     except FileNotFoundError:
@@ -295,37 +305,41 @@ def _table_folders(repo_snapshots: Path) -> Iterable[Path]:
         if not entry.is_dir():
             continue
         if entry.name == TENANTS_DIR:
-            folders += [Path(e.path) for e in os.scandir(entry.path) if e.is_dir()]
+            folders += [(e.path, TableKey(None, e.name, True)) for e in os.scandir(entry.path) if e.is_dir()]
         else:
-            folders.append(Path(entry.path))
+            schema, dot, name = entry.name.partition(".")
+            key = TableKey(schema, name, False) if dot else TableKey(None, entry.name, False)
+            folders.append((entry.path, key))
     return sorted(folders)
 
 
-def folder_key(repo_snapshots: Path, folder: Path) -> TableKey:
-    """The table a snapshot folder is named after (the snapshot itself says for sure)."""
-    if folder.parent.name == TENANTS_DIR and folder.parent.parent == repo_snapshots:
-        return TableKey(None, folder.name, True)
-    schema, dot, name = folder.name.partition(".")
-    return TableKey(schema, name, False) if dot else TableKey(None, folder.name, False)
+def _latest_name(folder: str) -> str | None:
+    try:
+        names = [e.name for e in os.scandir(folder) if SNAPSHOT_NAME.match(e.name)]
+    except FileNotFoundError:
+        return None
+    return max(names) if names else None
 
 
 def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = None) -> SnapshotState:
     """Latest snapshot of every table folder of one repo, and its extensions.
 
-    A snapshot whose stored hash equals the hash of the `current` table of that name is not decoded:
-    the current table is what it holds. That makes a run with few changes cheap.
+    A snapshot that holds exactly the `current` table of its name is not turned into a model: the
+    current table is what it holds. Comparing decoded JSON is cheap; building the model is not.
     """
     state = SnapshotState()
     current = current or {}
-    for folder in _table_folders(repo_snapshots):
-        path = latest_file(folder)
-        if path is None:
+    for folder, key in _table_folders(repo_snapshots):
+        name = _latest_name(folder)
+        if name is None:
             continue
-        table = current.get(folder_key(repo_snapshots, folder))
-        if table is not None and _stored_hash(path) == table_hash(table):
+        path = Path(folder, name)
+        data = _decode(path)
+        table = current.get(key)
+        if table is not None and _holds(data, table):
             state.tables[table.key] = StoredTable(table, path)
             continue
-        stored = read_snapshot(path)
+        stored = _stored(data, path)
         state.tables[stored.table.key] = stored
     ext_path = repo_snapshots / EXTENSIONS_FILE
     if ext_path.exists():
@@ -336,18 +350,12 @@ def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = 
     return state
 
 
+def _holds(data: dict[str, Any], table: Table) -> bool:
+    """Whether decoded snapshot `data` is `table`'s snapshot (not opted out; the hash aside)."""
+    expected = table_to_dict(table)
+    expected["hash"] = data.get("hash")
+    return expected == data
+
+
 def extensions_json(extensions: Iterable[str]) -> str:
     return dumps({"installed": list(extensions)})
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,99 @@
+"""Snapshot files: byte-stable text, a content hash, the load shortcut, atomic writes, bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from engine.atomic import write_atomic
+from engine.errors import SnapshotError
+from engine.snapshots import load_state, read_snapshot, table_to_json
+from tests.harness import Workspace
+
+POSTS = """
+table = "posts"
+[attributes]
+id = { type = "uuid", primary_key = true }
+title = { type = "text", allow_nil = false, default = "'Ünïcode \\"quoted\\"'" }
+[identities]
+unique_title = { keys = ["title"] }
+"""
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    ws = Workspace(tmp_path)
+    ws.resource("posts", POSTS)
+    ws.generate()
+    return ws
+
+
+def snapshot_path(ws: Workspace) -> Path:
+    [path] = (ws.root / "priv" / "resource_snapshots" / "repo" / "posts").glob("*.json")
+    return path
+
+
+def test_snapshot_text_is_sorted_json_whose_hash_covers_the_rest_of_the_file(ws: Workspace) -> None:
+    text = snapshot_path(ws).read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert list(data) == sorted(data)
+    without_hash = "".join(line for line in text.splitlines(keepends=True) if not line.startswith('  "hash"'))
+    assert data["hash"] == hashlib.sha256(without_hash.encode()).hexdigest().upper()
+    assert "Ünïcode" in text  # not escaped to \\u sequences
+
+
+def test_same_table_same_bytes_and_any_change_changes_the_hash(ws: Workspace) -> None:
+    table = read_snapshot(snapshot_path(ws)).table
+    first = table_to_json(table)
+    assert table_to_json(replace(table)) == first
+    renamed = replace(table, columns=(replace(table.columns[0], name="key"), *table.columns[1:]))
+    assert json.loads(table_to_json(renamed))["hash"] != json.loads(first)["hash"]
+
+
+def test_an_unchanged_table_is_taken_from_the_resources_without_building_a_model(ws: Workspace) -> None:
+    project = ws.project()
+    [current] = project.load_tables()
+    repo = project.config.default_repo
+    state = load_state(repo.snapshots_path, {current.key: current})
+    assert state.tables[current.key].table is current
+    edited = replace(current, columns=current.columns[:1])
+    state = load_state(repo.snapshots_path, {current.key: edited})
+    stored = state.tables[current.key].table
+    assert stored is not edited and stored == current
+
+
+def test_a_snapshot_edited_by_hand_is_read_from_the_file(ws: Workspace) -> None:
+    path = snapshot_path(ws)
+    path.write_text(path.read_text().replace('"allow_nil": false', '"allow_nil": true'))
+    assert ws.plan().has_changes  # the resource still says NOT NULL
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"table": "posts"}'])
+def test_a_broken_snapshot_names_its_file(ws: Workspace, text: str) -> None:
+    path = snapshot_path(ws)
+    path.write_text(text)
+    with pytest.raises(SnapshotError) as error:
+        ws.plan()
+    assert str(path) in str(error.value)
+
+
+def test_write_atomic_replaces_whole_files_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "folder" / "file.json"
+    write_atomic(target, "first\n")
+    write_atomic(target, "é" * 100_000, durable=True)
+    assert target.read_text(encoding="utf-8") == "é" * 100_000
+    assert os.listdir(target.parent) == ["file.json"]
+
+
+def test_write_atomic_failure_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "file.json"
+    write_atomic(target, "old\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, "\udcff")  # a lone surrogate cannot be encoded
+    assert target.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["file.json"]
