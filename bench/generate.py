@@ -7,7 +7,8 @@ constraint and a foreign key to an earlier table. Both commands are timed as who
 interpreter start and every import included), because that is what a user or a CI job waits for:
 
 - `generate` from scratch: a fresh copy of the project (no snapshots, no migrations) for every run;
-- `generate --check` with nothing to do, on the project that run produced.
+- `generate --check` with nothing to do, on the project that run produced: cold (`check`: no clean
+  cache, as on a fresh clone or in CI) and again once the clean cache is stored (`cached`).
 
 Peak RSS is the child's own `ru_maxrss` from `os.wait4`, so runs do not blur into each other.
 `--profile` adds, per N, the time of each engine phase (measured in this process without a profiler), and
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-TARGETS = {"generate": 0.4, "check": 0.2}  # seconds at N = 1000
+TARGETS = {"generate": 0.4, "check": 0.2, "cached": 0.2}  # seconds at N = 1000
 RSS_TARGET_MIB = 100.0
 CONFIG = 'resources = ["resources/**/*.toml"]\n\n[repos.repo]\nurl = "env:SNAPSHIFT_BENCH_UNUSED_URL"\n'
 
@@ -140,6 +141,7 @@ def child_env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    env["XDG_CACHE_HOME"] = str(work / "xdg-cache")  # the clean cache, measured apart (see bench)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("DATABASE_URL", None)
     return env
@@ -164,6 +166,7 @@ class Result:
     n: int
     generate: list[Run]
     check: list[Run]
+    cached: list[Run]  # --check again, answered from the clean cache (engine/cleancache.py)
     files: int
 
 
@@ -177,11 +180,16 @@ def bench(n: int, runs: int, work: Path) -> Result:
         shutil.copytree(template, project)
         generate.append(expect(run_child([*cmd, "-C", str(project), "generate"], env), 0, "generate"))
     files = sum(1 for p in (project / "priv").rglob("*") if p.is_file())
-    check = [
-        expect(run_child([*cmd, "-C", str(project), "generate", "--check"], env), 0, "generate --check")
-        for _ in range(runs)
-    ]
-    return Result(n, generate, check, files)
+    check_argv = [*cmd, "-C", str(project), "generate", "--check"]
+    time.sleep(0.2)  # past the clean cache's racy window, as between a user's commands
+    cache = Path(env["XDG_CACHE_HOME"]) / "snapshift"
+    check = []
+    for _ in range(runs):  # cold: no clean cache, the full plan (a fresh clone, CI)
+        shutil.rmtree(cache, ignore_errors=True)
+        check.append(expect(run_child(check_argv, env), 0, "generate --check"))
+    assert any(cache.glob("clean-*.json")), "the clean --check did not store the cache"
+    cached = [expect(run_child(check_argv, env), 0, "generate --check") for _ in range(runs)]
+    return Result(n, generate, check, cached, files)
 
 
 # --- reporting ------------------------------------------------------------------------------------
@@ -207,10 +215,10 @@ def print_table(results: list[Result], floor: list[Run]) -> None:
         "   ratio   cpu ratio  target"
     )
     first = results[0]
-    for label in ("generate", "check"):
+    for label in ("generate", "check", "cached"):
         for r in results:
-            rs = r.generate if label == "generate" else r.check
-            base = (first.generate if label == "generate" else first.check) if r is not first else None
+            rs = getattr(r, label)
+            base = getattr(first, label) if r is not first else None
             print(_row(label, r.n, rs, base))
     print(_row("startup", 0, floor, None) + "  (python -c 'import tui.cli': the floor of both)")
     print(

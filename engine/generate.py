@@ -222,11 +222,29 @@ def require_answers(generation: Generation) -> None:
         )
 
 
+WRITERS = 4
+
+
 def write_generation(generation: Generation) -> list[Path]:
-    """Write every planned file atomically, then remove the snapshot folders of dropped/renamed tables."""
+    """Write every planned file atomically, then remove the snapshot folders of dropped/renamed tables.
+
+    Migrations go first: if the run dies before the snapshots are written, the next generate writes
+    them again (rather than finding no change and losing a migration). Snapshots, a file per changed
+    table, are written by a few threads: the time is in the kernel, which does not hold the GIL.
+    """
     require_answers(generation)
+    snapshots = [f for f in generation.files if f.kind == "snapshot"]
     for planned in generation.files:
-        write_atomic(planned.path, planned.text)
+        if planned.kind != "snapshot":
+            write_atomic(planned.path, planned.text)
+    if len(snapshots) < 2 * WRITERS:
+        for planned in snapshots:
+            write_atomic(planned.path, planned.text)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(lambda f: write_atomic(f.path, f.text), snapshots))  # re-raises the first error
     for folder in generation.removed_folders:
         shutil.rmtree(folder, ignore_errors=True)
     return [f.path for f in generation.files]

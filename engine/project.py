@@ -17,12 +17,13 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import dbactions, devdb, migrator, status
+    from engine import cleancache, dbactions, devdb, migrator, status
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
     from engine.model import Table
 else:  # the generator and the database side each load only when used
+    cleancache = lazy_module("engine.cleancache")
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
     generator = lazy_module("engine.generate")
@@ -76,9 +77,18 @@ class Project:
         now: datetime | None = None,
     ) -> generator.Generation:
         """What `generate` would write now; open questions are listed, never asked."""
-        names: Sequence[str] = [r.name for r in self.repos(repo)]
+        repos = self.repos(repo)
+        names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
-        return generator.plan_generation(self.config, self.load_tables(), answers, options, now, names)
+        generation = generator.plan_generation(self.config, self.load_tables(), answers, options, now, names)
+        if not generation.has_changes:
+            cleancache.remember_clean(self.config, repos)
+        return generation
+
+    def known_clean(self, repo: str | None = None) -> bool:
+        """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
+        would find nothing again, and callers can skip it (a large project answers in milliseconds)."""
+        return cleancache.known_clean(self.config, self.repos(repo))
 
     def generate(
         self,
@@ -226,7 +236,10 @@ class Project:
         """Migrations per repo and tenant group against the database, git and the resources."""
         configs = self.repos(repo)
         urls = {config.name: self._target(config) for config in configs}
-        return status.project_status(self.root, configs, urls, lambda name: self.plan(repo=name).has_changes)
+        return status.project_status(self.root, configs, urls, self._pending_changes)
+
+    def _pending_changes(self, repo: str) -> bool:
+        return not self.known_clean(repo) and self.plan(repo=repo).has_changes
 
     def devdb_start(self) -> str:
         """Start (or reuse) the project's embedded development database; its URL."""

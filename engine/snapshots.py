@@ -294,7 +294,7 @@ def read_snapshot(path: Path) -> StoredTable:
     return _stored(_decode(path), path)
 
 
-def _table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
+def table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
     """Every table folder of a repo (public ones, then `tenants/*`) with the key its name gives."""
     try:
         entries = list(os.scandir(repo_snapshots))
@@ -313,7 +313,7 @@ def _table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
     return sorted(folders)
 
 
-def _latest_name(folder: str) -> str | None:
+def latest_name(folder: str) -> str | None:
     try:
         names = [e.name for e in os.scandir(folder) if SNAPSHOT_NAME.match(e.name)]
     except FileNotFoundError:
@@ -329,8 +329,8 @@ def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = 
     """
     state = SnapshotState()
     current = current or {}
-    for folder, key in _table_folders(repo_snapshots):
-        name = _latest_name(folder)
+    for folder, key in table_folders(repo_snapshots):
+        name = latest_name(folder)
         if name is None:
             continue
         path = Path(folder, name)

@@ -31,6 +31,13 @@ FORCE_EMBEDDED_ENV = "SNAPSHIFT_TEST_FORCE_EMBEDDED"
 THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The clean cache (engine/cleancache.py) of the suite's many projects stays out of ~/.cache;
+    the variable also reaches the snapshift processes the tests start."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 def force_embedded() -> bool:
     """Whether the suite was asked to use a throwaway cluster even when a server answers."""
     return os.environ.get(FORCE_EMBEDDED_ENV, "").strip().lower() in ("1", "true", "yes")

@@ -73,6 +73,9 @@ def resolve_questions(
     return generation
 
 
+NO_CHANGES = "No changes detected, so no migrations or snapshots have been created."
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from engine.generate import GenerateOptions, require_answers  # not loaded by database commands
 
@@ -84,6 +87,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         concurrent_indexes=args.concurrent_indexes,
     )
     answers = answers_from_args(args)
+    if project.known_clean(args.repo):  # nothing changed since a plan last found nothing to do
+        print("No changes detected." if args.check else NO_CHANGES)
+        return 0
     if args.check:
         generation = project.plan(answers, options, args.repo)
         if generation.has_changes:
@@ -97,7 +103,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 0
     generation = resolve_questions(project, args, answers, options)
     if not generation.has_changes:
-        print("No changes detected, so no migrations or snapshots have been created.")
+        print(NO_CHANGES)
         return 0
     require_answers(generation)
     if args.dry_run:

@@ -1,0 +1,108 @@
+"""Remember that a project was clean (its resources equal its latest snapshots), keyed by the stat of
+every file a plan reads, so that `generate --check`, `generate` and `status` on an unchanged large
+project answer without parsing anything: the way git's index skips files whose stat did not change.
+
+The key holds the config file, every resource file the globs match, every snapshot folder with its
+latest snapshot, the extensions files, and snapshift's own engine modules (a new version may diff
+differently). Each entry is (mtime, ctime, size, inode): ctime changes on any write and cannot be set
+back by tools that restore mtimes. A file changed within one clock tick of being stat'ed could keep
+its times, so a fingerprint with an entry newer than RACY_NS (2 s on file systems that store whole
+seconds) is never stored. Like black's cache, it lives in the user's cache folder
+($XDG_CACHE_HOME/snapshift, one file per project folder), so that no command writes into the project
+unasked; when it cannot be read or written, snapshift just does the full plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.atomic import write_atomic
+from engine.config import ProjectConfig, RepoConfig
+from engine.resources import resource_paths
+from engine.snapshots import EXTENSIONS_FILE, TENANTS_DIR, latest_name, table_folders
+
+FORMAT = 1
+RACY_NS = 100_000_000
+COARSE_RACY_NS = 2_000_000_000
+ENGINE_DIR = Path(__file__).resolve().parent
+
+Entry = list[int] | None
+
+
+def _stat(path: str | Path) -> Entry:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
+def fingerprint(config: ProjectConfig, repos: Sequence[RepoConfig]) -> dict[str, Any]:
+    """Everything a plan of `repos` reads, by path (relative to the project when inside), with its stat
+    (None: missing)."""
+    prefix = str(config.root) + os.sep
+    entries: dict[str, Entry] = {}
+
+    def add(path: str | Path) -> None:
+        name = str(path)
+        entries[name.removeprefix(prefix)] = _stat(name)
+
+    add(config.config_path)
+    for module in sorted(ENGINE_DIR.glob("*.py")):
+        add(module)
+    for path in resource_paths(config):
+        add(path)
+    for repo in repos:
+        root = repo.snapshots_path
+        for fixed in (root, root / TENANTS_DIR, root / EXTENSIONS_FILE):
+            add(fixed)
+        for folder, _ in table_folders(root):
+            add(folder)
+            name = latest_name(folder)
+            if name is not None:
+                add(os.path.join(folder, name))
+    return {"format": FORMAT, "repos": [r.name for r in repos], "entries": entries}
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "snapshift"
+
+
+def cache_path(config: ProjectConfig) -> Path:
+    """The cache file of one project folder."""
+    digest = hashlib.sha256(str(config.root).encode()).hexdigest()[:24]
+    return cache_folder() / f"clean-{digest}.json"
+
+
+def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
+    """Whether the files are exactly as they were when the project was last found clean."""
+    try:
+        cached = json.loads(cache_path(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(cached == fingerprint(config, repos))
+
+
+def remember_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
+    """Store the fingerprint of a project just found clean; False when it is racy or unwritable."""
+    started = time.time_ns()
+    current = fingerprint(config, repos)
+    stats = [entry for entry in current["entries"].values() if entry is not None]
+    coarse = all(entry[0] % 1_000_000_000 == 0 for entry in stats)
+    newest = max((max(entry[0], entry[1]) for entry in stats), default=0)
+    if newest >= started - (COARSE_RACY_NS if coarse else RACY_NS):
+        return False
+    path = cache_path(config)
+    try:
+        write_atomic(path, json.dumps(current, sort_keys=True))
+    except OSError:
+        return False
+    return True
+

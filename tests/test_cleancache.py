@@ -1,0 +1,113 @@
+"""The clean-project cache: `known_clean` only when no file a plan reads changed since a clean plan."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import cleancache
+from tests.harness import Workspace
+
+POSTS = """
+table = "posts"
+[attributes]
+id = { type = "uuid", primary_key = true }
+title = { type = "text" }
+"""
+TAGS = """
+table = "tags"
+[attributes]
+id = { type = "bigint", primary_key = true }
+"""
+
+
+def settle() -> None:
+    """Let every file age past the racy window, as files do between a user's commands."""
+    time.sleep(cleancache.RACY_NS / 1e9 + 0.05)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    ws = Workspace(tmp_path)
+    ws.resource("posts", POSTS)
+    ws.resource("tags", TAGS)
+    ws.generate()
+    settle()
+    assert not ws.plan().has_changes  # a clean plan stores the fingerprint
+    return ws
+
+
+def test_a_clean_plan_is_remembered_until_a_resource_changes(ws: Workspace) -> None:
+    project = ws.project()
+    assert project.known_clean()
+    ws.resource("posts", POSTS.replace('"text"', '"json"'))  # same size, new content
+    assert not project.known_clean()
+    assert ws.plan().has_changes
+
+
+def test_new_or_removed_resources_and_snapshots_invalidate_it(ws: Workspace) -> None:
+    project = ws.project()
+    ws.resource("other", TAGS.replace("tags", "more"))
+    assert not project.known_clean()
+    ws.remove("other")
+    assert project.known_clean()  # back to exactly the remembered files
+    snapshots = ws.root / "priv" / "resource_snapshots" / "repo" / "tags"
+    [latest] = snapshots.glob("*.json")
+    (snapshots / "29990101000000.json").write_text(latest.read_text().replace("bigint", "integer"))
+    assert not project.known_clean()
+    assert ws.plan().has_changes
+
+
+def test_a_snapshot_edited_in_place_invalidates_it(ws: Workspace) -> None:
+    [latest] = (ws.root / "priv" / "resource_snapshots" / "repo" / "posts").glob("*.json")
+    stat = latest.stat()
+    latest.write_text(latest.read_text().replace('"text"', '"json"'))
+    os.utime(latest, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with the old mtime restored
+    assert not ws.project().known_clean()
+
+
+def test_config_changes_invalidate_it(ws: Workspace) -> None:
+    config = ws.root / "snapshift.toml"
+    config.write_text(config.read_text() + "\n# a comment\n")
+    assert not ws.project().known_clean()
+
+
+def test_files_changed_just_now_are_never_remembered(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    ws.resource("posts", POSTS)
+    ws.generate()
+    project = ws.project()
+    assert not cleancache.remember_clean(project.config, project.repos())  # racy: written a moment ago
+    assert not project.known_clean()
+
+
+def test_a_cache_that_cannot_be_written_only_costs_the_shortcut(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder goes\n")  # unwritable, even for root
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert not ws.plan().has_changes
+    project = ws.project()
+    assert not cleancache.remember_clean(project.config, project.repos())
+    assert not project.known_clean()
+
+
+def test_the_cli_answers_from_the_cache_and_notices_edits(ws: Workspace) -> None:
+    def check() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tui.cli", "-C", str(ws.root), "generate", "--check"]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    before = sorted(p for p in ws.root.rglob("*"))
+    assert check().returncode == 0
+    assert sorted(p for p in ws.root.rglob("*")) == before  # the cache is not in the project
+    assert cleancache.cache_path(ws.project().config).exists()
+    ws.resource("posts", POSTS + 'body = { type = "text" }\n')
+    result = check()
+    assert result.returncode == 1, result.stdout
+    assert "posts" in result.stdout
