@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import importlib
 import io
 import os
 import pstats
@@ -273,14 +274,16 @@ def import_times(project: Path, args: list[str], work: Path) -> list[tuple[int, 
 
 PHASES = (
     ("engine.project", "load_config", "config"),
-    ("engine.project", "load_resources", "load resources (TOML + validation)"),
-    ("engine.project", "plan_generation", "plan_generation (total)"),
+    ("engine.cleancache", "known_clean", "clean cache: look up"),
+    ("engine.resources", "load_resources", "load resources (TOML + validation)"),
+    ("engine.generate", "plan_generation", "plan_generation (total)"),
     ("engine.generate", "load_state", "  read snapshots"),
     ("engine.generate", "diff", "  diff"),
-    ("engine.generate", "plan_migrations", "  order + fold FKs + render SQL"),
-    ("engine.generate", "render_migration_file", "  migration file text"),
+    ("engine.plan", "plan_migrations", "  order + fold FKs + render SQL"),
+    ("engine.migrations", "render_migration_file", "  migration file text"),
     ("engine.generate", "table_to_json", "  snapshot JSON (table_to_json)"),
-    ("engine.project", "write_generation", "write files"),
+    ("engine.cleancache", "remember_clean", "clean cache: store"),
+    ("engine.generate", "write_generation", "write files"),
 )
 
 
@@ -313,16 +316,17 @@ def _cli_main() -> Callable[[list[str]], int]:
 def phase_times(project: Path, args: list[str]) -> tuple[float, dict[str, Timer]]:
     """One CLI run in this process (imports already done) with the engine's phases timed, no profiler.
 
-    The engine's functions are wrapped where the caller looks them up (module globals); a phase whose
-    function no longer exists there is left out. Indented rows are calls made from engine.generate.
+    The engine's functions are wrapped where the caller looks them up (module globals, or the module a
+    function imports from when it runs); a phase whose function no longer exists there is left out.
+    Indented rows are calls made from engine.generate.
     """
     main = _cli_main()
     timers: dict[str, Timer] = {}
     saved: list[tuple[Any, str, Any]] = []
     for module_name, attr, label in PHASES:
-        module = sys.modules.get(module_name)
+        module = importlib.import_module(module_name)
         fn = getattr(module, attr, None)
-        if module is None or fn is None:
+        if fn is None:
             continue
         timers[label] = Timer()
         saved.append((module, attr, fn))
