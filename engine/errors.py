@@ -111,9 +111,15 @@ class MigrationError(SnapshiftError):
 
 
 class GitError(SnapshiftError):
-    """git state needed for untracked-file workflows is unavailable (exit 2)."""
+    """git state needed for untracked-file workflows is unavailable (exit 2).
+
+    `short` says why in a few words, for places that only mention it (`status`)."""
 
     exit_code = 2
+
+    def __init__(self, message: str, short: str = "git failed") -> None:
+        super().__init__(message)
+        self.short = short
 
 
 class RegenRefused(InputError):

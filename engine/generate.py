@@ -7,7 +7,6 @@ a real run all go through the same path; only `write_generation` touches the dis
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from engine.atomic import write_atomic
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff import DiffOptions, DiffResult, diff
-from engine.errors import UnansweredQuestions
+from engine.errors import InputError, Location, UnansweredQuestions
 from engine.model import Table, TableKey
 from engine.operations import CreateExtension, is_commented, is_destructive
 from engine.questions import Answers, Question
@@ -26,6 +25,7 @@ from engine.snapshots import (
     SnapshotState,
     extensions_json,
     load_state,
+    remove_table_snapshots,
     table_folder,
     table_to_json,
 )
@@ -132,21 +132,39 @@ def _sql_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.sql")) if folder.is_dir() else []
 
 
-def _latest_version(repos: Sequence[RepoGeneration]) -> int:
-    versions = [0]
+def _latest_version(repos: Sequence[RepoGeneration]) -> tuple[int, Path | None]:
+    """The newest version among migration files and snapshot names, and the file that has it."""
+    from engine.migrations import FILENAME_RE
+
+    newest: tuple[int, Path | None] = (0, None)
     for r in repos:
         for folder in (r.repo.migrations_path, r.repo.tenant_migrations_path):
-            versions += [int(p.name[:14]) for p in _sql_files(folder) if p.name[:14].isdigit()]
-        versions += [int(s.path.name[:14]) for s in r.state.tables.values() if s.path.name[:14].isdigit()]
-    return max(versions)
+            for path in _sql_files(folder):
+                if (match := FILENAME_RE.match(path.name)) and int(match.group(1)) > newest[0]:
+                    newest = (int(match.group(1)), path)
+        for stored in r.state.tables.values():
+            stamp = stored.path.name.removesuffix(".json")
+            if stamp.isdigit() and int(stamp) > newest[0]:
+                newest = (int(stamp), stored.path)
+    return newest
 
 
 class Clock:
-    """Distinct, increasing UTC timestamps for one run, always after every existing version."""
+    """Distinct, increasing UTC timestamps (YYYYMMDDHHMMSS) for one run, after every existing version."""
 
-    def __init__(self, now: datetime, after: int) -> None:
-        floor = datetime.strptime(str(after), VERSION_FORMAT).replace(tzinfo=UTC) if after else None
-        self.current = now if floor is None or now > floor else floor + timedelta(seconds=1)
+    def __init__(self, now: datetime, after: int, source: Path | None = None) -> None:
+        self.current = now
+        if after and after >= int(now.strftime(VERSION_FORMAT)):
+            try:
+                floor = datetime.strptime(str(after), VERSION_FORMAT).replace(tzinfo=UTC)
+                self.current = floor + timedelta(seconds=1)
+            except (ValueError, OverflowError):
+                where = Location(source) if source else None
+                raise InputError(
+                    f"version {after} is not a UTC timestamp (YYYYMMDDHHMMSS) and is newer than now; "
+                    "new versions must come after it, so give that file a timestamp version",
+                    where,
+                ) from None
         self.current -= timedelta(seconds=1)
 
     def tick(self) -> str:
@@ -204,7 +222,7 @@ def plan_generation(
     selected = [r for r in config.repos if repos is None or r.name in repos]
     gens = [plan_repo(r, [t for t in tables if t.repo == r.name], answers, options) for r in selected]
     generation = Generation(gens)
-    clock = Clock(now or datetime.now(UTC), _latest_version(gens))
+    clock = Clock(now or datetime.now(UTC), *_latest_version(gens))
     for r in gens:
         if not r.has_changes:
             continue
@@ -246,5 +264,5 @@ def write_generation(generation: Generation) -> list[Path]:
         with ThreadPoolExecutor(WRITERS) as pool:
             list(pool.map(lambda f: write_atomic(f.path, f.text), snapshots))  # re-raises the first error
     for folder in generation.removed_folders:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_table_snapshots(folder)
     return [f.path for f in generation.files]

@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.errors import GitError
 
 GIT_TIMEOUT = 60.0
+NOT_A_WORK_TREE = "not a git work tree"
 
 
 def _existing_folder(path: Path) -> Path:
@@ -33,7 +34,8 @@ def _run(cwd: Path, args: Sequence[str], purpose: str) -> bytes:
             command, cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, stdin=subprocess.DEVNULL, check=False
         )
     except FileNotFoundError as exc:
-        raise GitError(f"{purpose} needs git, and no `git` program was found on PATH") from exc
+        message = f"{purpose} needs git, and no `git` program was found on PATH"
+        raise GitError(message, "git not found") from exc
     except subprocess.TimeoutExpired as exc:
         raise GitError(f"{purpose}: `{' '.join(command)}` did not answer in {GIT_TIMEOUT:.0f}s") from exc
     if done.returncode != 0:
@@ -42,7 +44,8 @@ def _run(cwd: Path, args: Sequence[str], purpose: str) -> bytes:
         if "not a git repository" in detail.lower():
             raise GitError(
                 f"{cwd} is not inside a git work tree; {purpose} needs git to tell which files are "
-                "untracked (run `git init` and commit the files you keep)"
+                "untracked (run `git init` and commit the files you keep)",
+                NOT_A_WORK_TREE,
             )
         raise GitError(f"{purpose}: `{' '.join(command)}` failed in {cwd}: {detail}")
     return done.stdout
@@ -58,7 +61,7 @@ def work_tree_root(path: Path, purpose: str = "this command") -> Path:
     cwd = _existing_folder(path.resolve())
     output = _run(cwd, ["rev-parse", "--show-toplevel"], purpose).decode(errors="surrogateescape")
     if not output.strip():
-        raise GitError(f"{cwd} is not inside a git work tree; {purpose} needs one")
+        raise GitError(f"{cwd} is not inside a git work tree; {purpose} needs one", NOT_A_WORK_TREE)
     return Path(output.strip()).resolve()
 
 

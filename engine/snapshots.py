@@ -6,6 +6,7 @@ table always serialises to the same bytes, so git diffs stay small.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -62,6 +63,20 @@ def table_folder(repo_snapshots: Path, key: TableKey) -> Path:
     if key.tenant:
         return repo_snapshots / TENANTS_DIR / key.name
     return repo_snapshots / (f"{key.schema}.{key.name}" if key.schema else key.name)
+
+
+def remove_table_snapshots(folder: Path) -> None:
+    """Delete a dropped or renamed table's snapshots, and its folder once empty. Only snapshot files
+    go: the folder of a public table named `tenants` also holds the tenant tables' folders."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_file() and (SNAPSHOT_NAME.match(entry.name) or entry.name.endswith(".tmp")):
+            os.unlink(entry.path)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _reference_json(ref: Reference | None) -> dict[str, Any] | None:
@@ -304,8 +319,10 @@ def table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
     for entry in entries:
         if not entry.is_dir():
             continue
-        if entry.name == TENANTS_DIR:
+        if entry.name == TENANTS_DIR:  # tenant tables; snapshots right inside: a public table "tenants"
             folders += [(e.path, TableKey(None, e.name, True)) for e in os.scandir(entry.path) if e.is_dir()]
+            if latest_name(entry.path) is not None:
+                folders.append((entry.path, TableKey(None, TENANTS_DIR, False)))
         else:
             schema, dot, name = entry.name.partition(".")
             key = TableKey(schema, name, False) if dot else TableKey(None, entry.name, False)

@@ -8,22 +8,21 @@ versions no file provides), untracked by git, and whether the resources have cha
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import gitstate
 from engine.config import RepoConfig
 from engine.database import database_exists
 from engine.dbactions import RepoUrl, connector, tenant_names
-from engine.errors import DatabaseError, InputError
+from engine.errors import DatabaseError, GitError, InputError
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import MigrationState, Migrator, open_connection
 from engine.tenants import read_tenant_versions
 
 JSON_FORMAT = 1
-GIT_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
@@ -161,18 +160,12 @@ class _Untracked:
 
 
 def _untracked_files(root: Path, folders: Sequence[Path]) -> _Untracked:
-    """`git ls-files --others --exclude-standard` over `folders`, as real paths."""
-    command = ["git", "ls-files", "--others", "--exclude-standard", "-z", "--", *map(str, folders)]
+    """Files git does not track under `folders`, as real paths; outside git, the reason instead."""
     try:
-        done = subprocess.run(command, cwd=root, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
-    except FileNotFoundError:
-        return _Untracked(None, "git not found")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return _Untracked(None, f"git failed: {exc}")
-    if done.returncode != 0:
-        return _Untracked(None, "not a git work tree")
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return _Untracked(frozenset(os.path.realpath(root / name) for name in names if name))
+        paths = gitstate.untracked(root, folders, "status")
+    except GitError as exc:
+        return _Untracked(None, exc.short)
+    return _Untracked(frozenset(os.path.realpath(p) for p in paths))
 
 
 def _untracked_versions(files: Sequence[MigrationFile], untracked: _Untracked) -> tuple[int, ...] | None:

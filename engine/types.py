@@ -24,7 +24,8 @@ BASE_TYPES = _words(
     text varchar char bigint integer smallint boolean uuid numeric real float8 date time timetz timestamp
     timestamptz interval jsonb json bytea citext inet cidr macaddr macaddr8 money tsvector tsquery xml
     int4range int8range numrange tsrange tstzrange daterange bit varbit point line lseg box path polygon
-    circle ltree oid jsonpath pg_lsn
+    circle ltree oid jsonpath pg_lsn hstore int4multirange int8multirange nummultirange tsmultirange
+    tstzmultirange datemultirange regclass name
     """
 )
 

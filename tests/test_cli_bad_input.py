@@ -132,3 +132,32 @@ def test_duplicate_table_names_both_files(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "a.toml" in result.stderr and "b.toml" in result.stderr and ":1" in result.stderr
     assert not (project / "priv").exists()
+
+
+def project_with_migration(tmp_path: Path, filename: str) -> Path:
+    project = tmp_path / "p"
+    (project / "resources").mkdir(parents=True)
+    (project / "snapshift.toml").write_text('resources = ["resources/*.toml"]\n[repos.repo]\n')
+    (project / "resources" / "authors.toml").write_text(AUTHORS)
+    migrations = project / "priv" / "repo" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / filename).write_text("-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1;\n")
+    return project
+
+
+def test_a_future_version_that_is_no_timestamp_names_its_file(tmp_path: Path) -> None:
+    project = project_with_migration(tmp_path, "99999999999999_by_hand.sql")
+    before = tree(project)
+    result = run("-C", str(project), "generate")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "99999999999999_by_hand.sql" in result.stderr and "timestamp" in result.stderr
+    assert tree(project) == before
+
+
+def test_older_versions_that_are_no_timestamps_are_fine(tmp_path: Path) -> None:
+    project = project_with_migration(tmp_path, "1_first.sql")
+    result = run("-C", str(project), "generate")
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (project / "priv" / "repo" / "migrations").iterdir())
+    assert written[0] == "1_first.sql" and re.fullmatch(r"\d{14}_migrate_resources1\.sql", written[1])

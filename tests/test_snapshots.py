@@ -12,6 +12,7 @@ import pytest
 
 from engine.atomic import write_atomic
 from engine.errors import SnapshotError
+from engine.questions import Answers
 from engine.snapshots import load_state, read_snapshot, table_to_json
 from tests.harness import Workspace
 
@@ -97,3 +98,31 @@ def test_write_atomic_failure_keeps_the_old_file(tmp_path: Path) -> None:
         write_atomic(target, "\udcff")  # a lone surrogate cannot be encoded
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["file.json"]
+
+
+TENANTS = """
+table = "tenants"
+[attributes]
+id = { type = "bigint", primary_key = true }
+"""
+DOCUMENTS = """
+table = "documents"
+multitenancy = { strategy = "context" }
+[attributes]
+id = { type = "bigint", primary_key = true }
+"""
+
+
+def test_a_public_table_named_tenants_shares_its_folder_with_tenant_tables(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    ws.resource("tenants", TENANTS)
+    ws.resource("documents", DOCUMENTS)
+    ws.generate()
+    folder = ws.root / "priv" / "resource_snapshots" / "repo" / "tenants"
+    assert len(list(folder.glob("*.json"))) == 1 and len(list((folder / "documents").glob("*.json"))) == 1
+    assert not ws.plan().has_changes
+    ws.remove("tenants")
+    ws.generate(Answers(drop_tables=frozenset({"tenants"})))
+    assert not list(folder.glob("*.json"))
+    assert len(list((folder / "documents").glob("*.json"))) == 1
+    assert not ws.plan().has_changes

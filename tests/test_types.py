@@ -34,6 +34,8 @@ CANONICAL = [
     ("timestamptz", "timestamptz"),
     ("tstzrange", "tstzrange"),
     ("ltree", "ltree"),
+    ("hstore", "hstore"),
+    ("tstzmultirange", "tstzmultirange"),
     # PostgreSQL aliases
     ("decimal", "numeric"),
     ("int", "integer"),
