@@ -21,8 +21,9 @@ from engine.database import (
     resolve_url,
     with_database,
 )
+from engine.devdb import is_listening
 from engine.errors import ConfigError, DatabaseError
-from tests.conftest import force_embedded
+from tests.conftest import SERVER_HOST, SERVER_PORT, force_embedded
 
 SECRET = "s3cr3t-Pa55"
 
@@ -193,12 +194,12 @@ def test_concurrent_creates_make_one_database(pg_server_url: str) -> None:
 
 
 def test_pg_server_url_falls_back_to_a_throwaway_cluster(pg_server_url: str) -> None:
-    """With SNAPSHIFT_TEST_FORCE_EMBEDDED=1 the fixtures use engine.devdb, not the server on :5432."""
+    """When nothing answers on :5432 (or SNAPSHIFT_TEST_FORCE_EMBEDDED=1) the fixtures use engine.devdb."""
     with connect(pg_server_url) as conn:
         row = conn.execute("SELECT inet_server_port(), current_setting('data_directory')").fetchone()
     assert row is not None
     port, data_directory = row
-    if force_embedded():
+    if force_embedded() or not is_listening(SERVER_HOST, SERVER_PORT):
         assert port != 5432
         assert data_directory.endswith("/.snapshift/devdb/data")
     else:
