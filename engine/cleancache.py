@@ -19,6 +19,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,19 @@ def _stat(path: str | Path) -> Entry:
     return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
 
 
-def fingerprint(config: ProjectConfig, repos: Sequence[RepoConfig]) -> dict[str, Any]:
-    """Everything a plan of `repos` reads, by path (relative to the project when inside), with its stat
-    (None: missing)."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything a plan of some repos reads, by path (relative to the project when inside), with its
+    stat (None: missing), and when it was taken."""
+
+    taken_ns: int
+    data: dict[str, Any]
+
+
+def take(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Fingerprint:
+    """The fingerprint now. Take it before the plan reads the files: a file changed after this moment
+    then differs from what is stored, whatever the plan saw."""
+    taken = time.time_ns()
     prefix = str(config.root) + os.sep
     entries: dict[str, Entry] = {}
 
@@ -67,7 +78,7 @@ def fingerprint(config: ProjectConfig, repos: Sequence[RepoConfig]) -> dict[str,
             name = latest_name(folder)
             if name is not None:
                 add(os.path.join(folder, name))
-    return {"format": FORMAT, "repos": [r.name for r in repos], "entries": entries}
+    return Fingerprint(taken, {"format": FORMAT, "repos": [r.name for r in repos], "entries": entries})
 
 
 def cache_folder() -> Path:
@@ -81,28 +92,26 @@ def cache_path(config: ProjectConfig) -> Path:
     return cache_folder() / f"clean-{digest}.json"
 
 
-def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
-    """Whether the files are exactly as they were when the project was last found clean."""
+def matches(config: ProjectConfig, current: Fingerprint) -> bool:
+    """Whether `current` is the fingerprint stored when the project was last found clean."""
     try:
         cached = json.loads(cache_path(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return bool(cached == fingerprint(config, repos))
+    return bool(cached == current.data)
 
 
-def remember_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
-    """Store the fingerprint of a project just found clean; False when it is racy or unwritable."""
-    started = time.time_ns()
-    current = fingerprint(config, repos)
-    stats = [entry for entry in current["entries"].values() if entry is not None]
+def store(config: ProjectConfig, before: Fingerprint) -> bool:
+    """Remember `before`, taken before a plan that found the project clean. False when an entry is too
+    close to the moment it was taken (its times might not show a change made in the same tick) or the
+    cache cannot be written."""
+    stats = [entry for entry in before.data["entries"].values() if entry is not None]
     coarse = all(entry[0] % 1_000_000_000 == 0 for entry in stats)
     newest = max((max(entry[0], entry[1]) for entry in stats), default=0)
-    if newest >= started - (COARSE_RACY_NS if coarse else RACY_NS):
+    if newest >= before.taken_ns - (COARSE_RACY_NS if coarse else RACY_NS):
         return False
-    path = cache_path(config)
     try:
-        write_atomic(path, json.dumps(current, sort_keys=True))
+        write_atomic(cache_path(config), json.dumps(before.data, sort_keys=True))
     except OSError:
         return False
     return True
-

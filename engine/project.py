@@ -44,6 +44,7 @@ class Project:
 
     def __init__(self, config: ProjectConfig) -> None:
         self.config = config
+        self._unverified: dict[tuple[str, ...], cleancache.Fingerprint] = {}  # see known_clean
 
     @classmethod
     def open(cls, start: Path) -> Project:
@@ -80,15 +81,22 @@ class Project:
         repos = self.repos(repo)
         names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
+        before = self._unverified.pop(tuple(names), None)
         generation = generator.plan_generation(self.config, self.load_tables(), answers, options, now, names)
-        if not generation.has_changes:
-            cleancache.remember_clean(self.config, repos)
+        if before is not None and not generation.has_changes:
+            cleancache.store(self.config, before)
         return generation
 
     def known_clean(self, repo: str | None = None) -> bool:
         """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
-        would find nothing again, and callers can skip it (a large project answers in milliseconds)."""
-        return cleancache.known_clean(self.config, self.repos(repo))
+        would find nothing again, and callers can skip it (a large project answers in milliseconds).
+        When False, the next `plan` of these repos remembers the result if it finds nothing to do."""
+        repos = self.repos(repo)
+        current = cleancache.take(self.config, repos)
+        if cleancache.matches(self.config, current):
+            return True
+        self._unverified[tuple(r.name for r in repos)] = current
+        return False
 
     def generate(
         self,

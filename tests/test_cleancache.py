@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,12 @@ def settle() -> None:
     time.sleep(cleancache.RACY_NS / 1e9 + 0.05)
 
 
+def check(ws: Workspace) -> bool:
+    """What `generate --check` does: the cache, else a plan that remembers a clean result."""
+    project = ws.project()
+    return not project.known_clean() and project.plan().has_changes
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     ws = Workspace(tmp_path)
@@ -38,7 +45,8 @@ def ws(tmp_path: Path) -> Workspace:
     ws.resource("tags", TAGS)
     ws.generate()
     settle()
-    assert not ws.plan().has_changes  # a clean plan stores the fingerprint
+    assert not check(ws)  # a clean plan after a cache miss stores the fingerprint
+    assert ws.project().known_clean()
     return ws
 
 
@@ -81,9 +89,39 @@ def test_files_changed_just_now_are_never_remembered(tmp_path: Path) -> None:
     ws = Workspace(tmp_path)
     ws.resource("posts", POSTS)
     ws.generate()
+    assert not check(ws)  # clean, but the snapshot was written a moment ago: racy, not stored
+    assert not ws.project().known_clean()
+
+
+def test_a_file_saved_while_the_plan_runs_is_not_taken_for_clean(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resource = ws.root / "resources" / "posts.toml"
+    resource.write_text(POSTS + "# touched\n")
+    settle()
     project = ws.project()
-    assert not cleancache.remember_clean(project.config, project.repos())  # racy: written a moment ago
-    assert not project.known_clean()
+    assert not project.known_clean()  # fingerprint taken here
+    read = project.load_tables
+
+    def read_then_user_saves() -> list[Any]:
+        tables = read()
+        resource.write_text(POSTS.replace('"text"', '"json"'))  # saved after the plan read the file
+        settle()  # and the plan goes on long enough for the save to look settled
+        return tables
+
+    monkeypatch.setattr(project, "load_tables", read_then_user_saves)
+    assert not project.plan().has_changes  # the plan saw the old file
+    assert not ws.project().known_clean()
+    assert ws.plan().has_changes
+
+
+def test_a_plan_without_a_lookup_first_stores_nothing(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    ws.resource("posts", POSTS)
+    ws.generate()
+    settle()
+    assert not ws.plan().has_changes
+    assert not ws.project().known_clean()
 
 
 def test_a_cache_that_cannot_be_written_only_costs_the_shortcut(
@@ -92,10 +130,8 @@ def test_a_cache_that_cannot_be_written_only_costs_the_shortcut(
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder goes\n")  # unwritable, even for root
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
-    assert not ws.plan().has_changes
-    project = ws.project()
-    assert not cleancache.remember_clean(project.config, project.repos())
-    assert not project.known_clean()
+    assert not check(ws)
+    assert not ws.project().known_clean()
 
 
 def test_the_cli_answers_from_the_cache_and_notices_edits(ws: Workspace) -> None:
