@@ -73,6 +73,10 @@ def resolve_questions(
     return generation
 
 
+DESCRIPTION = (
+    "Schema migrations for PostgreSQL from TOML resource files: generate SQL migrations and snapshots "
+    "(no database needed), then migrate, roll back, regenerate, and see the status of every repo and tenant."
+)
 NO_CHANGES = "No changes detected, so no migrations or snapshots have been created."
 
 
@@ -161,7 +165,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="snapshift", description=__doc__)
+    parser = argparse.ArgumentParser(prog="snapshift", description=DESCRIPTION)
     parser.add_argument(
         "-C", dest="directory", type=Path, default=Path.cwd(), help="run as if started in DIR"
     )
