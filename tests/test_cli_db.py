@@ -24,6 +24,7 @@ from engine.devdb import DevDatabase
 from engine.introspect import describe
 from engine.migrator import lock_key
 from engine.project import Project
+from tests.terminal import on_terminal
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,37 +203,10 @@ def test_drop_asks_on_a_terminal_and_refuses_without_one(
     assert database_exists(pg_server_url, name)
 
     for reply, kept in (("n", True), ("", True), ("y", False)):
-        code, output = on_terminal(["-C", str(blog), "drop"], env, reply)
+        code, output = on_terminal(["-C", str(blog), "drop"], [reply], env)
         assert code == 0, output
         assert f"Drop database {name}? [yN]" in output
         assert database_exists(pg_server_url, name) is kept
-
-
-def on_terminal(args: list[str], env: dict[str, str], reply: str) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, typing `reply` at the first question."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "tui.cli", *args], env)
-    output = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-        if not answered and b"[yN]" in output:
-            os.write(fd, reply.encode() + b"\n")
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
 # -- item 2: a failing statement

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.terminal import on_terminal
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,28 +126,7 @@ def test_no_renames_flag_drops_and_adds(tmp_path: Path) -> None:
 
 
 def answer_on_terminal(project: Path, replies: list[str]) -> tuple[int, str]:
-    """Run generate on a pseudo-terminal, typing each reply when the output asks a question."""
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "tui.cli", "-C", str(project), "generate"])
-    output = b""
-    pending = list(replies)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-            if pending and output.rstrip().endswith((b"]", b":", b"?")):
-                os.write(fd, pending.pop(0).encode() + b"\n")
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+    return on_terminal(["-C", str(project), "generate"], replies)
 
 
 def test_terminal_prompt_answers_rename(tmp_path: Path) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from engine.project import Project
+from tests.terminal import on_terminal
 from tests.test_regen import (
     EXAMPLE,
     ROOT,
@@ -50,31 +47,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         stdin=subprocess.DEVNULL,
         timeout=120,
     )
-
-
-def on_terminal(args: list[str], replies: list[str]) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, typing each reply when the output asks a question."""
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "tui.cli", *args])
-    output = b""
-    pending = list(replies)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-            if pending and output.rstrip().endswith((b"]", b"?")):
-                os.write(fd, pending.pop(0).encode() + b"\n")
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
 def test_without_a_terminal_regen_needs_yes(blog: Path, database_url: str) -> None:
