@@ -127,6 +127,19 @@ def _print_warnings(warnings: Sequence[str]) -> None:
         print(line)
 
 
+def add_answer_arguments(p: argparse.ArgumentParser) -> None:
+    """The answers to generate's rename and drop questions, as flags (`answers_from_args` reads them)."""
+    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
+    p.add_argument(
+        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
+    )
+    p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
+    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
+    p.add_argument(
+        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
+    )
+
+
 def add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("generate", help="diff resources against snapshots; write migrations and snapshots")
     p.add_argument("positional_name", nargs="?", metavar="NAME", help="migration name")
@@ -140,15 +153,7 @@ def add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--concurrent-indexes", action="store_true", help="create new identity indexes concurrently"
     )
-    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
-    p.add_argument(
-        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
-    )
-    p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
-    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
-    p.add_argument(
-        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
-    )
+    add_answer_arguments(p)
     p.add_argument(
         "--yes",
         action="store_true",

@@ -18,8 +18,8 @@ from engine.lazy import lazy_module
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
-from tui.cli import answers_from_args
-from tui.commands import ProgressPrinter
+from tui.cli import add_answer_arguments, answers_from_args
+from tui.commands import ProgressPrinter, tenant_list
 
 if TYPE_CHECKING:
     from engine import regen
@@ -159,15 +159,6 @@ def _print_result(project: Project, result: RegenResult) -> None:
         _print("Please always manually review the generated migrations for correctness.")
 
 
-def _tenant_list(value: str | None, flag: str) -> list[str] | None:
-    if value is None:
-        return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    if not names:
-        raise UsageError(f"{flag} expects a comma-separated list of tenant schemas")
-    return names
-
-
 def cmd_rollback_untracked(args: argparse.Namespace) -> int:
     """`rollback --untracked`: the public and tenant migrations whose files git does not track;
     `--tenants` limits it to the tenant ones, `--only-tenants`/`--except-tenants` choose tenants."""
@@ -182,8 +173,8 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
         args.repo,
         force=args.force,
         scope=scope,
-        only=_tenant_list(args.only_tenants, "--only-tenants"),
-        except_=_tenant_list(args.except_tenants, "--except-tenants"),
+        only=tenant_list(args.only_tenants, "--only-tenants"),
+        except_=tenant_list(args.except_tenants, "--except-tenants"),
         progress=ProgressPrinter(),
     )
     _print_rolled_back(results)
@@ -249,13 +240,5 @@ def add_regen_commands(sub: Sub) -> None:
         action="store_true",
         help="undo untracked migrations even when a tracked one was applied after",
     )
-    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
-    p.add_argument(
-        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
-    )
-    p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
-    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
-    p.add_argument(
-        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
-    )
+    add_answer_arguments(p)
     p.set_defaults(func=cmd_regen)

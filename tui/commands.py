@@ -43,7 +43,8 @@ def add_repo_option(sub: Sub) -> None:
             )
 
 
-def _names(value: str | None, flag: str) -> list[str] | None:
+def tenant_list(value: str | None, flag: str) -> list[str] | None:
+    """`--only-tenants a,b` as a list (None when the flag is absent)."""
     if value is None:
         return None
     names = [name.strip() for name in value.split(",") if name.strip()]
@@ -156,8 +157,8 @@ def _require_tenants_flag(args: argparse.Namespace) -> None:
 
 
 def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
-    only = _names(args.only_tenants, "--only-tenants")
-    except_ = _names(args.except_tenants, "--except-tenants")
+    only = tenant_list(args.only_tenants, "--only-tenants")
+    except_ = tenant_list(args.except_tenants, "--except-tenants")
     results: list[TenantsResult] = []
     for config in project.repos(args.repo):
         if args.fail_fast and any(not result.ok for result in results):
