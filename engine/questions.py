@@ -21,10 +21,14 @@ class ColumnRenameQuestion:
     def text(self) -> str:
         if len(self.removed) == 1 and len(self.added) == 1:
             return f"Are you renaming {self.table}.{self.removed[0]} to {self.table}.{self.added[0]}?"
-        return (
-            f"{self.table}: columns {', '.join(self.removed)} are gone and {', '.join(self.added)} are new; "
-            "are any of them renames?"
-        )
+        if len(self.removed) == 1:
+            return (
+                f"{self.table}: column {self.removed[0]} is gone and {', '.join(self.added)} are new; "
+                f"was {self.removed[0]} renamed to one of them?"
+            )
+        gone = f"columns {', '.join(self.removed)} are gone"
+        new = f"{', '.join(self.added)} {'is' if len(self.added) == 1 else 'are'} new"
+        return f"{self.table}: {gone} and {new}; are any of them renames?"
 
     def flag_hint(self) -> str:
         return f"--rename {self.table}.{self.removed[0]}=NEW (or --no-renames)"

@@ -90,6 +90,12 @@ def test_rename_questions_work_as_in_generate(
     assert "Are you renaming authors.bio to authors.biography?" in err and "--rename authors.bio=NEW" in err
     assert tree(blog) == files and database_state(database_url) == state
 
+    assert main(["-C", str(blog), "regen", "--dry-run"]) == 2
+    out = capsys.readouterr().out
+    assert "== generate: first answer" in out and "Are you renaming authors.bio" in out
+    assert "drop column" not in out  # no plan shown for a guessed "no"
+    assert tree(blog) == files and database_state(database_url) == state
+
     assert main(["-C", str(blog), "regen", "-m", "--yes", "--rename", "authors.bio=biography"]) == 0
     (regenerated,) = [f for f in untracked(blog) if f.startswith("priv/repo/migrations/")]
     assert 'RENAME COLUMN "bio" TO "biography"' in (blog / regenerated).read_text()

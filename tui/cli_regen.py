@@ -75,7 +75,11 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
         for path in files:
             _print(f"    {_relative(project, path)}")
     generation = plan.generation
-    if not generation.has_changes:
+    if generation.questions:  # what it would write depends on the answers: show the questions instead
+        _print("== generate: first answer (on a terminal, with --yes, or with these flags):")
+        for question in generation.questions:
+            _print(f"    {question.text()}  [{question.flag_hint()}]")
+    elif not generation.has_changes:
         _print("== generate: no changes, so no migration will be written")
     else:
         _print(f"== generate {len(generation.files)} file(s):")
