@@ -216,6 +216,9 @@ def _error_line(statement: SqlStatement, position: str | None) -> int | None:
     return statement.line + statement.text[: int(position) - 1].count("\n")
 
 
+DEPENDENT_OBJECTS = "2BP01"  # SQLSTATE dependent_objects_still_exist
+
+
 def _statement_error(
     migration: MigrationFile,
     statement: SqlStatement,
@@ -238,6 +241,11 @@ def _statement_error(
         )
     elif note:
         lines.append(note)
+    if exc.sqlstate == DEPENDENT_OBJECTS and direction == "down" and tenant is None:
+        lines.append(
+            "when what depends on it lives in tenant schemas, roll back the tenant migrations first "
+            "(`snapshift rollback --tenants`), as their up ran after this one"
+        )
     return MigrationError(
         "\n  ".join(lines), path=migration.path, statement=statement.text, line=statement.line, tenant=tenant
     )

@@ -222,6 +222,20 @@ def test_irreversible_rollback_fails_before_touching_anything(database_url: str,
     assert migrator.rollback() == [3]
 
 
+def test_a_public_table_that_tenant_tables_still_use_says_to_roll_back_tenants_first(
+    database_url: str, tmp_path: Path
+) -> None:
+    write(tmp_path, 1, "authors", "CREATE TABLE authors (id int PRIMARY KEY);", "DROP TABLE authors;")
+    migrator = Migrator(factory(database_url), list_migrations(tmp_path))
+    migrator.migrate()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA org_a; CREATE TABLE org_a.docs (author_id int REFERENCES public.authors)")
+    with pytest.raises(MigrationError) as raised:
+        migrator.rollback()
+    assert "org_a.docs" in str(raised.value) and "snapshift rollback --tenants" in str(raised.value)
+    assert recorded(database_url) == [1]
+
+
 def test_schema_migrator_keeps_tables_and_bookkeeping_in_its_schema(
     database_url: str, tmp_path: Path
 ) -> None:
