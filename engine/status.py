@@ -199,6 +199,14 @@ def _tenant_statuses(
     )
 
 
+def _unmigrated(repo: RepoConfig, files: Sequence[MigrationFile]) -> tuple[TenantStatus, ...]:
+    """Without a database, the configured tenants (a `tenants_query` needs one) have everything pending."""
+    if repo.tenants_query is not None:
+        return ()
+    nothing = Versions.compare(files, ())
+    return tuple(TenantStatus(name, nothing, False) for name in repo.tenants or ())
+
+
 def repo_status(
     repo: RepoConfig, target: RepoUrl, untracked: _Untracked, resources_changed: bool | None
 ) -> RepoStatus:
@@ -222,7 +230,9 @@ def repo_status(
             repo.tenant_migrations_path,
             tuple(tenant_files),
             _untracked_versions(tenant_files, untracked),
-            tenants=_tenant_statuses(repo, target, tenant_files) if exists else (),
+            tenants=(
+                _tenant_statuses(repo, target, tenant_files) if exists else _unmigrated(repo, tenant_files)
+            ),
         ),
         resources_changed=resources_changed,
     )

@@ -182,6 +182,7 @@ def test_a_missing_database_and_a_broken_resource_are_reported(
     assert code == 2
     assert "(database does not exist)" in out
     assert "1 file(s), 0 applied, 1 pending" in out
+    assert "2 tenant(s), 0 up to date, 2 behind" in out  # the configured tenants, all pending
     assert "resources: unknown" in out
     assert "tags.toml" in err and "nonsense" in err
     document = json.loads(cli(capsys, "-C", str(blog), "status", "--json")[1])
