@@ -19,14 +19,8 @@ from engine.devdb import DATABASE as DEV_DATABASE
 from engine.devdb import DevDatabase
 from engine.errors import DatabaseError, UsageError
 from engine.migrations import list_migrations
-from engine.migrator import (
-    Connect,
-    Direction,
-    Migrator,
-    Progress,
-    ProgressEvent,
-    Selection,
-)
+from engine.migrator import Connect, Migrator
+from engine.runs import Direction, Progress, ProgressEvent, Selection
 from engine.tenants import DEFAULT_JOBS, TenantRunReport, run_tenants, select_tenants, tenants_from_query
 
 MISSING_DATABASE_HINT = "run `snapshift create` first"

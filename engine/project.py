@@ -17,7 +17,7 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import cleancache, dbactions, devdb, migrator, status
+    from engine import cleancache, dbactions, devdb, runs, status
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
@@ -27,7 +27,7 @@ else:  # the generator and the database side each load only when used
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
     generator = lazy_module("engine.generate")
-    migrator = lazy_module("engine.migrator")
+    runs = lazy_module("engine.runs")
     status = lazy_module("engine.status")
     regen_workflow = lazy_module("engine.regen")
     untracked_workflow = lazy_module("engine.untracked")
@@ -129,10 +129,10 @@ class Project:
         *,
         steps: int | None = None,
         to: int | None = None,
-        progress: migrator.Progress | None = None,
+        progress: runs.Progress | None = None,
     ) -> list[dbactions.RunResult]:
         """Apply pending migrations of each repo; the first failure stops the run (MigrationError)."""
-        return self._run(repo, migrator.migrate_selection(steps, to), progress)
+        return self._run(repo, runs.migrate_selection(steps, to), progress)
 
     def rollback(
         self,
@@ -142,13 +142,13 @@ class Project:
         to: int | None = None,
         all: bool = False,
         versions: Collection[int] | None = None,
-        progress: migrator.Progress | None = None,
+        progress: runs.Progress | None = None,
     ) -> list[dbactions.RunResult]:
         """Undo applied migrations of each repo, newest first (`to` inclusive)."""
-        return self._run(repo, migrator.rollback_selection(steps, to, all, versions), progress)
+        return self._run(repo, runs.rollback_selection(steps, to, all, versions), progress)
 
     def _run(
-        self, repo: str | None, selection: migrator.Selection, progress: migrator.Progress | None
+        self, repo: str | None, selection: runs.Selection, progress: runs.Progress | None
     ) -> list[dbactions.RunResult]:
         results = []
         for config in self.repos(repo):
@@ -179,10 +179,10 @@ class Project:
         except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
-        progress: migrator.Progress | None = None,
+        progress: runs.Progress | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
-        selection = migrator.migrate_selection(steps, to)
+        selection = runs.migrate_selection(steps, to)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
 
     def rollback_tenants(
@@ -197,21 +197,21 @@ class Project:
         except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
-        progress: migrator.Progress | None = None,
+        progress: runs.Progress | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
-        selection = migrator.rollback_selection(steps, to, all, versions)
+        selection = runs.rollback_selection(steps, to, all, versions)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
 
     def _run_tenants(
         self,
         repo: str | None,
-        selection: migrator.Selection,
+        selection: runs.Selection,
         only: Sequence[str] | None,
         except_: Collection[str] | None,
         jobs: int | None,
         fail_fast: bool,
-        progress: migrator.Progress | None,
+        progress: runs.Progress | None,
     ) -> list[dbactions.TenantsResult]:
         workers = dbactions.check_jobs(jobs)
         results: list[dbactions.TenantsResult] = []
@@ -278,7 +278,7 @@ class Project:
         scope: untracked_workflow.Scope = "all",
         only: Sequence[str] | None = None,
         except_: Collection[str] | None = None,
-        progress: migrator.Progress | None = None,
+        progress: runs.Progress | None = None,
     ) -> list[untracked_workflow.RolledBack]:
         """Undo exactly the applied migrations whose files git does not track, tenant ones too."""
         return untracked_workflow.rollback_untracked(

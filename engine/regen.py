@@ -25,8 +25,8 @@ from engine.devdb import SNAPSHIFT_DIR
 from engine.errors import RegenError, RegenRefused, SnapshiftError
 from engine.generate import GenerateOptions, Generation, PlannedFile, plan_generation, require_answers
 from engine.migrations import list_migrations
-from engine.migrator import Progress, ProgressEvent
 from engine.questions import Answers
+from engine.runs import Progress, ProgressEvent
 from engine.untracked import (
     RepoDatabase,
     RolledBack,

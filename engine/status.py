@@ -19,7 +19,8 @@ from engine.database import database_exists
 from engine.dbactions import RepoUrl, connector, tenant_names
 from engine.errors import DatabaseError, GitError, InputError
 from engine.migrations import MigrationFile, list_migrations
-from engine.migrator import MigrationState, Migrator, open_connection
+from engine.migrator import Migrator, open_connection
+from engine.runs import MigrationState
 from engine.tenants import read_tenant_versions
 
 JSON_FORMAT = 1

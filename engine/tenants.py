@@ -23,22 +23,24 @@ from engine.errors import DatabaseError, MigrationError, UsageError
 from engine.migrations import MigrationFile
 from engine.migrator import (
     Connect,
-    Direction,
-    Emitter,
     Found,
-    Progress,
-    ProgressKind,
-    Selection,
     Target,
     advisory_lock,
     execute_migration,
-    migrate_selection,
     open_connection,
     record_versions,
     refuse_irreversible,
-    rollback_selection,
     run_session,
     sorted_unique,
+)
+from engine.runs import (
+    Direction,
+    Emitter,
+    Progress,
+    ProgressKind,
+    Selection,
+    migrate_selection,
+    rollback_selection,
 )
 
 DEFAULT_JOBS = 4

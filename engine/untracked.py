@@ -20,7 +20,8 @@ from engine import dbactions, gitstate
 from engine.config import RepoConfig
 from engine.errors import MigrationError, RegenError, RegenRefused
 from engine.migrations import FILENAME_RE, MigrationFile, list_migrations
-from engine.migrator import Migrator, Progress, ProgressEvent, open_connection
+from engine.migrator import Migrator, open_connection
+from engine.runs import Progress, ProgressEvent
 from engine.snapshots import EXTENSIONS_FILE, SNAPSHOT_NAME, TENANTS_DIR
 from engine.tenants import TenantRunReport, read_tenant_versions
 

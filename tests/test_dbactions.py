@@ -16,8 +16,8 @@ from engine.database import database_name, with_database
 from engine.dbactions import DatabaseChange, RunResult
 from engine.devdb import DevDatabase
 from engine.errors import MigrationError, UsageError
-from engine.migrator import ProgressEvent
 from engine.project import Project
+from engine.runs import ProgressEvent
 from engine.tenants import select_tenants
 
 CONFIG = """resources = []

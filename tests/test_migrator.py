@@ -13,7 +13,8 @@ import pytest
 
 from engine.errors import DatabaseError, MigrationError, UsageError
 from engine.migrations import list_migrations, migration_filename
-from engine.migrator import Migrator, ProgressEvent, lock_key
+from engine.migrator import Migrator, lock_key
+from engine.runs import ProgressEvent
 
 ConnectFactory = Callable[[], psycopg.Connection[Any]]
 

@@ -13,7 +13,8 @@ import pytest
 
 from engine.errors import DatabaseError, MigrationError, UsageError
 from engine.migrations import list_migrations, migration_filename
-from engine.migrator import Migrator, ProgressEvent
+from engine.migrator import Migrator
+from engine.runs import ProgressEvent
 from engine.tenants import (
     TenantRunReport,
     migrate_tenants,

@@ -19,9 +19,9 @@ from psycopg import sql
 
 from engine.errors import RegenError
 from engine.introspect import describe
-from engine.migrator import ProgressEvent
 from engine.project import Project
 from engine.regen import RegenEvent
+from engine.runs import ProgressEvent
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,8 +23,8 @@ from tui.commands import ProgressPrinter, tenant_list
 
 if TYPE_CHECKING:
     from engine import regen
-    from engine.migrator import ProgressEvent
     from engine.regen import RegenEvent, RegenPlan, RegenResult
+    from engine.runs import ProgressEvent
     from engine.untracked import RolledBack, Scope
 
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -22,7 +22,7 @@ from tui import prompts
 if TYPE_CHECKING:
     from engine import database
     from engine.dbactions import RunResult, TenantsResult
-    from engine.migrator import ProgressEvent
+    from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
 
     Sub = argparse._SubParsersAction[argparse.ArgumentParser]
