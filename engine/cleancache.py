@@ -5,9 +5,10 @@ project answer without parsing anything: the way git's index skips files whose s
 The key holds the config file, every resource file the globs match, every snapshot folder with its
 latest snapshot, the extensions files, and snapshift's own engine modules (a new version may diff
 differently). Each entry is (mtime, ctime, size, inode): ctime changes on any write and cannot be set
-back by tools that restore mtimes. A file changed within one clock tick of being stat'ed could keep
-its times, so a fingerprint with an entry newer than RACY_NS (2 s on file systems that store whole
-seconds) is never stored. Like black's cache, it lives in the user's cache folder
+back by tools that restore mtimes. After a clean plan, the files it listed are stat'ed and stored,
+unless one of them changed after the plan began reading, or less than RACY_NS before (2 s on file
+systems that store whole seconds): a change within the same clock tick could keep its times, and the
+plan may not have seen it. Like black's cache, it lives in the user's cache folder
 ($XDG_CACHE_HOME/snapshift, one file per project folder), so that no command writes into the project
 unasked; when it cannot be read or written, snapshift just does the full plan.
 """
@@ -26,7 +27,7 @@ from typing import Any
 from engine.atomic import write_atomic
 from engine.config import ProjectConfig, RepoConfig
 from engine.resources import resource_paths
-from engine.snapshots import EXTENSIONS_FILE, TENANTS_DIR, latest_name, table_folders
+from engine.snapshots import EXTENSIONS_FILE, TENANTS_DIR, snapshot_listing
 
 FORMAT = 1
 RACY_NS = 100_000_000
@@ -47,16 +48,24 @@ def _stat(path: str | Path) -> Entry:
 @dataclass(frozen=True)
 class Fingerprint:
     """Everything a plan of some repos reads, by path (relative to the project when inside), with its
-    stat (None: missing), and when it was taken."""
+    stat (None: missing); `since_ns` is when the plan began reading."""
 
-    taken_ns: int
+    since_ns: int
     data: dict[str, Any]
 
 
-def take(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Fingerprint:
-    """The fingerprint now. Take it before the plan reads the files: a file changed after this moment
-    then differs from what is stored, whatever the plan saw."""
-    taken = time.time_ns()
+Listing = Sequence[tuple[str, str | None]]  # snapshot folders with their latest file, as a plan read them
+
+
+def fingerprint(
+    config: ProjectConfig,
+    repos: Sequence[RepoConfig],
+    resources: Sequence[Path],
+    listings: Sequence[Listing],
+    since_ns: int,
+) -> Fingerprint:
+    """The stat of the files a plan that began at `since_ns` read: `resources`, and per repo its
+    snapshot folders with their latest snapshot (`listings`, in `repos` order)."""
     prefix = str(config.root) + os.sep
     entries: dict[str, Entry] = {}
 
@@ -67,18 +76,24 @@ def take(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Fingerprint:
     add(config.config_path)
     for module in sorted(ENGINE_DIR.glob("*.py")):
         add(module)
-    for path in resource_paths(config):
+    for path in resources:
         add(path)
-    for repo in repos:
+    for repo, listing in zip(repos, listings, strict=True):
         root = repo.snapshots_path
         for fixed in (root, root / TENANTS_DIR, root / EXTENSIONS_FILE):
             add(fixed)
-        for folder, _ in table_folders(root):
+        for folder, name in listing:
             add(folder)
-            name = latest_name(folder)
             if name is not None:
                 add(os.path.join(folder, name))
-    return Fingerprint(taken, {"format": FORMAT, "repos": [r.name for r in repos], "entries": entries})
+    return Fingerprint(since_ns, {"format": FORMAT, "repos": [r.name for r in repos], "entries": entries})
+
+
+def take(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Fingerprint:
+    """The fingerprint of the files as they are now."""
+    since = time.time_ns()
+    listings = [snapshot_listing(repo.snapshots_path) for repo in repos]
+    return fingerprint(config, repos, resource_paths(config), listings, since)
 
 
 def cache_folder() -> Path:
@@ -92,26 +107,26 @@ def cache_path(config: ProjectConfig) -> Path:
     return cache_folder() / f"clean-{digest}.json"
 
 
-def matches(config: ProjectConfig, current: Fingerprint) -> bool:
-    """Whether `current` is the fingerprint stored when the project was last found clean."""
+def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
+    """Whether the files are exactly as they were when a plan last found the project clean."""
     try:
         cached = json.loads(cache_path(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return bool(cached == current.data)
+        return False  # no cache (a fresh clone, CI): nothing to compare, so nothing to stat
+    return bool(cached == take(config, repos).data)
 
 
-def store(config: ProjectConfig, before: Fingerprint) -> bool:
-    """Remember `before`, taken before a plan that found the project clean. False when an entry is too
-    close to the moment it was taken (its times might not show a change made in the same tick) or the
-    cache cannot be written."""
-    stats = [entry for entry in before.data["entries"].values() if entry is not None]
+def store(config: ProjectConfig, clean: Fingerprint) -> bool:
+    """Remember the fingerprint of a plan that found the project clean. False when a file changed after
+    the plan began, or so shortly before that its times might not show a later change made in the same
+    clock tick (it may not be what the plan read), or when the cache cannot be written."""
+    stats = [entry for entry in clean.data["entries"].values() if entry is not None]
     coarse = all(entry[0] % 1_000_000_000 == 0 for entry in stats)
     newest = max((max(entry[0], entry[1]) for entry in stats), default=0)
-    if newest >= before.taken_ns - (COARSE_RACY_NS if coarse else RACY_NS):
+    if newest >= clean.since_ns - (COARSE_RACY_NS if coarse else RACY_NS):
         return False
     try:
-        write_atomic(cache_path(config), json.dumps(before.data, sort_keys=True))
+        write_atomic(cache_path(config), json.dumps(clean.data, sort_keys=True))
     except OSError:
         return False
     return True

@@ -5,6 +5,7 @@ Nothing here prompts or prints; progress goes through callbacks, problems throug
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import cleancache, dbactions, devdb, runs, status
+    from engine import cleancache, dbactions, devdb, resources, runs, status
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
@@ -26,6 +27,7 @@ else:  # the generator and the database side each load only when used
     cleancache = lazy_module("engine.cleancache")
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
+    resources = lazy_module("engine.resources")
     generator = lazy_module("engine.generate")
     runs = lazy_module("engine.runs")
     status = lazy_module("engine.status")
@@ -44,7 +46,6 @@ class Project:
 
     def __init__(self, config: ProjectConfig) -> None:
         self.config = config
-        self._unverified: dict[tuple[str, ...], cleancache.Fingerprint] = {}  # see known_clean
 
     @classmethod
     def open(cls, start: Path) -> Project:
@@ -66,9 +67,7 @@ class Project:
         return [repo]
 
     def load_tables(self) -> list[Table]:
-        from engine.resources import load_resources
-
-        return load_resources(self.config)
+        return resources.load_resource_files(self.config, resources.resource_paths(self.config))
 
     def plan(
         self,
@@ -81,22 +80,20 @@ class Project:
         repos = self.repos(repo)
         names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
-        before = self._unverified.pop(tuple(names), None)
-        generation = generator.plan_generation(self.config, self.load_tables(), answers, options, now, names)
-        if before is not None and not generation.has_changes:
-            cleancache.store(self.config, before)
+        started = time.time_ns()
+        paths = resources.resource_paths(self.config)
+        tables = resources.load_resource_files(self.config, paths)
+        generation = generator.plan_generation(self.config, tables, answers, options, now, names)
+        if not generation.has_changes:  # remember it, for known_clean
+            listings = [r.state.listing for r in generation.repos]
+            clean = cleancache.fingerprint(self.config, repos, paths, listings, started)
+            cleancache.store(self.config, clean)
         return generation
 
     def known_clean(self, repo: str | None = None) -> bool:
         """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
-        would find nothing again, and callers can skip it (a large project answers in milliseconds).
-        When False, the next `plan` of these repos remembers the result if it finds nothing to do."""
-        repos = self.repos(repo)
-        current = cleancache.take(self.config, repos)
-        if cleancache.matches(self.config, current):
-            return True
-        self._unverified[tuple(r.name for r in repos)] = current
-        return False
+        would find nothing again, and callers can skip it (a large project answers in milliseconds)."""
+        return cleancache.known_clean(self.config, self.repos(repo))
 
     def generate(
         self,

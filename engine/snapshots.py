@@ -50,6 +50,7 @@ class SnapshotState:
 
     tables: dict[TableKey, StoredTable] = field(default_factory=dict)
     extensions: tuple[str, ...] = ()
+    listing: list[tuple[str, str | None]] = field(default_factory=list)  # folders and latest files read
 
     def before(self) -> dict[TableKey, Table]:
         return {k: s.table for k, s in self.tables.items()}
@@ -338,6 +339,11 @@ def latest_name(folder: str) -> str | None:
     return max(names) if names else None
 
 
+def snapshot_listing(repo_snapshots: Path) -> list[tuple[str, str | None]]:
+    """Every table folder of a repo with its latest snapshot's name (None: no snapshot)."""
+    return [(folder, latest_name(folder)) for folder, _ in table_folders(repo_snapshots)]
+
+
 def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = None) -> SnapshotState:
     """Latest snapshot of every table folder of one repo, and its extensions.
 
@@ -348,6 +354,7 @@ def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = 
     current = current or {}
     for folder, key in table_folders(repo_snapshots):
         name = latest_name(folder)
+        state.listing.append((folder, name))
         if name is None:
             continue
         path = Path(folder, name)
