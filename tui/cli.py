@@ -81,19 +81,19 @@ NO_CHANGES = "No changes detected, so no migrations or snapshots have been creat
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from engine.generate import GenerateOptions, require_answers  # not loaded by database commands
-
     project = Project.open(args.directory)
+    answers = answers_from_args(args)
+    if project.known_clean(args.repo):  # nothing changed since a plan last found nothing to do
+        print("No changes detected." if args.check else NO_CHANGES)
+        return 0
+    from engine.generate import GenerateOptions, require_answers  # only now: the generator is big
+
     options = GenerateOptions(
         name=args.name or args.positional_name,
         snapshots_only=args.snapshots_only,
         dont_drop_columns=args.dont_drop_columns,
         concurrent_indexes=args.concurrent_indexes,
     )
-    answers = answers_from_args(args)
-    if project.known_clean(args.repo):  # nothing changed since a plan last found nothing to do
-        print("No changes detected." if args.check else NO_CHANGES)
-        return 0
     if args.check:
         generation = project.plan(answers, options, args.repo)
         if generation.has_changes:
