@@ -1,10 +1,12 @@
-"""Run the CLI on a pseudo-terminal and type answers at its questions, as a person would."""
+"""Run the CLI as its users do: in a subprocess with no terminal (scripts, CI), or on a pseudo-terminal
+typing answers at its questions (a person)."""
 
 from __future__ import annotations
 
 import os
 import pty
 import select
+import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -12,6 +14,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_ENDINGS = (b"]", b":", b"?")  # "[Yn]", "[yN]", "Rename to:", "Proceed?"
+
+
+def run(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`snapshift ARGS` in a subprocess with no terminal on stdin (the environment inherited unless given)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=None if env is None else dict(env),
+        timeout=timeout,
+    )
 
 
 def on_terminal(

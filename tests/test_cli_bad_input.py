@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_generate import run, tree
+from tests.terminal import run
+from tests.test_cli_generate import tree
 
 BASE = """table = "posts"
 

@@ -24,7 +24,7 @@ from engine.devdb import DevDatabase
 from engine.introspect import describe
 from engine.migrator import lock_key
 from engine.project import Project
-from tests.terminal import on_terminal
+from tests.terminal import on_terminal, run
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,21 +37,6 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess, with no terminal on stdin."""
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        timeout=timeout,
-    )
 
 
 def drop_if_exists(server: str, name: str) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.terminal import on_terminal
+from tests.terminal import on_terminal, run
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,18 +24,6 @@ def blog(tmp_path: Path) -> Path:
     target = tmp_path / "blog"
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".snapshift"))
     return target
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess with no terminal on stdin."""
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
-        cwd=cwd or ROOT,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
 
 
 def test_committed_example_has_no_changes(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from engine.project import Project
-from tests.terminal import on_terminal
+from tests.terminal import on_terminal, run
 from tests.test_regen import (
     EXAMPLE,
-    ROOT,
     TENANTS,
     add_attribute,
     applied,
@@ -35,18 +32,6 @@ from tui.cli import main
 @pytest.fixture
 def blog(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     return make_blog(tmp_path, database_url, monkeypatch)
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess with no terminal on stdin (the environment, DATABASE_URL too, inherited)."""
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
 
 
 def test_without_a_terminal_regen_needs_yes(blog: Path, database_url: str) -> None:
