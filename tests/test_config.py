@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from engine.config import find_config, load_config, parse_config
 from engine.errors import ConfigError, InputError
-from engine.tomlpos import _Fallback, _fast_loads, find_line, format_key, parse_toml
+from engine.tomlfast import _Fallback, _fast_loads
+from engine.tomlpos import find_line, format_key, parse_toml
 
 
 def write(path: Path, text: str) -> Path:
