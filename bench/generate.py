@@ -275,14 +275,15 @@ def import_times(project: Path, args: list[str], work: Path) -> list[tuple[int, 
 PHASES = (
     ("engine.project", "load_config", "config"),
     ("engine.cleancache", "known_clean", "clean cache: look up"),
-    ("engine.resources", "load_resources", "load resources (TOML + validation)"),
+    ("engine.resources", "load_resource_files", "load resources (TOML + validation)"),
     ("engine.generate", "plan_generation", "plan_generation (total)"),
     ("engine.generate", "load_state", "  read snapshots"),
     ("engine.generate", "diff", "  diff"),
     ("engine.plan", "plan_migrations", "  order + fold FKs + render SQL"),
     ("engine.migrations", "render_migration_file", "  migration file text"),
     ("engine.generate", "table_to_json", "  snapshot JSON (table_to_json)"),
-    ("engine.cleancache", "remember_clean", "clean cache: store"),
+    ("engine.cleancache", "fingerprint", "clean cache: stat what the plan read"),
+    ("engine.cleancache", "store", "clean cache: store"),
     ("engine.generate", "write_generation", "write files"),
 )
 
