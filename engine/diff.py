@@ -129,7 +129,8 @@ def _pair_tables(
 ) -> dict[TableKey, TableKey]:
     """Pair each new table with its old one (same key or an answered rename); decide every orphan."""
     pairs = {k: k for k in after if k in before}
-    kept = set(opted_out)
+    # a kept table is never asked about again, but an explicit --drop-table still drops it
+    kept = {k for k in opted_out if k.display() not in answers.drop_tables}
     fresh = [k for k in after if k not in before]
     orphans = [k for k in before if k not in after and k not in kept]
     claimed: set[TableKey] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,21 @@ def test_terminal_prompt_declines_table_drop_and_remembers(tmp_path: Path) -> No
     assert any('"drop_table_opted_out": true' in p.read_text() for p in snapshots)
     again = run("-C", str(project), "generate")
     assert again.returncode == 0 and "No changes detected" in again.stdout
+
+
+def test_a_kept_table_is_still_dropped_by_an_explicit_drop_table(tmp_path: Path) -> None:
+    project = rename_project(tmp_path)
+    (project / "resources" / "posts.toml").unlink()
+    assert run("-C", str(project), "generate", "--keep-table", "posts").returncode == 0
+    time.sleep(0.2)  # past the clean cache's racy window
+    for _ in range(2):  # the second answer comes from the clean cache
+        check = run("-C", str(project), "generate", "--check")
+        assert check.returncode == 0, check.stdout + check.stderr
+    dropped = run("-C", str(project), "generate", "--drop-table", "posts")
+    assert dropped.returncode == 0, dropped.stdout + dropped.stderr
+    migrations = sorted((project / "priv/repo/migrations").glob("*.sql"))
+    assert 'DROP TABLE "posts";' in migrations[-1].read_text()
+    assert not (project / "priv/resource_snapshots/repo/posts").exists()
 
 
 def test_drop_table_flag(tmp_path: Path) -> None:

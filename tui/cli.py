@@ -83,7 +83,8 @@ NO_CHANGES = "No changes detected, so no migrations or snapshots have been creat
 def cmd_generate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     answers = answers_from_args(args)
-    if project.known_clean(args.repo):  # nothing changed since a plan last found nothing to do
+    # nothing changed since a plan last found nothing to do (a --drop-table may still drop a kept table)
+    if not answers.drop_tables and project.known_clean(args.repo):
         print("No changes detected." if args.check else NO_CHANGES)
         return 0
     from engine.generate import GenerateOptions, require_answers  # only now: the generator is big
