@@ -57,6 +57,14 @@ class Fingerprint:
 Listing = Sequence[tuple[str, str | None]]  # snapshot folders with their latest file, as a plan read them
 
 
+def _racy(entry: list[int], since_ns: int) -> bool:
+    """Changed after `since_ns`, or so shortly before that a later change could keep its times: one
+    clock tick here, 2 s for a file whose time is a whole second (FAT, SMB, HFS+ keep no more)."""
+    mtime, ctime = entry[0], entry[1]
+    window = COARSE_RACY_NS if mtime % 1_000_000_000 == 0 else RACY_NS
+    return max(mtime, ctime) >= since_ns - window
+
+
 def fingerprint(
     config: ProjectConfig,
     repos: Sequence[RepoConfig],
@@ -101,32 +109,31 @@ def cache_folder() -> Path:
     return Path(base) / "snapshift"
 
 
-def cache_path(config: ProjectConfig) -> Path:
-    """The cache file of one project folder."""
-    digest = hashlib.sha256(str(config.root).encode()).hexdigest()[:24]
-    return cache_folder() / f"clean-{digest}.json"
+def cache_path(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Path:
+    """The cache file of one project folder and set of repos (`status` asks per repo, `generate` for
+    all: each keeps its own)."""
+    key = "\0".join([str(config.root), *sorted(r.name for r in repos)])
+    return cache_folder() / f"clean-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
 
 
 def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
     """Whether the files are exactly as they were when a plan last found the project clean."""
     try:
-        cached = json.loads(cache_path(config).read_text(encoding="utf-8"))
+        cached = json.loads(cache_path(config, repos).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False  # no cache (a fresh clone, CI): nothing to compare, so nothing to stat
     return bool(cached == take(config, repos).data)
 
 
-def store(config: ProjectConfig, clean: Fingerprint) -> bool:
+def store(config: ProjectConfig, repos: Sequence[RepoConfig], clean: Fingerprint) -> bool:
     """Remember the fingerprint of a plan that found the project clean. False when a file changed after
     the plan began, or so shortly before that its times might not show a later change made in the same
     clock tick (it may not be what the plan read), or when the cache cannot be written."""
-    stats = [entry for entry in clean.data["entries"].values() if entry is not None]
-    coarse = all(entry[0] % 1_000_000_000 == 0 for entry in stats)
-    newest = max((max(entry[0], entry[1]) for entry in stats), default=0)
-    if newest >= clean.since_ns - (COARSE_RACY_NS if coarse else RACY_NS):
-        return False
+    for entry in clean.data["entries"].values():
+        if entry is not None and _racy(entry, clean.since_ns):
+            return False
     try:
-        write_atomic(cache_path(config), json.dumps(clean.data, sort_keys=True))
+        write_atomic(cache_path(config, repos), json.dumps(clean.data, sort_keys=True))
     except OSError:
         return False
     return True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.errors import ConfigError, Location
@@ -38,6 +39,7 @@ class ProjectConfig:
     config_path: Path
     resource_globs: tuple[str, ...]
     repos: tuple[RepoConfig, ...]
+    read_ns: int = field(default=0, compare=False)  # when the file was read (time.time_ns()); 0: not read
 
     @property
     def default_repo(self) -> RepoConfig:
@@ -104,6 +106,7 @@ def _has_tool_section(pyproject: Path) -> bool:
 def load_config(path: Path) -> ProjectConfig:
     """Read and validate a config file (snapshift.toml or pyproject.toml with [tool.snapshift])."""
     path = path.resolve()
+    read_ns = time.time_ns()
     data, text = load_toml(path, ConfigError)
     prefix: KeyPath = ()
     if path.name == PYPROJECT_FILE:
@@ -114,7 +117,7 @@ def load_config(path: Path) -> ProjectConfig:
             raise ConfigError("no [tool.snapshift] section", Location(path))
         data = section
     doc = Doc(path, text, ConfigError, prefix)
-    return _project(doc, doc.table(data, ()) if prefix else data)
+    return replace(_project(doc, doc.table(data, ()) if prefix else data), read_ns=read_ns)
 
 
 def parse_config(text: str, path: Path) -> ProjectConfig:

@@ -82,6 +82,10 @@ class OperationCycleError(SnapshiftError):
     """The operations of one migration depend on each other in a circle."""
 
 
+class WriteError(SnapshiftError):
+    """A file could not be written (a full disk, a read-only folder): exit 1."""
+
+
 class DatabaseError(SnapshiftError):
     """The database refused or failed something outside a migration (connect, create, drop, bookkeeping)."""
 

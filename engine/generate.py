@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from engine.atomic import write_atomic
+from engine.atomic import write_group
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff import DiffOptions, DiffResult, diff
-from engine.errors import InputError, Location, UnansweredQuestions
+from engine.errors import InputError, Location, UnansweredQuestions, WriteError
 from engine.model import Table, TableKey
 from engine.operations import CreateExtension, is_commented, is_destructive
 from engine.questions import Answers, Question
@@ -222,10 +222,11 @@ def plan_generation(
     selected = [r for r in config.repos if repos is None or r.name in repos]
     gens = [plan_repo(r, [t for t in tables if t.repo == r.name], answers, options) for r in selected]
     generation = Generation(gens)
+    changed = [r for r in gens if r.has_changes]
+    if not changed:  # nothing to number: versions on disk do not matter (nor can they fail)
+        return generation
     clock = Clock(now or datetime.now(UTC), *_latest_version(gens))
-    for r in gens:
-        if not r.has_changes:
-            continue
+    for r in changed:
         generation.files += _migration_files(r, options.name, clock)
         snapshot_files, removed = _snapshot_files(r, clock.tick())
         generation.files += snapshot_files
@@ -240,29 +241,22 @@ def require_answers(generation: Generation) -> None:
         )
 
 
-WRITERS = 4
-
-
 def write_generation(generation: Generation) -> list[Path]:
-    """Write every planned file atomically, then remove the snapshot folders of dropped/renamed tables.
+    """Write every planned file, then remove the snapshot folders of dropped/renamed tables.
 
-    Migrations go first: if the run dies before the snapshots are written, the next generate writes
-    them again (rather than finding no change and losing a migration). Snapshots, a file per changed
-    table, are written by a few threads: the time is in the kernel, which does not hold the GIL.
+    All files are written aside first and only then renamed into place, migrations before snapshots:
+    a failure while writing (a full disk, a read-only folder) changes nothing. A run killed in the
+    middle of the renames leaves at worst a migration without some of its snapshots (the next generate
+    then writes that change again, for review), never snapshots without their migration (which would
+    lose the change silently).
     """
     require_answers(generation)
-    snapshots = [f for f in generation.files if f.kind == "snapshot"]
-    for planned in generation.files:
-        if planned.kind != "snapshot":
-            write_atomic(planned.path, planned.text)
-    if len(snapshots) < 2 * WRITERS:
-        for planned in snapshots:
-            write_atomic(planned.path, planned.text)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(WRITERS) as pool:
-            list(pool.map(lambda f: write_atomic(f.path, f.text), snapshots))  # re-raises the first error
+    ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
+    try:
+        write_group([(f.path, f.text) for f in ordered])
+    except OSError as exc:
+        reason = f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
+        raise WriteError(f"{reason}; no generated file was written") from exc
     for folder in generation.removed_folders:
         remove_table_snapshots(folder)
     return [f.path for f in generation.files]

@@ -7,25 +7,27 @@ Use it behind `if TYPE_CHECKING:` so type checkers still see the real module:
         from engine import dbactions
     else:
         dbactions = lazy_module("engine.dbactions")
+
+The stand-in imports through the normal import system at each attribute access (a dictionary hit
+once imported), so it is as thread-safe as `import` and an import error surfaces as the ImportError
+it is. Nothing is put in sys.modules under the real name until the real import.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from types import ModuleType
+from typing import Any
+
+
+class _Deferred(ModuleType):
+    """Stands for the module of the same name until an attribute is asked for."""
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 def lazy_module(name: str) -> ModuleType:
-    """`name` as a module object whose code runs at its first attribute access."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+    """`name` itself when already imported, else a stand-in that imports it at its first use."""
+    return sys.modules.get(name) or _Deferred(name)

@@ -86,8 +86,10 @@ class Project:
         generation = generator.plan_generation(self.config, tables, answers, options, now, names)
         if not generation.has_changes:  # remember it, for known_clean
             listings = [r.state.listing for r in generation.repos]
-            clean = cleancache.fingerprint(self.config, repos, paths, listings, started)
-            cleancache.store(self.config, clean)
+            # the config was read before the plan began: a change to it since then was not planned
+            since = min(started, self.config.read_ns or started)
+            clean = cleancache.fingerprint(self.config, repos, paths, listings, since)
+            cleancache.store(self.config, repos, clean)
         return generation
 
     def known_clean(self, repo: str | None = None) -> bool:

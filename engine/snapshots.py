@@ -200,10 +200,8 @@ def _hashed(data: Mapping[str, Any]) -> tuple[list[str], str]:
 
 
 def table_to_json(table: Table, opted_out: bool = False) -> str:
-    """Byte-stable JSON; `hash` is the SHA-256 of the file as it would be without its `hash` line.
-
-    The hash lets `load_state` skip decoding a snapshot that equals the current resource.
-    """
+    """Byte-stable JSON; `hash` is the SHA-256 of the file as it would be without its `hash` line:
+    a content checksum for people and tools (snapshift itself compares the decoded content)."""
     data = table_to_dict(table, opted_out)
     lines, digest = _hashed(data)
     lines.append(f'  "hash": "{digest}"')

@@ -123,6 +123,33 @@ def test_a_plan_with_changes_stores_nothing(ws: Workspace) -> None:
     assert not ws.project().known_clean()
 
 
+def test_a_config_changed_after_it_was_read_is_not_taken_for_clean(ws: Workspace) -> None:
+    project = ws.project()  # reads the config now, as the app does once
+    config = ws.root / "snapshift.toml"
+    config.write_text(config.read_text() + 'extensions = ["citext"]\n')
+    settle()
+    assert not project.plan().has_changes  # planned with the config it read, before the change
+    assert not ws.project().known_clean()
+    assert ws.plan().has_changes  # the new config wants the extension
+
+
+def test_a_whole_second_time_gets_the_wide_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = 1_700_000_000_500_000_000  # half a second into a second
+    whole_second_before = [1_700_000_000_000_000_000, 1_700_000_000_000_000_000, 10, 1]
+    just_before = [now - 300_000_000, now - 300_000_000, 10, 1]
+    assert cleancache._racy(whole_second_before, now)  # may be a save rounded down, during the plan
+    assert not cleancache._racy(just_before, now)  # a nanosecond file system: 0.3 s is settled
+
+
+def test_each_set_of_repos_keeps_its_own_entry(ws: Workspace) -> None:
+    project = ws.project()
+    repos = project.repos()
+    assert cleancache.cache_path(project.config, repos) != cleancache.cache_path(project.config, [])
+    cleancache.cache_path(project.config, repos).unlink()
+    assert not project.plan(repo="repo").has_changes  # a per-repo plan (as `status` makes) stores
+    assert project.known_clean("repo")
+
+
 def test_a_cache_that_cannot_be_written_only_costs_the_shortcut(
     ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,7 +168,8 @@ def test_the_cli_answers_from_the_cache_and_notices_edits(ws: Workspace) -> None
     before = sorted(p for p in ws.root.rglob("*"))
     assert check().returncode == 0
     assert sorted(p for p in ws.root.rglob("*")) == before  # the cache is not in the project
-    assert cleancache.cache_path(ws.project().config).exists()
+    project = ws.project()
+    assert cleancache.cache_path(project.config, project.repos()).exists()
     ws.resource("posts", POSTS + 'body = { type = "text" }\n')
     result = check()
     assert result.returncode == 1, result.stdout

@@ -162,3 +162,12 @@ def test_older_versions_that_are_no_timestamps_are_fine(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in (project / "priv" / "repo" / "migrations").iterdir())
     assert written[0] == "1_first.sql" and re.fullmatch(r"\d{14}_migrate_resources1\.sql", written[1])
+
+
+def test_a_future_version_does_not_matter_when_there_is_nothing_to_generate(tmp_path: Path) -> None:
+    project = project_with_migration(tmp_path, "1_first.sql")
+    assert run("-C", str(project), "generate").returncode == 0
+    (project / "priv" / "repo" / "migrations" / "99999999999999_by_hand.sql").write_text("-- migrate:up\n")
+    for args in (("generate", "--check"), ("generate",)):
+        result = run("-C", str(project), *args)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.atomic import write_atomic
+from engine.atomic import write_atomic, write_group
 from engine.errors import SnapshotError
 from engine.questions import Answers
 from engine.snapshots import load_state, read_snapshot, table_to_json
 from tests.harness import Workspace
+from tests.terminal import run
 
 POSTS = """
 table = "posts"
@@ -126,3 +127,27 @@ def test_a_public_table_named_tenants_shares_its_folder_with_tenant_tables(tmp_p
     assert not list(folder.glob("*.json"))
     assert len(list((folder / "documents").glob("*.json"))) == 1
     assert not ws.plan().has_changes
+
+
+@pytest.mark.parametrize("count", [3, 40])  # below and above the threaded size
+def test_write_group_writes_all_or_nothing(tmp_path: Path, count: int) -> None:
+    (tmp_path / "blocked").write_text("a file where a folder goes\n")
+    files = [(tmp_path / f"t{i}" / "a.json", f"{i}\n") for i in range(count)]
+    files.insert(count // 2, (tmp_path / "blocked" / "a.json", "never\n"))
+    with pytest.raises(OSError):
+        write_group(files)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "blocked"]
+    write_group([f for f in files if "blocked" not in str(f[0])])
+    assert all(path.read_text() == text for path, text in files if "blocked" not in str(path))
+
+
+def test_generate_that_cannot_write_a_snapshot_writes_no_migration(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    ws.resource("posts", POSTS)
+    blocked = ws.root / "priv" / "resource_snapshots" / "repo" / "posts"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the table's snapshot folder goes\n")
+    result = run("-C", str(ws.root), "generate")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "cannot write" in result.stderr and "Traceback" not in result.stderr
+    assert not [p for p in (ws.root / "priv").rglob("*") if p.is_file() and p != blocked]

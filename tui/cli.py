@@ -195,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SnapshiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the machine refused (permissions, a full disk): say so, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
