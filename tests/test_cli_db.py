@@ -24,6 +24,7 @@ from engine.devdb import DevDatabase
 from engine.introspect import describe
 from engine.migrator import lock_key
 from engine.project import Project
+from tests.roundtrip import NewDatabase
 from tests.terminal import on_terminal, run
 from tui.cli import main
 
@@ -452,14 +453,8 @@ snapshots_path = "db/snapshots"
 
 
 @pytest.fixture
-def second_database(pg_server_url: str) -> Iterator[str]:
-    name = f"snapshift_second_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(pg_server_url, name)
-    finally:
-        drop_if_exists(pg_server_url, name)
+def second_database(new_database: NewDatabase) -> str:
+    return new_database()
 
 
 def test_two_repos_generate_into_their_own_paths_and_migrate_their_own_databases(

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from engine.database import database_name, with_database
+from engine.database import database_name
 from engine.dbactions import DatabaseChange, RunResult
 from engine.devdb import DevDatabase
 from engine.errors import MigrationError, UsageError
 from engine.project import Project
 from engine.runs import ProgressEvent
 from engine.tenants import select_tenants
+from tests.roundtrip import NewDatabase
 
 CONFIG = """resources = []
 
@@ -39,15 +38,8 @@ def write(folder: Path, version: int, name: str, up: str, down: str = "") -> Pat
 
 
 @pytest.fixture
-def second_url(pg_server_url: str) -> Iterator[str]:
-    name = f"snapshift_facade_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(pg_server_url, name)
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def second_url(new_database: NewDatabase) -> str:
+    return new_database()
 
 
 @pytest.fixture
