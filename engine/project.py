@@ -84,10 +84,11 @@ class Project:
         paths = resources.resource_paths(self.config)
         tables = resources.load_resource_files(self.config, paths)
         generation = generator.plan_generation(self.config, tables, answers, options, now, names)
-        if not generation.has_changes:  # remember it, for known_clean
+        # remember a clean result for known_clean, when the config came from its file (not from text)
+        if not generation.has_changes and self.config.read_ns:
             listings = [r.state.listing for r in generation.repos]
             # the config was read before the plan began: a change to it since then was not planned
-            since = min(started, self.config.read_ns or started)
+            since = min(started, self.config.read_ns)
             clean = cleancache.fingerprint(self.config, repos, paths, listings, since)
             cleancache.store(self.config, repos, clean)
         return generation
