@@ -151,8 +151,10 @@ def cmd_regen(args: argparse.Namespace) -> int:
 def _print_result(project: Project, result: RegenResult) -> None:
     for path in result.generated.written:
         _print(f"* creating {_relative(project, path)}")
-    rolled = sum(len(r.public) + sum(len(v) for v in r.tenants.values()) for r in result.rolled_back)
-    summary = f"regen: rolled back {rolled} migration run(s), deleted {len(result.deleted)} file(s), "
+    public = sum(len(r.public) for r in result.rolled_back)
+    in_tenants = sum(len(v) for r in result.rolled_back for v in r.tenants.values())
+    rolled = f"{public} migration(s)" + (f" and {in_tenants} in tenant schemas" if in_tenants else "")
+    summary = f"regen: rolled back {rolled}, deleted {len(result.deleted)} file(s), "
     summary += f"wrote {len(result.generated.written)} file(s)"
     if result.migrated:
         applied = sum(len(m.public) for m in result.migrated)
