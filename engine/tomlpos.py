@@ -123,7 +123,8 @@ def key_lines(text: str) -> dict[KeyPath, int]:
         else:
             parts, index = _scan_key(tokens, index)
             if parts and tokens[index][0] == "=":
-                found.setdefault(table + parts, line)
+                for size in range(1, len(parts) + 1):  # `a.b = 1` also defines table `a` here
+                    found.setdefault(table + parts[:size], line)
                 index = _scan_value(tokens, index + 1, table + parts, found)
         while tokens[index][0] not in ("\n", ""):
             index += 1
@@ -142,6 +143,8 @@ def _scan_header(
         last = position == len(parts) - 1
         if path in array_counts and not (last and is_array):
             path += (array_counts[path] - 1,)
+        if not last:
+            found.setdefault(path, line)  # `[a.b]` also defines table `a` here
     if is_array:
         count = array_counts.get(path, 0)
         array_counts[path] = count + 1
@@ -159,7 +162,7 @@ def _scan_key(tokens: _Tokens, index: int) -> tuple[tuple[str, ...], int]:
             parts.append(_unquote(token))
         elif token == ".":
             pass
-        elif token and (token[0].isalnum() or token[0] in "_-"):
+        elif token and (token[0].isalnum() or token[0] in "_-."):  # `.b` in `"a".b`
             parts.extend(part for part in token.split(".") if part)
         else:
             return tuple(parts), index

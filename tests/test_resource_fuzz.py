@@ -1,0 +1,68 @@
+"""Bad input never crashes: the example's resources, each mutated at random, either load or fail with an
+InputError that names the broken file (what the CLI turns into exit 2), and never with anything else."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from engine.config import load_config
+from engine.errors import InputError
+from engine.resources import load_resources
+from tests.toml_strategies import edited, pairs, toml_keys, values
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "blog"
+RESOURCES = sorted((EXAMPLE / "resources").glob("*.toml"))
+RESOURCE_KEYS = (
+    *("table", "schema", "repo", "type", "allow_nil", "primary_key", "default", "generated", "size"),
+    *("precision", "scale", "references", "column", "on_delete", "keys", "where", "fields", "unique"),
+    *("name", "check", "attributes", "strategy", "attribute", "up", "down", "include", "using"),
+)
+EXAMPLES = int(os.environ.get("SNAPSHIFT_FUZZ_EXAMPLES", "300"))
+VALUE = re.compile(r"(=\s*)([^,}\n]+)")
+
+
+@st.composite
+def mutated(draw: st.DrawFn, text: str) -> str:
+    """`text` after one to three edits: a value replaced (by any TOML value, maybe of the wrong type), a
+    pair added (often a key resource files use), or a character deleted, doubled or inserted."""
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["value", "value", "pair", "character"]))
+        if kind == "value" and (spots := list(VALUE.finditer(text))):
+            spot = draw(st.sampled_from(spots))
+            text = text[: spot.start(2)] + draw(values()) + text[spot.end(2) :]
+        elif kind == "pair":
+            lines = text.split("\n")
+            key = draw(st.sampled_from(RESOURCE_KEYS) | toml_keys())
+            lines.insert(draw(st.integers(0, len(lines))), draw(pairs(key)))
+            text = "\n".join(lines)
+        else:
+            text = draw(edited(text))
+    return text
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_mutated_resource_loads_or_names_its_file(data: st.DataObject) -> None:
+    victim = data.draw(st.sampled_from(RESOURCES), label="file")
+    text = data.draw(mutated(victim.read_text(encoding="utf-8")), label="text")
+    root = Path(tempfile.mkdtemp(prefix="snapshift-fuzz-"))
+    try:
+        shutil.copy(EXAMPLE / "snapshift.toml", root / "snapshift.toml")
+        shutil.copytree(EXAMPLE / "resources", root / "resources")
+        (root / "resources" / victim.name).write_text(text, encoding="utf-8")
+        try:
+            load_resources(load_config(root / "snapshift.toml"))
+            event("loaded")
+        except InputError as error:
+            # the mutated file, or another one when the mutation breaks a reference into it
+            assert re.search(r"resources/\w+\.toml:\d+", str(error)), str(error)
+            event("rejected")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
