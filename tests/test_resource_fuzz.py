@@ -66,3 +66,23 @@ def test_a_mutated_resource_loads_or_names_its_file(data: st.DataObject) -> None
             event("rejected")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+CONFIG_KEYS = ("resources", "repos", "url", "migrations_path", "snapshots_path", "extensions", "tenants")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_mutated_config_loads_or_names_its_line(data: st.DataObject) -> None:
+    text = data.draw(mutated((EXAMPLE / "snapshift.toml").read_text(encoding="utf-8")), label="text")
+    root = Path(tempfile.mkdtemp(prefix="snapshift-fuzz-"))
+    try:
+        (root / "snapshift.toml").write_text(text, encoding="utf-8")
+        try:
+            load_config(root / "snapshift.toml")
+            event("loaded")
+        except InputError as error:
+            assert re.search(r"snapshift\.toml:\d+", str(error)), str(error)
+            event("rejected")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
