@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.errors import ConfigError, Location
-from engine.model import MAX_IDENTIFIER_BYTES
+from engine.pglimits import MAX_IDENTIFIER_BYTES
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml, parse_text
 
 

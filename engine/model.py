@@ -16,8 +16,6 @@ MatchType = Literal["simple", "partial", "full"]
 Generated = Literal["serial", "identity"]
 Strategy = Literal["attribute", "context"]
 
-MAX_IDENTIFIER_BYTES = 63
-
 
 @dataclass(frozen=True)
 class Reference:

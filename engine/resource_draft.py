@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from engine.model import MAX_IDENTIFIER_BYTES, Column, Deferrable, MatchType, OnAction, Table
+from engine.model import Column, Deferrable, MatchType, OnAction, Table
+from engine.pglimits import MAX_IDENTIFIER_BYTES
 from engine.tomlpos import Doc, KeyPath
 from engine.types import expression_error
 
