@@ -174,3 +174,33 @@ def test_the_cli_answers_from_the_cache_and_notices_edits(ws: Workspace) -> None
     result = check()
     assert result.returncode == 1, result.stdout
     assert "posts" in result.stdout
+
+
+TWO_REPOS = """
+resources = ["resources/*.toml"]
+
+[repos.main]
+
+[repos.analytics]
+migrations_path = "db/analytics/migrations"
+snapshots_path = "db/snapshots"
+"""
+HITS = 'table = "hits"\nrepo = "analytics"\n\n[attributes]\nid = { type = "bigint", primary_key = true }\n'
+
+
+def test_with_two_repos_a_change_in_either_is_seen_by_every_entry(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path, TWO_REPOS)
+    ws.resource("posts", POSTS)
+    ws.resource("hits", HITS)
+    ws.generate()
+    settle()
+    for repo in ("main", "analytics", None):  # three entries: one per repo (status), one for all
+        project = ws.project()
+        assert not project.known_clean(repo) and not project.plan(repo=repo).has_changes
+        assert ws.project().known_clean(repo)
+    ws.resource("hits", HITS + 'visits = { type = "integer" }\n')
+    project = ws.project()
+    # every resource counts for every entry: a plan validates the whole project, whatever the repo
+    assert not project.known_clean("main")
+    assert not project.known_clean("analytics") and not project.known_clean()
+    assert project.plan(repo="analytics").has_changes and project.plan().has_changes
