@@ -360,7 +360,7 @@ def _tenant_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only-tenants", metavar="A,B", help="with --tenants: only these tenants")
     parser.add_argument("--except-tenants", metavar="A,B", help="with --tenants: all tenants but these")
     parser.add_argument(
-        "--jobs", type=int, metavar="N", help="with --tenants: tenants migrated at once (default 4)"
+        "--jobs", type=int, metavar="N", help="with --tenants: how many tenants at once (default 4)"
     )
     parser.add_argument(
         "--fail-fast", action="store_true", help="with --tenants: stop at the first failing tenant"
