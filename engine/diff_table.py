@@ -127,7 +127,8 @@ def retyped_columns(old: Table, new: Table) -> frozenset[str]:
 def mentions(texts: Collection[str], columns: Collection[str]) -> bool:
     """Whether SQL text names one of the columns; a false positive only costs an index rebuild."""
     return any(
-        re.search(rf'(?<![\w"]){re.escape(name)}(?![\w"])|"{re.escape(name)}"', text, re.IGNORECASE)
+        re.search(rf'(?<![\w"]){re.escape(name)}(?![\w"])', text, re.IGNORECASE)
+        or '"' + name.replace('"', '""') + '"' in text  # as a quoted identifier, quotes doubled
         for text in texts
         for name in columns
     )
