@@ -88,15 +88,16 @@ _SCAN = re.compile(
 _Tokens = list[tuple[str, int]]
 
 
-def find_line(text: str, key_path: Sequence[str | int]) -> int | None:
-    """The 1-based line where `key_path` is defined, else the line of its nearest defined parent."""
+def find_line(text: str, key_path: Sequence[str | int]) -> int:
+    """The 1-based line where `key_path` is defined, else the line of its nearest defined parent, else
+    line 1 (a key missing from the top of the file belongs to the whole file)."""
     lines = key_lines(text)
     path = tuple(key_path)
     for size in range(len(path), 0, -1):
         line = lines.get(path[:size])
         if line is not None:
             return line
-    return None
+    return 1
 
 
 @lru_cache(maxsize=16)

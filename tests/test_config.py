@@ -393,7 +393,7 @@ def test_find_line_arrays_of_tables_and_fallback_to_parent() -> None:
     assert find_line(DOCUMENT, ["attributes", "body", "missing"]) == 10
     assert find_line(DOCUMENT, ["schema", "x", "y", "z"]) == 26
     assert find_line(DOCUMENT, ["schema", "x", "w"]) == 28
-    assert find_line(DOCUMENT, ["nothing"]) is None
+    assert find_line(DOCUMENT, ["nothing"]) == 1  # missing at the top: the file from its first line
 
 
 def test_find_line_dotted_keys_and_multiline_strings() -> None:

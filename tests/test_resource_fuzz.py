@@ -25,6 +25,8 @@ RESOURCE_KEYS = (
     *("name", "check", "attributes", "strategy", "attribute", "up", "down", "include", "using"),
 )
 EXAMPLES = int(os.environ.get("SNAPSHIFT_FUZZ_EXAMPLES", "300"))
+# CI runs the same examples every time; setting SNAPSHIFT_FUZZ_EXAMPLES explores new ones
+DERANDOMIZE = "SNAPSHIFT_FUZZ_EXAMPLES" not in os.environ
 VALUE = re.compile(r"(=\s*)([^,}\n]+)")
 
 
@@ -47,7 +49,12 @@ def mutated(draw: st.DrawFn, text: str) -> str:
     return text
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_a_mutated_resource_loads_or_names_its_file(data: st.DataObject) -> None:
     victim = data.draw(st.sampled_from(RESOURCES), label="file")
@@ -71,7 +78,12 @@ def test_a_mutated_resource_loads_or_names_its_file(data: st.DataObject) -> None
 CONFIG_KEYS = ("resources", "repos", "url", "migrations_path", "snapshots_path", "extensions", "tenants")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_a_mutated_config_loads_or_names_its_line(data: st.DataObject) -> None:
     text = data.draw(mutated((EXAMPLE / "snapshift.toml").read_text(encoding="utf-8")), label="text")
