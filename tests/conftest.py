@@ -16,12 +16,20 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 
 from engine.database import maintenance_url, with_database
 from engine.devdb import DevDatabase, is_listening
 
 pytest_plugins = ["tests.roundtrip"]
+
+# Hypothesis: the same examples on every run by default, so that CI cannot turn red by chance;
+# SNAPSHIFT_HYPOTHESIS=explore draws new ones (with SNAPSHIFT_PROPERTY_EXAMPLES / SNAPSHIFT_FUZZ_EXAMPLES
+# for more of them) when hunting for bugs.
+settings.register_profile("stable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("SNAPSHIFT_HYPOTHESIS", "stable"))
 
 SERVER_HOST = "127.0.0.1"
 SERVER_PORT = 5432

@@ -15,8 +15,6 @@ from engine.migrations import parse_migration_text
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "blog" / "priv" / "repo"
 MIGRATIONS = sorted([*EXAMPLE.glob("migrations/*.sql"), *EXAMPLE.glob("tenant_migrations/*.sql")])
 EXAMPLES = int(os.environ.get("SNAPSHIFT_FUZZ_EXAMPLES", "300"))
-# CI runs the same examples every time; setting SNAPSHIFT_FUZZ_EXAMPLES explores new ones
-DERANDOMIZE = "SNAPSHIFT_FUZZ_EXAMPLES" not in os.environ
 PIECES = (
     *("'", '"', "$$", "$tag$", "/*", "*/", "--", ";", "\n", "E'\\'", "\\", "-- migrate:up\n"),
     *("-- migrate:down\n", "-- migrate:no-transaction\n", "-- migrate:irreversible why\n", "-- migrate:x\n"),
@@ -38,7 +36,6 @@ def mutated(draw: st.DrawFn, text: str) -> str:
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=DERANDOMIZE,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(data=st.data())

@@ -7,8 +7,9 @@
 Two databases serve every example: one migrated step by step and rolled back (so rolling back is part
 of the property), one rebuilt fresh from the resources. Both are reset at the start of an example, so
 a failing example cannot leak into the next one while hypothesis shrinks.
-SNAPSHIFT_PROPERTY_EXAMPLES sets the number of random examples (default 40); the shrunk examples of
-bugs the property found are pinned with @example, so they run every time.
+SNAPSHIFT_PROPERTY_EXAMPLES sets the number of examples (default 40; the same ones every run unless
+SNAPSHIFT_HYPOTHESIS=explore, see tests/conftest.py). The shrunk examples of bugs the property found are
+pinned with @example, so they run every time.
 """
 
 from __future__ import annotations

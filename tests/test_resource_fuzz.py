@@ -25,8 +25,6 @@ RESOURCE_KEYS = (
     *("name", "check", "attributes", "strategy", "attribute", "up", "down", "include", "using"),
 )
 EXAMPLES = int(os.environ.get("SNAPSHIFT_FUZZ_EXAMPLES", "300"))
-# CI runs the same examples every time; setting SNAPSHIFT_FUZZ_EXAMPLES explores new ones
-DERANDOMIZE = "SNAPSHIFT_FUZZ_EXAMPLES" not in os.environ
 VALUE = re.compile(r"(=\s*)([^,}\n]+)")
 
 
@@ -52,7 +50,6 @@ def mutated(draw: st.DrawFn, text: str) -> str:
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=DERANDOMIZE,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(data=st.data())
@@ -81,7 +78,6 @@ CONFIG_KEYS = ("resources", "repos", "url", "migrations_path", "snapshots_path",
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=DERANDOMIZE,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(data=st.data())
