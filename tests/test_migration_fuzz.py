@@ -3,18 +3,17 @@ statements with their lines) or fail with an InputError naming the file and line
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from engine.errors import InputError
 from engine.migrations import parse_migration_text
+from tests.fuzzing import fuzz
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "blog" / "priv" / "repo"
 MIGRATIONS = sorted([*EXAMPLE.glob("migrations/*.sql"), *EXAMPLE.glob("tenant_migrations/*.sql")])
-EXAMPLES = int(os.environ.get("SNAPSHIFT_FUZZ_EXAMPLES", "300"))
 PIECES = (
     *("'", '"', "$$", "$tag$", "/*", "*/", "--", ";", "\n", "E'\\'", "\\", "-- migrate:up\n"),
     *("-- migrate:down\n", "-- migrate:no-transaction\n", "-- migrate:irreversible why\n", "-- migrate:x\n"),
@@ -33,11 +32,7 @@ def mutated(draw: st.DrawFn, text: str) -> str:
     return text
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@fuzz
 @given(data=st.data())
 def test_a_mutated_migration_parses_or_names_file_and_line(data: st.DataObject) -> None:
     source = data.draw(st.sampled_from(MIGRATIONS), label="file")

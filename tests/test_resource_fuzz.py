@@ -3,18 +3,18 @@ InputError that names the broken file (what the CLI turns into exit 2), and neve
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from engine.config import load_config
 from engine.errors import InputError
 from engine.resources import load_resources
+from tests.fuzzing import fuzz
 from tests.toml_strategies import edited, pairs, toml_keys, values
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "blog"
@@ -24,14 +24,14 @@ RESOURCE_KEYS = (
     *("precision", "scale", "references", "column", "on_delete", "keys", "where", "fields", "unique"),
     *("name", "check", "attributes", "strategy", "attribute", "up", "down", "include", "using"),
 )
-EXAMPLES = int(os.environ.get("SNAPSHIFT_FUZZ_EXAMPLES", "300"))
 VALUE = re.compile(r"(=\s*)([^,}\n]+)")
 
 
 @st.composite
-def mutated(draw: st.DrawFn, text: str) -> str:
+def mutated(draw: st.DrawFn, text: str, keys: tuple[str, ...]) -> str:
     """`text` after one to three edits: a value replaced (by any TOML value, maybe of the wrong type), a
-    pair added (often a key resource files use), or a character deleted, doubled or inserted."""
+    pair added (often one of `keys`, which the file's kind uses), or a character deleted, doubled or
+    inserted."""
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["value", "value", "pair", "character"]))
         if kind == "value" and (spots := list(VALUE.finditer(text))):
@@ -39,7 +39,7 @@ def mutated(draw: st.DrawFn, text: str) -> str:
             text = text[: spot.start(2)] + draw(values()) + text[spot.end(2) :]
         elif kind == "pair":
             lines = text.split("\n")
-            key = draw(st.sampled_from(RESOURCE_KEYS) | toml_keys())
+            key = draw(st.sampled_from(keys) | toml_keys())
             lines.insert(draw(st.integers(0, len(lines))), draw(pairs(key)))
             text = "\n".join(lines)
         else:
@@ -47,17 +47,13 @@ def mutated(draw: st.DrawFn, text: str) -> str:
     return text
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@fuzz
 @given(data=st.data())
 def test_a_mutated_resource_loads_or_names_its_file(data: st.DataObject) -> None:
     victim = data.draw(st.sampled_from(RESOURCES), label="file")
-    text = data.draw(mutated(victim.read_text(encoding="utf-8")), label="text")
-    root = Path(tempfile.mkdtemp(prefix="snapshift-fuzz-"))
-    try:
+    text = data.draw(mutated(victim.read_text(encoding="utf-8"), RESOURCE_KEYS), label="text")
+    with tempfile.TemporaryDirectory(prefix="snapshift-fuzz-") as folder:
+        root = Path(folder)
         shutil.copy(EXAMPLE / "snapshift.toml", root / "snapshift.toml")
         shutil.copytree(EXAMPLE / "resources", root / "resources")
         (root / "resources" / victim.name).write_text(text, encoding="utf-8")
@@ -68,29 +64,22 @@ def test_a_mutated_resource_loads_or_names_its_file(data: st.DataObject) -> None
             # the mutated file, or another one when the mutation breaks a reference into it
             assert re.search(r"resources/\w+\.toml:\d+", str(error)), str(error)
             event("rejected")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 CONFIG_KEYS = ("resources", "repos", "url", "migrations_path", "snapshots_path", "extensions", "tenants")
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@fuzz
 @given(data=st.data())
 def test_a_mutated_config_loads_or_names_its_line(data: st.DataObject) -> None:
-    text = data.draw(mutated((EXAMPLE / "snapshift.toml").read_text(encoding="utf-8")), label="text")
-    root = Path(tempfile.mkdtemp(prefix="snapshift-fuzz-"))
-    try:
-        (root / "snapshift.toml").write_text(text, encoding="utf-8")
+    config = (EXAMPLE / "snapshift.toml").read_text(encoding="utf-8")
+    text = data.draw(mutated(config, CONFIG_KEYS), label="text")
+    with tempfile.TemporaryDirectory(prefix="snapshift-fuzz-") as folder:
+        path = Path(folder) / "snapshift.toml"
+        path.write_text(text, encoding="utf-8")
         try:
-            load_config(root / "snapshift.toml")
+            load_config(path)
             event("loaded")
         except InputError as error:
             assert re.search(r"snapshift\.toml:\d+", str(error)), str(error)
             event("rejected")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
