@@ -12,7 +12,7 @@ WRITERS = 4  # threads for large groups: the time is in the kernel, which does n
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def _write_temp(path: Path, text: str, durable: bool) -> Path:
+def _write_temp(path: Path, text: str) -> Path:
     """`text` in a new temp file next to `path` (plain os calls: one open, one write); its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = memoryview(text.encode("utf-8"))
@@ -26,8 +26,6 @@ def _write_temp(path: Path, text: str, durable: bool) -> Path:
             try:
                 while data:
                     data = data[os.write(fd, data) :]
-                if durable:
-                    os.fsync(fd)
             finally:
                 os.close(fd)
         except BaseException:
@@ -37,10 +35,9 @@ def _write_temp(path: Path, text: str, durable: bool) -> Path:
     raise FileExistsError(f"cannot create a temporary file next to {path}")
 
 
-def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
-    """Write via a temp file in the same folder and rename, so a crash never leaves half a file;
-    `durable` also fsyncs the data before the rename (survives a power cut, costs a disk flush)."""
-    tmp = _write_temp(path, text, durable)
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
+    tmp = _write_temp(path, text)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -58,10 +55,10 @@ def write_group(files: Sequence[tuple[Path, str]]) -> None:
     try:
         if len(files) < 2 * WRITERS:
             for path, text in files:
-                temps.append(_write_temp(path, text, False))
+                temps.append(_write_temp(path, text))
         else:
             with ThreadPoolExecutor(WRITERS) as pool:
-                futures = [pool.submit(_write_temp, path, text, False) for path, text in files]
+                futures = [pool.submit(_write_temp, path, text) for path, text in files]
             errors = [error for f in futures if (error := f.exception()) is not None]
             temps += [f.result() for f in futures if f.exception() is None]
             if errors:

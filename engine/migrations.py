@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine.atomic import write_atomic
 from engine.errors import InputError, Location, UsageError
 
 FILENAME_RE = re.compile(r"^(\d+)_(.+)\.sql$")
@@ -319,8 +318,3 @@ def _render_section(statements: Sequence[str]) -> list[str]:
             lines.append("")
         lines.extend(statement.strip().splitlines())
     return lines
-
-
-def write_file_atomic(path: Path, text: str) -> None:
-    """A migration file, written atomically and durably (few files, each worth keeping)."""
-    write_atomic(path, text, durable=True)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.atomic import write_atomic
 from engine.errors import InputError, UsageError
 from engine.migrations import (
     MigrationFile,
@@ -17,7 +18,6 @@ from engine.migrations import (
     parse_migration,
     render_migration_file,
     split_statements,
-    write_file_atomic,
 )
 
 
@@ -257,10 +257,10 @@ def test_migration_filename() -> None:
             migration_filename(1, bad)
 
 
-def test_write_file_atomic_creates_folders_and_leaves_no_temp_file(tmp_path: Path) -> None:
+def test_write_atomic_creates_folders_and_leaves_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "priv" / "repo" / "migrations" / "1_a.sql"
-    write_file_atomic(target, "-- migrate:up\nSELECT 'é';\n")
+    write_atomic(target, "-- migrate:up\nSELECT 'é';\n")
     assert target.read_text(encoding="utf-8") == "-- migrate:up\nSELECT 'é';\n"
-    write_file_atomic(target, "second\n")
+    write_atomic(target, "second\n")
     assert target.read_text(encoding="utf-8") == "second\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["1_a.sql"]

@@ -87,7 +87,7 @@ def test_a_broken_snapshot_names_its_file(ws: Workspace, text: str) -> None:
 def test_write_atomic_replaces_whole_files_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     target = tmp_path / "deep" / "folder" / "file.json"
     write_atomic(target, "first\n")
-    write_atomic(target, "é" * 100_000, durable=True)
+    write_atomic(target, "é" * 100_000)
     assert target.read_text(encoding="utf-8") == "é" * 100_000
     assert os.listdir(target.parent) == ["file.json"]
 
