@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from launcher import plain_venv, snapshift_argv
+
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = {"generate": 0.4, "check": 0.2, "cached": 0.2}  # seconds at N = 1000
 RSS_TARGET_MIB = 100.0
@@ -96,14 +98,6 @@ def build_project(root: Path, n: int) -> Path:
 # --- running and measuring ------------------------------------------------------------------------
 
 
-def snapshift_command() -> list[str]:
-    """The installed console script when there is one, else `python -m tui.cli` from the repo."""
-    script = REPO / ".venv" / "bin" / "snapshift"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "tui.cli"]
-
-
 @dataclass(frozen=True)
 class Run:
     seconds: float
@@ -150,7 +144,7 @@ def child_env(work: Path) -> dict[str, str]:
 
 def startup(runs: int, work: Path) -> list[Run]:
     """The floor: a process that only imports the CLI (after one warm-up run that fills the pyc cache)."""
-    argv = [sys.executable, "-c", "import tui.cli"]
+    argv = [str(plain_venv(work)), "-c", "import tui.cli"]
     env = child_env(work)
     expect(run_child(argv, env), 0, "import tui.cli")
     return [expect(run_child(argv, env), 0, "import tui.cli") for _ in range(runs)]
@@ -173,7 +167,7 @@ class Result:
 
 def bench(n: int, runs: int, work: Path) -> Result:
     template = build_project(work / f"template-{n}", n)
-    cmd, env = snapshift_command(), child_env(work)
+    cmd, env = snapshift_argv(work), child_env(work)
     generate: list[Run] = []
     project = template
     for k in range(runs):
@@ -244,7 +238,23 @@ def machine() -> str:
     except OSError:
         pass
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, load average {load}"
+    return (
+        f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, load average {load}, "
+        f"reference loop {reference_loop() * 1000:.0f} ms"
+    )
+
+
+def reference_loop() -> float:
+    """Best of 3 runs of a fixed pure-Python loop: how fast this machine's CPU is right now. The host
+    lends its cores to other work, and the same loop has taken from 0.2 s to 0.7 s here, so figures
+    from different days compare only next to this number."""
+    best = float("inf")
+    for _ in range(3):
+        began, total = time.perf_counter(), 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 # --- profiling ------------------------------------------------------------------------------------
@@ -252,8 +262,9 @@ def machine() -> str:
 
 def import_times(project: Path, args: list[str], work: Path) -> list[tuple[int, str]]:
     """Cumulative import time (us) per top-level package, from `python -X importtime`."""
+    python, script = snapshift_argv(work)
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui.cli", "-C", str(project), *args],
+        [python, "-X", "importtime", script, "-C", str(project), *args],
         cwd=REPO,
         env=child_env(work),
         capture_output=True,
@@ -429,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="snapshift-bench-", dir=args.keep))
     try:
         print(f"machine: {machine()}")
-        print(f"command: {' '.join(snapshift_command())} -C PROJECT generate [--check]")
+        print(f"command: {' '.join(snapshift_argv(work))} -C PROJECT generate [--check]")
         print(f"projects in {work}")
         floor = startup(args.runs, work)
         results = []

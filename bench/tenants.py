@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from launcher import snapshift_argv
 from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ def write_project(root: Path, tenants: list[str]) -> None:
 
 
 CHILD_ENV: dict[str, str] = {}
+LAUNCH: list[str] = []  # snapshift as its console script runs it (bench/launcher.py)
 
 
 def child_env(bytecode: bool, cache: Path) -> dict[str, str]:
@@ -81,7 +83,7 @@ def child_env(bytecode: bool, cache: Path) -> dict[str, str]:
 def snapshift(root: Path, url: str, *args: str) -> float:
     """Seconds one CLI process takes; fails loudly on a non-zero exit."""
     env = {**CHILD_ENV, URL_ENV: url}
-    command = [sys.executable, "-m", "tui.cli", "-C", str(root), *args]
+    command = [*LAUNCH, "-C", str(root), *args]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - began
@@ -197,6 +199,7 @@ def main() -> None:
     url = with_database(server, name)
     root = Path(tempfile.mkdtemp(prefix="snapshift-bench-tenants-"))
     CHILD_ENV.update(child_env(not args.no_bytecode, root / "pycache"))
+    LAUNCH.extend(snapshift_argv(root))
     print(f"bytecode: {'compiled at every start' if args.no_bytecode else 'cached, as installed'}")
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 WRITERS = 4  # threads for large groups: the time is in the kernel, which does not hold the GIL
@@ -57,6 +56,8 @@ def write_group(files: Sequence[tuple[Path, str]]) -> None:
             for path, text in files:
                 temps.append(_write_temp(path, text))
         else:
+            from concurrent.futures import ThreadPoolExecutor  # with logging: not for commands that read
+
             with ThreadPoolExecutor(WRITERS) as pool:
                 futures = [pool.submit(_write_temp, path, text) for path, text in files]
             errors = [error for f in futures if (error := f.exception()) is not None]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from engine.diff_table import DiffOptions as DiffOptions
+from engine.diff_result import DiffOptions as DiffOptions
+from engine.diff_result import DiffResult as DiffResult
 from engine.diff_table import TableDiffer, table_create_ops, table_drop_ops
 from engine.model import Column, Reference, Table, TableKey
 from engine.operations import (
@@ -26,18 +27,6 @@ from engine.operations import (
 )
 from engine.order import destination, reference_columns, tk
 from engine.questions import Answers, ColumnRenameQuestion, Question, TableQuestion
-
-
-@dataclass
-class DiffResult:
-    """Operations (initial order, unsorted), open questions, and what happened to each old table."""
-
-    operations: list[Operation] = field(default_factory=list)
-    questions: list[Question] = field(default_factory=list)
-    changed: set[TableKey] = field(default_factory=set)  # new keys whose snapshot must be written
-    dropped: set[TableKey] = field(default_factory=set)  # old keys dropped
-    renamed: dict[TableKey, TableKey] = field(default_factory=dict)  # old key -> new key
-    kept: set[TableKey] = field(default_factory=set)  # orphans the user chose to keep (opted out)
 
 
 def rename_reference(

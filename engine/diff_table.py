@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from engine.diff_result import DiffOptions
 from engine.model import Column, IndexField, Reference, Table, default_sequence_name
 from engine.operations import (
     AddCheck,
@@ -36,12 +37,6 @@ from engine.operations import (
     RenameTable,
     RunStatement,
 )
-
-
-@dataclass(frozen=True)
-class DiffOptions:
-    dont_drop_columns: bool = False
-    concurrent_indexes: bool = False
 
 
 def index_defs(table: Table, concurrent_identities: bool = False) -> list[IndexDef]:

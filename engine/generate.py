@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Literal
 
 from engine.atomic import write_group
 from engine.config import ProjectConfig, RepoConfig
-from engine.diff import DiffOptions, DiffResult, diff
+from engine.diff_result import DiffOptions, DiffResult
 from engine.errors import InputError, Location, UnansweredQuestions, WriteError
+from engine.lazy import lazy_module
 from engine.model import Table, TableKey
-from engine.operations import CreateExtension, is_commented, is_destructive
 from engine.questions import Answers, Question
 from engine.snapshots import (
     EXTENSIONS_FILE,
@@ -31,7 +31,12 @@ from engine.snapshots import (
 )
 
 if TYPE_CHECKING:
+    from engine import diff as differ
+    from engine import operations
     from engine.plan import MigrationPlan
+else:  # a plan that finds nothing changed never needs them (a clean `--check` on a large project)
+    differ = lazy_module("engine.diff")
+    operations = lazy_module("engine.operations")
 
 EXTENSIONS_KEY = TableKey(None, "", False)
 FileKind = Literal["migration", "tenant_migration", "snapshot", "extensions"]
@@ -91,12 +96,12 @@ class Generation:
     def warnings(self) -> list[str]:
         ops = [op for r in self.repos for m in r.migrations for op in m.operations]
         notes = []
-        if any(is_destructive(op) for op in ops):
+        if any(operations.is_destructive(op) for op in ops):
             notes.append(
                 "Warning: this migration includes destructive operations (drops or column removals). "
                 "Review carefully before migrating."
             )
-        if any(is_commented(op) for op in ops):
+        if any(operations.is_commented(op) for op in ops):
             notes.append("Warning: there are migration steps commented out and in need of manual review.")
         notes += [f"Warning: {note}" for r in self.repos for m in r.migrations for note in m.notes]
         return notes
@@ -105,22 +110,25 @@ class Generation:
 def plan_repo(
     repo: RepoConfig, tables: Sequence[Table], answers: Answers, options: GenerateOptions
 ) -> RepoGeneration:
-    state = load_state(repo.snapshots_path, {t.key: t for t in tables})
-    result = diff(
+    current = {t.key: t for t in tables}
+    state = load_state(repo.snapshots_path, current)
+    new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
+    if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
+        return RepoGeneration(repo, DiffResult(), [], current, state, new_ext)
+    result = differ.diff(
         state.before(),
         tables,
         answers,
         DiffOptions(options.dont_drop_columns, options.concurrent_indexes),
         state.opted_out(),
     )
-    new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
-    ops = [CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
+    ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
     migrations: list[MigrationPlan] = []
     if ops and not options.snapshots_only:
         from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
 
         migrations = plan_migrations(ops)
-    return RepoGeneration(repo, result, migrations, {t.key: t for t in tables}, state, new_ext)
+    return RepoGeneration(repo, result, migrations, current, state, new_ext)
 
 
 def next_auto_number(folder: Path) -> int:

@@ -7,6 +7,7 @@ Types are canonical PostgreSQL spellings (see `engine.types`), defaults are SQL 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -135,8 +136,9 @@ class Table:
         """True for context-multitenant tables, which live in every tenant schema."""
         return self.multitenancy.strategy == "context"
 
-    @property
+    @cached_property
     def key(self) -> TableKey:
+        """Asked for thousands of times per plan; a frozen table's key never changes."""
         return TableKey(self.schema, self.name, self.is_tenant)
 
     @property

@@ -11,10 +11,12 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from engine.errors import Location, SnapshotError
 from engine.model import (
@@ -29,6 +31,7 @@ from engine.model import (
     Table,
     TableKey,
 )
+from engine.tomlpos import read_bytes
 
 SNAPSHOT_NAME = re.compile(r"^\d{14}\.json$")
 TENANTS_DIR = "tenants"
@@ -57,6 +60,13 @@ class SnapshotState:
 
     def opted_out(self) -> list[TableKey]:
         return [k for k, s in self.tables.items() if s.drop_table_opted_out]
+
+    def holds_exactly(self, tables: Collection[Table]) -> bool:
+        """Whether the latest snapshots are `tables`, no more and no fewer: `load_state` stored the
+        current table itself for each snapshot that holds it, so a diff would find nothing."""
+        return len(self.tables) == len(tables) and all(
+            (stored := self.tables.get(t.key)) is not None and stored.table is t for t in tables
+        )
 
 
 def table_folder(repo_snapshots: Path, key: TableKey) -> Path:
@@ -288,7 +298,7 @@ def table_from_dict(data: dict[str, Any], source: Path | None = None) -> Table:
 
 def _decode(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(read_bytes(path))  # twice as fast as json's decoder, same values
     except (OSError, ValueError) as exc:
         raise SnapshotError(f"cannot read snapshot: {exc}", Location(path)) from exc
     if not isinstance(data, dict):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 from engine.atomic import write_atomic, write_group
 from engine.errors import SnapshotError
+from engine.model import Table
 from engine.questions import Answers
 from engine.snapshots import load_state, read_snapshot, table_to_json
 from tests.harness import Workspace
@@ -67,6 +70,41 @@ def test_an_unchanged_table_is_taken_from_the_resources_without_building_a_model
     state = load_state(repo.snapshots_path, {current.key: edited})
     stored = state.tables[current.key].table
     assert stored is not edited and stored == current
+
+
+def test_state_holds_exactly_the_current_tables_only_when_nothing_changed(ws: Workspace) -> None:
+    ws.resource("tags", 'table = "tags"\n[attributes]\nid = { type = "bigint", primary_key = true }\n')
+    ws.generate()
+    project = ws.project()
+    tables = project.load_tables()
+    folder = project.config.default_repo.snapshots_path
+
+    def holds(current: list[Table]) -> bool:
+        return load_state(folder, {t.key: t for t in current}).holds_exactly(current)
+
+    assert holds(tables)
+    assert not holds(tables[:1])  # a snapshot with no resource: the diff asks about a drop
+    posts = next(t for t in tables if t.name == "posts")
+    others = [t for t in tables if t is not posts]
+    assert not holds([*others, replace(posts, columns=posts.columns[:1])])  # a changed table
+    assert not holds([*tables, replace(posts, name="drafts")])  # a table with no snapshot yet
+
+
+def test_a_plan_that_finds_nothing_never_imports_the_differ(ws: Workspace) -> None:
+    probe = (
+        "import sys\nfrom pathlib import Path\nfrom engine.project import Project\n"
+        "changes = Project.open(Path(sys.argv[1])).plan().has_changes\n"
+        "print(changes, 'engine.diff' in sys.modules, 'engine.operations' in sys.modules)\n"
+    )
+    clean = subprocess.run(
+        [sys.executable, "-c", probe, str(ws.root)], capture_output=True, text=True, check=True
+    )
+    assert clean.stdout.split() == ["False", "False", "False"]
+    ws.resource("posts", POSTS.replace("[identities]", 'body = { type = "text" }\n[identities]'))
+    edited = subprocess.run(
+        [sys.executable, "-c", probe, str(ws.root)], capture_output=True, text=True, check=True
+    )
+    assert edited.stdout.split() == ["True", "True", "True"]
 
 
 def test_a_snapshot_edited_by_hand_is_read_from_the_file(ws: Workspace) -> None:

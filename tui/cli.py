@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from engine.errors import SnapshiftError, UsageError
 from engine.project import Project
@@ -184,7 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    gc.disable()  # a short-lived process that builds many small objects: collection only costs time
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -203,5 +203,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The `snapshift` program: `main`, then a hard exit once the output is flushed.
+
+    A short-lived process that builds many small objects gains nothing from the cyclic collector, nor
+    from freeing every object one by one at exit (tens of milliseconds after a large plan; mypy exits
+    the same way). Nothing is left open by then: files, connections and thread pools are closed by
+    their `with` blocks.
+    """
+    gc.disable()
+    try:
+        code: int | str | None = main()
+    except SystemExit as exc:  # argparse: --help, usage errors
+        code = exc.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # a reader that went away (`| head`), a closed stream
+            code = code or 1
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
