@@ -15,10 +15,10 @@ unasked; when it cannot be read or written, snapshift just does the full plan.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +112,10 @@ def cache_folder() -> Path:
 def cache_path(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Path:
     """The cache file of one project folder and set of repos (`status` asks per repo, `generate` for
     all: each keeps its own)."""
-    key = "\0".join([str(config.root), *sorted(r.name for r in repos)])
-    return cache_folder() / f"clean-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+    key = "\0".join([str(config.root), *sorted(r.name for r in repos)]).encode()
+    # a name, not a guard (hashlib would cost every command OpenSSL's start-up): projects whose names
+    # collide share a file and miss, since no two projects' files have the same inodes and times
+    return cache_folder() / f"clean-{zlib.crc32(key):08x}{zlib.adler32(key):08x}.json"
 
 
 def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:

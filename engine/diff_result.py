@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DiffOptions:
+    """The generate flags that change what the diff emits."""
+
     dont_drop_columns: bool = False
     concurrent_indexes: bool = False
 

@@ -46,6 +46,8 @@ AUTO_NAME = re.compile(r"^\d{14}_migrate_resources(\d+)(?:_\d+)?\.sql$")
 
 @dataclass(frozen=True)
 class GenerateOptions:
+    """The flags of `generate` that shape its output."""
+
     name: str | None = None
     snapshots_only: bool = False
     dont_drop_columns: bool = False
@@ -54,6 +56,8 @@ class GenerateOptions:
 
 @dataclass(frozen=True)
 class PlannedFile:
+    """One file a generate run would write."""
+
     path: Path
     text: str
     kind: FileKind

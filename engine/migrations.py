@@ -55,12 +55,16 @@ class MigrationFile:
 
 @dataclass(frozen=True)
 class _Statement:
+    """Where one statement lies in the text: `text[start:end]`."""
+
     start: int
     end: int
 
 
 @dataclass(frozen=True)
 class _Directive:
+    """A `-- migrate:NAME ARGUMENT` line and the offset where it starts."""
+
     name: str
     argument: str
     start: int

@@ -54,6 +54,8 @@ class Operation:
 
 @dataclass(frozen=True)
 class CreateExtension(Operation):
+    """`CREATE EXTENSION IF NOT EXISTS`; its down drops it again."""
+
     name: str
 
     def describe(self) -> str:
@@ -62,6 +64,8 @@ class CreateExtension(Operation):
 
 @dataclass(frozen=True)
 class CreateSchema(Operation):
+    """A named schema that a new table needs."""
+
     schema: str
 
     def describe(self) -> str:
@@ -92,6 +96,8 @@ class CreateTable(Operation):
 
 @dataclass(frozen=True)
 class DropTable(Operation):
+    """Drop a table; down re-creates it from its last snapshot."""
+
     definition: Table
     destructive: ClassVar[bool] = True
 
@@ -121,6 +127,8 @@ class MoveTableSchema(Operation):
 
 @dataclass(frozen=True)
 class AddColumn(Operation):
+    """A new column, with its type, default, nullability and generation."""
+
     column: Column
 
     def describe(self) -> str:
@@ -129,6 +137,8 @@ class AddColumn(Operation):
 
 @dataclass(frozen=True)
 class DropColumn(Operation):
+    """Remove a column (left commented out with --dont-drop-columns)."""
+
     column: Column
     keep_commented: bool = False
     destructive: ClassVar[bool] = True
@@ -140,6 +150,8 @@ class DropColumn(Operation):
 
 @dataclass(frozen=True)
 class AlterColumn(Operation):
+    """A column whose type, size, default, nullability or generation changed."""
+
     old: Column
     new: Column
 
@@ -149,6 +161,8 @@ class AlterColumn(Operation):
 
 @dataclass(frozen=True)
 class RenameColumn(Operation):
+    """A column renamed in place (an answered rename question): its data stays."""
+
     old: str
     new: str
 
@@ -158,6 +172,8 @@ class RenameColumn(Operation):
 
 @dataclass(frozen=True)
 class AddPrimaryKey(Operation):
+    """The table's primary-key constraint over `columns`."""
+
     name: str
     columns: tuple[str, ...]
 
@@ -167,6 +183,8 @@ class AddPrimaryKey(Operation):
 
 @dataclass(frozen=True)
 class DropPrimaryKey(Operation):
+    """Drop the primary-key constraint (before the FKs that need it are gone, after them up)."""
+
     name: str
     columns: tuple[str, ...]
     destructive: ClassVar[bool] = True
@@ -177,6 +195,8 @@ class DropPrimaryKey(Operation):
 
 @dataclass(frozen=True)
 class CreateIndex(Operation):
+    """An identity's unique index, a custom index or a foreign key's index."""
+
     index: IndexDef
 
     def describe(self) -> str:
@@ -199,6 +219,8 @@ class DropIndex(Operation):
 
 @dataclass(frozen=True)
 class RenameIndex(Operation):
+    """An index whose derived name changed with a table or column rename."""
+
     old: str
     new: str
 
@@ -208,6 +230,8 @@ class RenameIndex(Operation):
 
 @dataclass(frozen=True)
 class AddForeignKey(Operation):
+    """A foreign-key constraint on `column`, added after what it points at exists."""
+
     column: str
     reference: Reference
 
@@ -217,6 +241,8 @@ class AddForeignKey(Operation):
 
 @dataclass(frozen=True)
 class DropForeignKey(Operation):
+    """Drop a foreign key, before the table, key or index it points at goes."""
+
     column: str
     reference: Reference
     destructive: ClassVar[bool] = True
@@ -227,6 +253,8 @@ class DropForeignKey(Operation):
 
 @dataclass(frozen=True)
 class RenameConstraint(Operation):
+    """A constraint whose derived name changed with a rename."""
+
     old: str
     new: str
 
@@ -236,6 +264,8 @@ class RenameConstraint(Operation):
 
 @dataclass(frozen=True)
 class AddCheck(Operation):
+    """A check constraint."""
+
     check: Check
 
     def describe(self) -> str:
@@ -257,6 +287,8 @@ class DropCheck(Operation):
 
 @dataclass(frozen=True)
 class RenameSequence(Operation):
+    """The sequence of a serial or identity column, renamed with its table or column."""
+
     old: str
     new: str
 
@@ -266,6 +298,8 @@ class RenameSequence(Operation):
 
 @dataclass(frozen=True)
 class RunStatement(Operation):
+    """A custom statement's `up` (its `down` undoes it)."""
+
     statement: Statement
 
     def describe(self) -> str:

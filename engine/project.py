@@ -37,6 +37,8 @@ else:  # the generator and the database side each load only when used
 
 @dataclass(frozen=True)
 class GenerateResult:
+    """What `generate` planned and the files it wrote."""
+
     generation: generator.Generation
     written: tuple[Path, ...]
 

@@ -60,6 +60,8 @@ RegenProgress = Callable[[ProgressEvent | RegenEvent], None]
 
 @dataclass(frozen=True)
 class RepoRegenPlan:
+    """What regen would roll back and delete in one repo."""
+
     repo: str
     files: UntrackedFiles
     rollback: UntrackedRollback
@@ -97,6 +99,8 @@ class RegenPlan:
 
 @dataclass(frozen=True)
 class Migrated:
+    """The versions regen migrated in one repo: public, and per tenant."""
+
     repo: str
     public: tuple[int, ...] = ()
     tenants: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -104,6 +108,8 @@ class Migrated:
 
 @dataclass(frozen=True)
 class RegenResult:
+    """What a regen run rolled back, deleted, generated and migrated."""
+
     plan: RegenPlan
     rolled_back: tuple[RolledBack, ...]
     deleted: tuple[Path, ...]

@@ -7,18 +7,18 @@ table always serialises to the same bytes, so git diffs stay small.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from engine.errors import Location, SnapshotError
+from engine.lazy import lazy_module
 from engine.model import (
     Check,
     Column,
@@ -32,6 +32,11 @@ from engine.model import (
     TableKey,
 )
 from engine.tomlpos import read_bytes
+
+if TYPE_CHECKING:
+    import hashlib
+else:  # only writes hash: a `--check` need not pay for OpenSSL's start-up
+    hashlib = lazy_module("hashlib")
 
 SNAPSHOT_NAME = re.compile(r"^\d{14}\.json$")
 TENANTS_DIR = "tenants"

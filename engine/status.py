@@ -52,6 +52,8 @@ class Versions:
 
 @dataclass(frozen=True)
 class TenantStatus:
+    """The versions one tenant schema has applied."""
+
     tenant: str
     versions: Versions
     migrated: bool  # whether the schema has a schema_migrations table yet
@@ -71,6 +73,8 @@ class GroupStatus:
 
 @dataclass(frozen=True)
 class RepoStatus:
+    """Everything `status` reports for one repo."""
+
     repo: str
     url: str  # redacted
     database_exists: bool
@@ -81,6 +85,8 @@ class RepoStatus:
 
 @dataclass(frozen=True)
 class ProjectStatus:
+    """`status` for every repo of the project."""
+
     root: Path
     repos: tuple[RepoStatus, ...]
     untracked_unknown: str | None  # why untracked files are unknown ("not a git work tree")

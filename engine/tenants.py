@@ -58,6 +58,8 @@ def _last_rows(cursor: psycopg.Cursor[Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class TenantFailure:
+    """A tenant whose migration failed, and why."""
+
     tenant: str
     error: MigrationError
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from engine.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import tomllib
+else:  # only for text the fast reader hands over, and for its errors
+    tomllib = lazy_module("tomllib")
 
 TomlTable = dict[str, Any]
 

@@ -11,16 +11,21 @@ import difflib
 import json
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError, Location
+from engine.lazy import lazy_module
 from engine.tomlfast import BARE_KEY
 from engine.tomlfast import TomlTable as TomlTable
 from engine.tomlfast import parse_toml as parse_toml
+
+if TYPE_CHECKING:
+    import tomllib
+else:  # its error class is looked up only when an error is being handled
+    tomllib = lazy_module("tomllib")
 
 KeyPath = tuple[str | int, ...]
 
