@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,6 +45,27 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _write_temps_in_threads(files: Sequence[tuple[Path, str]]) -> list[Path | BaseException]:
+    """`_write_temp` of every file, by WRITERS threads taking every WRITERS-th file: a temp path or the
+    error, per file. Plain threads: concurrent.futures would import logging into every generate."""
+    outcomes: list[Path | BaseException] = [OSError("not written")] * len(files)
+
+    def write_share(first: int) -> None:
+        for index in range(first, len(files), WRITERS):
+            path, text = files[index]
+            try:
+                outcomes[index] = _write_temp(path, text)
+            except BaseException as error:  # the caller raises it after removing the other temps
+                outcomes[index] = error
+
+    threads = [threading.Thread(target=write_share, args=(first,)) for first in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def write_group(files: Sequence[tuple[Path, str]]) -> None:
     """Write all `files` to temp files first, then rename them into place in the given order.
 
@@ -56,14 +78,11 @@ def write_group(files: Sequence[tuple[Path, str]]) -> None:
             for path, text in files:
                 temps.append(_write_temp(path, text))
         else:
-            from concurrent.futures import ThreadPoolExecutor  # with logging: not for commands that read
-
-            with ThreadPoolExecutor(WRITERS) as pool:
-                futures = [pool.submit(_write_temp, path, text) for path, text in files]
-            errors = [error for f in futures if (error := f.exception()) is not None]
-            temps += [f.result() for f in futures if f.exception() is None]
-            if errors:
-                raise errors[0]
+            outcomes = _write_temps_in_threads(files)
+            temps += [done for done in outcomes if isinstance(done, Path)]
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
     except BaseException:
         for tmp in temps:
             tmp.unlink(missing_ok=True)

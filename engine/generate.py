@@ -99,13 +99,14 @@ class Generation:
 
     def warnings(self) -> list[str]:
         ops = [op for r in self.repos for m in r.migrations for op in m.operations]
+        is_destructive, is_commented = operations.is_destructive, operations.is_commented
         notes = []
-        if any(operations.is_destructive(op) for op in ops):
+        if any(is_destructive(op) for op in ops):
             notes.append(
                 "Warning: this migration includes destructive operations (drops or column removals). "
                 "Review carefully before migrating."
             )
-        if any(operations.is_commented(op) for op in ops):
+        if any(is_commented(op) for op in ops):
             notes.append("Warning: there are migration steps commented out and in need of manual review.")
         notes += [f"Warning: {note}" for r in self.repos for m in r.migrations for note in m.notes]
         return notes

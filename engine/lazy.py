@@ -8,9 +8,11 @@ Use it behind `if TYPE_CHECKING:` so type checkers still see the real module:
     else:
         dbactions = lazy_module("engine.dbactions")
 
-The stand-in imports through the normal import system at each attribute access (a dictionary hit
-once imported), so it is as thread-safe as `import` and an import error surfaces as the ImportError
-it is. Nothing is put in sys.modules under the real name until the real import.
+The stand-in finds the module in sys.modules at each attribute access once it is fully imported, and
+imports through the normal import system otherwise (which waits while another thread is still
+importing it), so it is as thread-safe as `import` and an import error surfaces as the ImportError
+it is. Nothing is put in sys.modules under the real name until the real import. In a hot loop, bind
+what you need from it once: each access through the stand-in costs a call.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ class _Deferred(ModuleType):
     """Stands for the module of the same name until an attribute is asked for."""
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self.__name__), attr)
+        module = sys.modules.get(self.__name__)
+        if module is None or getattr(module.__spec__, "_initializing", False):
+            module = importlib.import_module(self.__name__)
+        return getattr(module, attr)
 
 
 def lazy_module(name: str) -> ModuleType:

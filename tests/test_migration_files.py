@@ -40,6 +40,7 @@ def write(directory: Path, name: str, text: str) -> Path:
         ("create function f() returns int as $$ select 1; $$ language sql;", None),
         ("do $body$ begin perform 1; raise notice '$$;'; end $body$;", None),
         ("do $a$ select $b$ ; $b$; $a$;", None),
+        ("do $é😀_1$ select 1; $é😀_1$;", None),  # any non-ASCII character, as PostgreSQL's lexer
         ("select $1; select a$b$c;", ["select $1;", "select a$b$c;"]),
         ("/* one; /* nested; */ still; */ select 1;", ["select 1;"]),
         ("select 1 /* inner; */ + 2;", None),
