@@ -15,8 +15,6 @@ import psycopg
 
 from engine import database
 from engine.config import RepoConfig
-from engine.devdb import DATABASE as DEV_DATABASE
-from engine.devdb import DevDatabase
 from engine.errors import DatabaseError, UsageError
 from engine.migrations import list_migrations
 from engine.migrator import Connect, Migrator
@@ -85,10 +83,12 @@ def repo_url(repo: RepoConfig, root: Path, *, first: bool) -> RepoUrl:
     url = database.resolve_url(repo.url)
     if url is not None:
         return RepoUrl(repo.name, url, embedded=False)
-    dev_url = DevDatabase(root).start()
+    from engine import devdb  # the cluster's code: not for a configured URL
+
+    dev_url = devdb.DevDatabase(root).start()
     if first:
         return RepoUrl(repo.name, dev_url, embedded=True)
-    own = database.with_database(dev_url, f"{DEV_DATABASE}_{repo.name}")
+    own = database.with_database(dev_url, f"{devdb.DATABASE}_{repo.name}")
     database.create_database(own)
     return RepoUrl(repo.name, own, embedded=True)
 
