@@ -24,6 +24,7 @@ import importlib
 import io
 import os
 import pstats
+import re
 import shutil
 import statistics
 import subprocess
@@ -421,6 +422,51 @@ def profile(sizes: list[int], work: Path, runs: int, top: int) -> None:
         profile_in_process(project, ["generate", "--check"], top)
 
 
+# --- instruction counts -------------------------------------------------------------------------
+
+
+def instructions(argv: list[str], env: dict[str, str]) -> int:
+    """User-space instructions of one run, counted by valgrind's callgrind: unlike seconds, the same
+    for the same code and input whatever else the host runs (the kernel's share is not counted)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"callgrind run failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def count_instructions(sizes: list[int], work: Path) -> None:
+    """Instructions of `generate` from scratch, a cold `--check` and the start-up floor, per N."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind on PATH")
+    cmd, env = snapshift_argv(work), child_env(work)
+    cache = Path(env["XDG_CACHE_HOME"]) / "snapshift"
+    floor_argv = [str(plain_venv(work)), "-c", "import tui.cli"]
+    warm_up = build_project(work / "instructions-warm-up", 2)  # compile every module's bytecode first
+    expect(run_child([*cmd, "-C", str(warm_up), "generate"], env), 0, "generate")
+    floor = instructions(floor_argv, env)
+    print(f"\n{'command':<9}{'N':>6}{'instructions':>16}")
+    for n in sizes:
+        template = work / f"template-{n}"
+        if not template.exists():
+            build_project(template, n)
+        project = work / f"instructions-{n}"
+        shutil.rmtree(project, ignore_errors=True)
+        shutil.copytree(template, project)
+        generate = instructions([*cmd, "-C", str(project), "generate"], env)
+        shutil.rmtree(cache, ignore_errors=True)
+        check = instructions([*cmd, "-C", str(project), "generate", "--check"], env)
+        print(f"{'generate':<9}{n:>6}{generate:>16,}\n{'check':<9}{n:>6}{check:>16,}")
+    print(f"{'startup':<9}{'-':>6}{floor:>16,}")
+
+
 # --- main -----------------------------------------------------------------------------------------
 
 
@@ -433,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--top", type=int, default=25, help="rows per cProfile table; 0: no cProfile (default 25)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions with valgrind instead of timing (steady on a busy host; ~50x slower)",
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or [1000, 3000]
     if args.keep:
@@ -442,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"machine: {machine()}")
         print(f"command: {' '.join(snapshift_argv(work))} -C PROJECT generate [--check]")
         print(f"projects in {work}")
+        if args.instructions:
+            count_instructions(sizes, work)
+            return 0
         floor = startup(args.runs, work)
         results = []
         for n in sizes:
