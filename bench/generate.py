@@ -139,6 +139,7 @@ def child_env(work: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     env["XDG_CACHE_HOME"] = str(work / "xdg-cache")  # the clean cache, measured apart (see bench)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONUNBUFFERED", None)  # set in this sandbox: a write per line, which no user has
     env.pop("DATABASE_URL", None)
     return env
 

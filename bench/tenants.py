@@ -77,6 +77,7 @@ def child_env(bytecode: bool, cache: Path) -> dict[str, str]:
         env["PYTHONPYCACHEPREFIX"] = str(cache)
     else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTHONUNBUFFERED", None)  # set in this sandbox: a write per line, which no user has
     return env
 
 

@@ -99,11 +99,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.check:
         generation = project.plan(answers, options, args.repo)
         if generation.has_changes:
-            print("Pending changes: generate would write", len(generation.files), "file(s):")
-            for planned in generation.files:
-                print(f"  {planned.path.relative_to(project.root)}")
-            for q in generation.questions:
-                print(f"  question: {q.text()}")
+            lines = [f"Pending changes: generate would write {len(generation.files)} file(s):"]
+            lines += [f"  {planned.path.relative_to(project.root)}" for planned in generation.files]
+            lines += [f"  question: {q.text()}" for q in generation.questions]
+            print("\n".join(lines))  # one write, not one per line: a large project lists thousands
             return 1
         print("No changes detected.")
         return 0
@@ -113,12 +112,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 0
     require_answers(generation)
     if args.dry_run:
-        for planned in sorted(generation.files, key=lambda f: f.path):
-            print(f"{planned.path.relative_to(project.root)}\n{planned.text}")
+        files = sorted(generation.files, key=lambda f: f.path)
+        print("\n".join(f"{planned.path.relative_to(project.root)}\n{planned.text}" for planned in files))
         _print_warnings(generation.warnings())
         return 0
-    for path in project.write(generation):
-        print(f"* creating {path.relative_to(project.root)}")
+    written = project.write(generation)
+    print("\n".join(f"* creating {path.relative_to(project.root)}" for path in written))
     print("Please always manually review the generated migrations for correctness.")
     _print_warnings(generation.warnings())
     return 0
