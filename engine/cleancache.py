@@ -15,7 +15,6 @@ unasked; when it cannot be read or written, snapshift just does the full plan.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import zlib
@@ -24,10 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from engine.atomic import write_atomic
 from engine.config import ProjectConfig, RepoConfig
 from engine.resources import resource_paths
 from engine.snapshots import EXTENSIONS_FILE, TENANTS_DIR, snapshot_listing
+from engine.tomlpos import read_bytes
 
 FORMAT = 1
 RACY_NS = 100_000_000
@@ -121,7 +123,7 @@ def cache_path(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Path:
 def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
     """Whether the files are exactly as they were when a plan last found the project clean."""
     try:
-        cached = json.loads(cache_path(config, repos).read_text(encoding="utf-8"))
+        cached = orjson.loads(read_bytes(cache_path(config, repos)))
     except (OSError, ValueError):
         return False  # no cache (a fresh clone, CI): nothing to compare, so nothing to stat
     return bool(cached == take(config, repos).data)
@@ -135,7 +137,8 @@ def store(config: ProjectConfig, repos: Sequence[RepoConfig], clean: Fingerprint
         if entry is not None and _racy(entry, clean.since_ns):
             return False
     try:
-        write_atomic(cache_path(config, repos), json.dumps(clean.data, sort_keys=True))
+        text = orjson.dumps(clean.data, option=orjson.OPT_SORT_KEYS).decode()
+        write_atomic(cache_path(config, repos), text)
     except OSError:
         return False
     return True
