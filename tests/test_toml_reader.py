@@ -9,11 +9,13 @@ order in a resource file.
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 from hypothesis import event, example, given, settings
 
 from engine.tomlfast import _Fallback, _fast_loads, parse_toml
+from engine.tomlpos import read_bytes
 from tests.toml_strategies import toml_documents
 
 RESOURCE = """\
@@ -124,3 +126,11 @@ def test_parse_toml_agrees_with_tomllib(text: str) -> None:
     assert typed(parse_toml(text)) == typed(expected)
     # Again: the first parse must not have changed values that the line cache shares between parses.
     assert typed(parse_toml(text)) == typed(expected)
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 3 << 20])
+def test_read_bytes_returns_whole_files_around_the_first_read(tmp_path: Path, size: int) -> None:
+    data = bytes(index % 251 for index in range(size))
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    assert read_bytes(path) == data
