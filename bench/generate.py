@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from launcher import plain_venv, snapshift_argv
+from launcher import snapshift_argv, startup_argv, user_environ
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = {"generate": 0.4, "check": 0.2, "cached": 0.2}  # seconds at N = 1000
@@ -134,19 +134,18 @@ def child_env(work: Path) -> dict[str, str]:
 
     PYTHONDONTWRITEBYTECODE would make every run compile all modules from source, which no user pays.
     """
-    env = dict(os.environ)
+    env = user_environ()
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     env["XDG_CACHE_HOME"] = str(work / "xdg-cache")  # the clean cache, measured apart (see bench)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.pop("PYTHONUNBUFFERED", None)  # set in this sandbox: a write per line, which no user has
     env.pop("DATABASE_URL", None)
     return env
 
 
 def startup(runs: int, work: Path) -> list[Run]:
     """The floor: a process that only imports the CLI (after one warm-up run that fills the pyc cache)."""
-    argv = [str(plain_venv(work)), "-c", "import tui.cli"]
+    argv = startup_argv(work)
     env = child_env(work)
     expect(run_child(argv, env), 0, "import tui.cli")
     return [expect(run_child(argv, env), 0, "import tui.cli") for _ in range(runs)]
@@ -449,10 +448,9 @@ def count_instructions(sizes: list[int], work: Path) -> None:
         raise SystemExit("--instructions needs valgrind on PATH")
     cmd, env = snapshift_argv(work), child_env(work)
     cache = Path(env["XDG_CACHE_HOME"]) / "snapshift"
-    floor_argv = [str(plain_venv(work)), "-c", "import tui.cli"]
     warm_up = build_project(work / "instructions-warm-up", 2)  # compile every module's bytecode first
     expect(run_child([*cmd, "-C", str(warm_up), "generate"], env), 0, "generate")
-    floor = instructions(floor_argv, env)
+    floor = instructions(startup_argv(work), env)
     print(f"\n{'command':<9}{'N':>6}{'instructions':>16}")
     for n in sizes:
         template = work / f"template-{n}"

@@ -10,6 +10,7 @@ what the `snapshift` console script does.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -39,3 +40,16 @@ def snapshift_argv(work: Path) -> list[str]:
     if not script.exists():
         script.write_text(SCRIPT)
     return [str(plain_venv(work)), str(script)]
+
+
+def user_environ() -> dict[str, str]:
+    """This environment as a user's shell has it: without the sandbox's PYTHONUNBUFFERED, which makes
+    every printed line a write of its own."""
+    env = dict(os.environ)
+    env.pop("PYTHONUNBUFFERED", None)
+    return env
+
+
+def startup_argv(work: Path) -> list[str]:
+    """argv of a process that only imports the CLI: the floor under every command."""
+    return [str(plain_venv(work)), "-c", "import tui.cli"]

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from launcher import snapshift_argv
+from launcher import snapshift_argv, user_environ
 from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,13 +71,12 @@ LAUNCH: list[str] = []  # snapshift as its console script runs it (bench/launche
 
 def child_env(bytecode: bool, cache: Path) -> dict[str, str]:
     """The CLI's environment: with compiled bytecode (in a private cache), as an installed package has it."""
-    env = dict(os.environ)
+    env = user_environ()
     if bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(cache)
     else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.pop("PYTHONUNBUFFERED", None)  # set in this sandbox: a write per line, which no user has
     return env
 
 

@@ -183,7 +183,7 @@ class AddPrimaryKey(Operation):
 
 @dataclass(frozen=True)
 class DropPrimaryKey(Operation):
-    """Drop the primary-key constraint (before the FKs that need it are gone, after them up)."""
+    """Drop the primary-key constraint, after the foreign keys that point at it."""
 
     name: str
     columns: tuple[str, ...]
