@@ -48,7 +48,7 @@ ALL_COLUMNS = "*"
 
 
 def tk(key: TableKey) -> tuple[bool, str, str]:
-    return (key.tenant, key.schema or "public", key.name)
+    return key.ordered
 
 
 def destination(source: TableKey, ref: Reference) -> tuple[bool, str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import singledispatch
 
+from engine.memo import IdentityMemo
 from engine.model import Column, Reference, Table, TableKey, default_sequence_name
 from engine.operations import (
     AddCheck,
@@ -65,6 +66,10 @@ def qualified(key: TableKey, name: str | None = None) -> str:
 
 def column_definition(col: Column) -> str:
     """`"name" type [GENERATED ...] [DEFAULT ...] [NOT NULL]` as in CREATE TABLE and ADD COLUMN."""
+    return _column_definition(col)
+
+
+def _render_column_definition(col: Column) -> str:
     if col.generated == "serial":
         return f"{quote(col.name)} {SERIAL_TYPES.get(col.type, col.type)}"
     parts = [quote(col.name), sql_type(col)]
@@ -75,6 +80,10 @@ def column_definition(col: Column) -> str:
     if not col.allow_nil:
         parts.append("NOT NULL")
     return " ".join(parts)
+
+
+# tables share the Column objects of their common attributes: render each once
+_column_definition: IdentityMemo[Column, str] = IdentityMemo(_render_column_definition)
 
 
 def reference_target(source: TableKey, ref: Reference) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.memo import MEMO_LIMIT
 from engine.model import Column
-from engine.resource_draft import MEMO_LIMIT, RefSpec, check_name, checked_sql
+from engine.resource_draft import RefSpec, check_name, checked_sql
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean
 from engine.types import ModifierError, canonical_type, check_modifiers, resolve_generated
 

@@ -15,8 +15,6 @@ from engine.pglimits import MAX_IDENTIFIER_BYTES
 from engine.tomlpos import Doc, KeyPath
 from engine.types import expression_error
 
-MEMO_LIMIT = 100_000  # entries per memo of validated specs: the app runs for hours
-
 
 class RefSpec(NamedTuple):
     """A `references` table validated on its own; resolved against the destination in pass two."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.config import ProjectConfig, repo_hint
 from engine.errors import ResourceError
+from engine.memo import MEMO_LIMIT
 from engine.model import (
     Check,
     Column,
@@ -25,7 +26,7 @@ from engine.model import (
     default_sequence_name,
 )
 from engine.resource_columns import read_columns
-from engine.resource_draft import MEMO_LIMIT, Draft, NameClaim, RefSpec, check_name, checked_sql
+from engine.resource_draft import Draft, NameClaim, RefSpec, check_name, checked_sql
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml
 
 _TOP_KEYS = frozenset(

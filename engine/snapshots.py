@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # the C version when built
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import orjson
 
 from engine.errors import Location, SnapshotError
 from engine.lazy import lazy_module
+from engine.memo import IdentityMemo
 from engine.model import (
     Check,
     Column,
@@ -114,27 +116,33 @@ def _reference_json(ref: Reference | None) -> dict[str, Any] | None:
     }
 
 
+def _column_dict(c: Column) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "type": c.type,
+        "allow_nil": c.allow_nil,
+        "primary_key": c.primary_key,
+        "default": c.default,
+        "generated": c.generated,
+        "size": c.size,
+        "precision": c.precision,
+        "scale": c.scale,
+        "references": _reference_json(c.references),
+    }
+
+
 def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
+    data = _table_dict_without_columns(table, opted_out)
+    data["attributes"] = [_column_dict(c) for c in table.columns]
+    return data
+
+
+def _table_dict_without_columns(table: Table, opted_out: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "table": table.name,
         "schema": table.schema,
         "repo": table.repo,
         "multitenancy": {"strategy": table.multitenancy.strategy, "attribute": table.multitenancy.attribute},
-        "attributes": [
-            {
-                "name": c.name,
-                "type": c.type,
-                "allow_nil": c.allow_nil,
-                "primary_key": c.primary_key,
-                "default": c.default,
-                "generated": c.generated,
-                "size": c.size,
-                "precision": c.precision,
-                "scale": c.scale,
-                "references": _reference_json(c.references),
-            }
-            for c in table.columns
-        ],
         "identities": [
             {
                 "name": i.name,
@@ -180,11 +188,14 @@ def _make_compact() -> Callable[[Any], str]:
         return lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False)
     # mirrors json.JSONEncoder.iterencode(sort_keys=True, ensure_ascii=False) for the C path
     fail = json.JSONEncoder().default  # raises TypeError naming the value
-    encode = make(None, fail, encoder.encode_basestring, None, ": ", ", ", True, False, True)
+    encode = make(None, fail, encode_basestring, None, ": ", ", ", True, False, True)
     return lambda value: "".join(encode(value, 0))
 
 
 _compact = _make_compact()
+
+
+_column_json: IdentityMemo[Column, str] = IdentityMemo(lambda column: _compact(_column_dict(column)))
 
 
 def _lines(data: Mapping[str, Any]) -> list[str]:
@@ -192,10 +203,30 @@ def _lines(data: Mapping[str, Any]) -> list[str]:
     lines = []
     for key, value in sorted(data.items()):
         if isinstance(value, list) and value:
-            items = ",\n".join(f"    {_compact(item)}" for item in value)
-            lines.append(f'  "{key}": [\n{items}\n  ]')
+            lines.append(_list_line(key, [_compact(item) for item in value]))
+        elif value is None:
+            lines.append(f'  "{key}": null')
+        elif type(value) is str:
+            lines.append(f'  "{key}": {encode_basestring(value)}')
         else:
             lines.append(f'  "{key}": {_compact(value)}')
+    return lines
+
+
+def _list_line(key: str, items: list[str]) -> str:
+    body = ",\n    ".join(items)
+    return f'  "{key}": [\n    {body}\n  ]'
+
+
+def _table_lines(table: Table, opted_out: bool) -> list[str]:
+    """`_lines(table_to_dict(table))`, with each column's JSON encoded once per Column object: tables
+    share the Column objects of their common attributes (id, timestamps...)."""
+    lines = _lines(_table_dict_without_columns(table, opted_out))
+    if table.columns:
+        lines.append(_list_line("attributes", [_column_json(c) for c in table.columns]))
+    else:
+        lines.append('  "attributes": []')
+    lines.sort()  # each line starts with its quoted key, and keys are distinct identifiers
     return lines
 
 
@@ -208,17 +239,11 @@ def dumps(data: Mapping[str, Any]) -> str:
     return _document(_lines(data))
 
 
-def _hashed(data: Mapping[str, Any]) -> tuple[list[str], str]:
-    """The lines of `data` and the SHA-256 of the document they make (the snapshot minus its hash)."""
-    lines = _lines(data)
-    return lines, hashlib.sha256(_document(lines).encode()).hexdigest().upper()
-
-
 def table_to_json(table: Table, opted_out: bool = False) -> str:
     """Byte-stable JSON; `hash` is the SHA-256 of the file as it would be without its `hash` line:
     a content checksum for people and tools (snapshift itself compares the decoded content)."""
-    data = table_to_dict(table, opted_out)
-    lines, digest = _hashed(data)
+    lines = _table_lines(table, opted_out)
+    digest = hashlib.sha256(_document(lines).encode()).hexdigest().upper()
     lines.append(f'  "hash": "{digest}"')
     lines.sort()  # each line starts with its quoted key, and keys are distinct identifiers
     return _document(lines)
