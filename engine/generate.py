@@ -7,7 +7,7 @@ a real run all go through the same path; only `write_generation` touches the dis
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from engine.model import Table, TableKey
 from engine.questions import Answers, Question
 from engine.snapshots import (
     EXTENSIONS_FILE,
+    LatestFile,
     SnapshotState,
     extensions_json,
     load_state,
@@ -113,10 +114,14 @@ class Generation:
 
 
 def plan_repo(
-    repo: RepoConfig, tables: Sequence[Table], answers: Answers, options: GenerateOptions
+    repo: RepoConfig,
+    tables: Sequence[Table],
+    answers: Answers,
+    options: GenerateOptions,
+    files: list[LatestFile] | None = None,
 ) -> RepoGeneration:
     current = {t.key: t for t in tables}
-    state = load_state(repo.snapshots_path, current)
+    state = load_state(repo.snapshots_path, current, files)
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
         return RepoGeneration(repo, DiffResult(), [], current, state, new_ext)
@@ -230,10 +235,16 @@ def plan_generation(
     options: GenerateOptions = GenerateOptions(),
     now: datetime | None = None,
     repos: Sequence[str] | None = None,
+    snapshot_files: Mapping[str, list[LatestFile]] | None = None,
 ) -> Generation:
-    """Everything one generate run would write, for the selected repos (all by default)."""
+    """Everything one generate run would write, for the selected repos (all by default); the repos'
+    snapshots are read here unless `snapshot_files` has them (by repo name)."""
     selected = [r for r in config.repos if repos is None or r.name in repos]
-    gens = [plan_repo(r, [t for t in tables if t.repo == r.name], answers, options) for r in selected]
+    read = snapshot_files or {}
+    gens = [
+        plan_repo(r, [t for t in tables if t.repo == r.name], answers, options, read.get(r.name))
+        for r in selected
+    ]
     generation = Generation(gens)
     changed = [r for r in gens if r.has_changes]
     if not changed:  # nothing to number: versions on disk do not matter (nor can they fail)
@@ -241,8 +252,8 @@ def plan_generation(
     clock = Clock(now or datetime.now(UTC), *_latest_version(gens))
     for r in changed:
         generation.files += _migration_files(r, options.name, clock)
-        snapshot_files, removed = _snapshot_files(r, clock.tick())
-        generation.files += snapshot_files
+        written, removed = _snapshot_files(r, clock.tick())
+        generation.files += written
         generation.removed_folders += removed
     return generation
 

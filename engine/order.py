@@ -87,8 +87,9 @@ def _(op: DropSchema) -> Facts:
 @facts.register
 def _(op: CreateTable) -> Facts:
     t = tk(op.table)
+    # no ("col", t, name) facts: every op that requires a column of t also requires ("table", t), which
+    # already makes it wait for this op (a large project's plan would hash a dozen more facts per table)
     provides: list[Fact] = [("table", t), ("settled", t)]
-    provides += [("col", t, c.name) for c in op.definition.columns]
     if op.definition.primary_key:
         provides.append(("unique", t, frozenset(op.definition.primary_key)))
     return provides, [("extensions",), ("schema", op.table.schema), ("name_free", t, op.definition.pkey_name)]

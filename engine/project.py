@@ -5,6 +5,7 @@ Nothing here prompts or prints; progress goes through callbacks, problems throug
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import cleancache, dbactions, devdb, resources, runs, status
+    from engine import cleancache, dbactions, devdb, prefetch, resources, runs, status
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
@@ -27,6 +28,7 @@ else:  # the generator and the database side each load only when used
     cleancache = lazy_module("engine.cleancache")
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
+    prefetch = lazy_module("engine.prefetch")
     resources = lazy_module("engine.resources")
     generator = lazy_module("engine.generate")
     runs = lazy_module("engine.runs")
@@ -82,16 +84,22 @@ class Project:
         repos = self.repos(repo)
         names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
-        started = time.time_ns()
+        # the config was read before the plan began: a change to it since then was not planned
+        since = min(time.time_ns(), self.config.read_ns)
         paths = resources.resource_paths(self.config)
-        tables = resources.load_resource_files(self.config, paths)
-        generation = generator.plan_generation(self.config, tables, answers, options, now, names)
+        early = prefetch.start(self.config, repos, paths, since)  # snapshots read on the other core
+        fetched = None
+        with early or contextlib.nullcontext():
+            tables = resources.load_resource_files(self.config, paths)
+            fetched = early.result() if early else None
+        files = fetched.snapshot_files if fetched else None
+        generation = generator.plan_generation(self.config, tables, answers, options, now, names, files)
         # remember a clean result for known_clean, when the config came from its file (not from text)
         if not generation.has_changes and self.config.read_ns:
-            listings = [r.state.listing for r in generation.repos]
-            # the config was read before the plan began: a change to it since then was not planned
-            since = min(started, self.config.read_ns)
-            clean = cleancache.fingerprint(self.config, repos, paths, listings, since)
+            clean = fetched.fingerprint if fetched else None
+            if clean is None:
+                listings = [r.state.listing for r in generation.repos]
+                clean = cleancache.fingerprint(self.config, repos, paths, listings, since)
             cleancache.store(self.config, repos, clean)
         return generation
 

@@ -131,10 +131,26 @@ def _column_dict(c: Column) -> dict[str, Any]:
     }
 
 
+# tables share the Column objects of their common attributes (id, timestamps...): one dict each
+_column_data: IdentityMemo[Column, dict[str, Any]] = IdentityMemo(_column_dict)
+
+
 def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
+    """The snapshot's content as JSON values. The column dicts are shared between calls: only read them."""
     data = _table_dict_without_columns(table, opted_out)
-    data["attributes"] = [_column_dict(c) for c in table.columns]
+    data["attributes"] = [_column_data(c) for c in table.columns]
     return data
+
+
+def canonical(data: dict[str, Any]) -> bytes:
+    """Compact JSON with sorted keys and no hash: equal bytes mean equal snapshot content."""
+    content = {key: value for key, value in data.items() if key != "hash"}
+    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+
+
+def _canonical_table(table: Table) -> bytes:
+    """`canonical` of `table`'s snapshot (not opted out)."""
+    return orjson.dumps(table_to_dict(table), option=orjson.OPT_SORT_KEYS)
 
 
 def _table_dict_without_columns(table: Table, opted_out: bool) -> dict[str, Any]:
@@ -195,7 +211,7 @@ def _make_compact() -> Callable[[Any], str]:
 _compact = _make_compact()
 
 
-_column_json: IdentityMemo[Column, str] = IdentityMemo(lambda column: _compact(_column_dict(column)))
+_column_json: IdentityMemo[Column, str] = IdentityMemo(lambda column: _compact(_column_data(column)))
 
 
 def _lines(data: Mapping[str, Any]) -> list[str]:
@@ -326,9 +342,10 @@ def table_from_dict(data: dict[str, Any], source: Path | None = None) -> Table:
     )
 
 
-def _decode(path: Path) -> dict[str, Any]:
+def _decode(path: Path, raw: bytes | None = None) -> dict[str, Any]:
+    """The snapshot at `path` (its bytes when already read) as a JSON object."""
     try:
-        data = orjson.loads(read_bytes(path))  # twice as fast as json's decoder, same values
+        data = orjson.loads(read_bytes(path) if raw is None else raw)  # twice as fast as json's decoder
     except (OSError, ValueError) as exc:
         raise SnapshotError(f"cannot read snapshot: {exc}", Location(path)) from exc
     if not isinstance(data, dict):
@@ -382,22 +399,56 @@ def snapshot_listing(repo_snapshots: Path) -> list[tuple[str, str | None]]:
     return [(folder, latest_name(folder)) for folder, _ in table_folders(repo_snapshots)]
 
 
-def load_state(repo_snapshots: Path, current: Mapping[TableKey, Table] | None = None) -> SnapshotState:
-    """Latest snapshot of every table folder of one repo, and its extensions.
+# A table folder, its key's (schema, name, tenant), its latest snapshot's name (None: no snapshot),
+# and that snapshot either as bytes (False) or as its `canonical` content (True); None when it could not
+# be read or decoded (`load_state` reads it again and reports the error). Plain data, so that another
+# process can read it.
+LatestFile = tuple[str, tuple[str | None, str, bool], str | None, bool, bytes | None]
+
+
+def read_latest_files(repo_snapshots: Path, decode: bool = False) -> list[LatestFile]:
+    """The reading half of `load_state`: every table folder of a repo with its latest snapshot, as bytes
+    or (`decode`) as canonical content, which `load_state` compares without decoding anything."""
+    files: list[LatestFile] = []
+    for folder, key in table_folders(repo_snapshots):
+        name = latest_name(folder)
+        content = None
+        if name is not None:
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                content = read_bytes(os.path.join(folder, name))
+                if decode:
+                    data = orjson.loads(content)
+                    content = canonical(data) if isinstance(data, dict) else None
+        files.append((folder, (key.schema, key.name, key.tenant), name, decode, content))
+    return files
+
+
+def load_state(
+    repo_snapshots: Path,
+    current: Mapping[TableKey, Table] | None = None,
+    files: list[LatestFile] | None = None,
+) -> SnapshotState:
+    """Latest snapshot of every table folder of one repo, and its extensions; `files` when they were
+    read already (`read_latest_files`, maybe in another process).
 
     A snapshot that holds exactly the `current` table of its name is not turned into a model: the
-    current table is what it holds. Comparing decoded JSON is cheap; building the model is not.
+    current table is what it holds. Comparing JSON content (decoded here, or canonical bytes decoded
+    elsewhere) is cheap; building the model is not, so only a snapshot that differs is turned into one.
     """
     state = SnapshotState()
     current = current or {}
-    for folder, key in table_folders(repo_snapshots):
-        name = latest_name(folder)
+    for folder, (schema, table_name, tenant), name, decoded, content in (
+        read_latest_files(repo_snapshots) if files is None else files
+    ):
         state.listing.append((folder, name))
         if name is None:
             continue
         path = Path(folder, name)
-        data = _decode(path)
-        table = current.get(key)
+        table = current.get(TableKey(schema, table_name, tenant))
+        if decoded and table is not None and content == _canonical_table(table):
+            state.tables[table.key] = StoredTable(table, path)
+            continue
+        data = _decode(path, None if decoded else content)
         if table is not None and _holds(data, table):
             state.tables[table.key] = StoredTable(table, path)
             continue

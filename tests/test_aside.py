@@ -1,0 +1,84 @@
+"""engine.aside: work forked onto the other core gives what it would give here, or is done here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.aside import Aside, can_fork
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def child_pid() -> dict[str, int]:
+    return {"pid": os.getpid()}
+
+
+def test_the_result_comes_from_a_child_when_forking_is_safe() -> None:
+    safe = can_fork()
+    with Aside(child_pid) as aside:
+        forked = aside.forked
+        result = aside.result()
+    assert forked == safe
+    assert (result["pid"] != os.getpid()) == forked
+
+
+def test_an_error_in_the_work_is_raised_here_as_the_work_raises_it() -> None:
+    def broken() -> int:
+        raise KeyError("missing")
+
+    with Aside(broken) as aside, pytest.raises(KeyError, match="missing"):
+        aside.result()
+
+
+def test_a_result_marshal_cannot_carry_is_computed_here() -> None:
+    with Aside(lambda: (os.getpid(), object())) as aside:
+        pid, _ = aside.result()
+    assert pid == os.getpid()
+
+
+def test_with_another_thread_running_nothing_is_forked() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with Aside(child_pid) as aside:
+            assert not aside.forked
+            assert aside.result() == {"pid": os.getpid()}
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_leaving_early_stops_and_reaps_the_child() -> None:
+    with Aside(lambda: time.sleep(30)) as aside:
+        pid = aside._pid
+    if pid:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind
+
+
+PROBE = """
+import os, sys
+from engine.aside import Aside
+sys.stdout.write("written before the fork, not yet flushed\\n")
+with Aside(lambda: [os.getpid(), b"bytes", {"k": (1, None)}]) as aside:
+    assert aside.forked
+    pid, data, nested = aside.result()
+assert pid != os.getpid() and data == b"bytes" and nested == {"k": (1, None)}
+print("done")
+"""
+
+
+def test_in_a_plain_process_it_forks_and_the_child_flushes_nothing_of_the_parent() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout == "written before the fork, not yet flushed\ndone\n"
+    assert done.stderr == ""
