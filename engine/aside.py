@@ -26,9 +26,17 @@ R = TypeVar("R")
 _CHUNK = 1 << 20
 
 
+FORK_FROM = 100  # tables or files of work; for less, the fork costs more than it saves
+
+
 def can_fork() -> bool:
     """Whether forking is available and safe right now (POSIX, a single thread)."""
     return hasattr(os, "fork") and threading.active_count() == 1 and sys.platform != "emscripten"
+
+
+def worth_forking(items: int) -> bool:
+    """Whether `items` units of per-table work (a file read, a table encoded) are worth a fork."""
+    return items >= FORK_FROM and can_fork()
 
 
 class Aside(Generic[R]):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from engine.aside import Aside, worth_forking
 from engine.atomic import write_group
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff_result import DiffOptions, DiffResult
@@ -74,6 +75,7 @@ class RepoGeneration:
     tables: dict[TableKey, Table]
     state: SnapshotState
     new_extensions: tuple[str, ...]
+    snapshot_json: dict[TableKey, str] = field(default_factory=dict)  # new snapshots' text, by table
 
     @property
     def has_changes(self) -> bool:
@@ -133,12 +135,21 @@ def plan_repo(
         state.opted_out(),
     )
     ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
+    snapshots = [(key, current[key], False) for key in result.changed]
+    snapshots += [(key, state.tables[key].table, True) for key in result.kept]
     migrations: list[MigrationPlan] = []
-    if ops and not options.snapshots_only:
-        from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
+    # a large change encodes its snapshots on the other core while this one orders and renders the SQL
+    with Aside(
+        lambda: [table_to_json(table, opted_out) for _, table, opted_out in snapshots],
+        fork=worth_forking(len(snapshots)),
+    ) as encoding:
+        if ops and not options.snapshots_only:
+            from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
 
-        migrations = plan_migrations(ops)
-    return RepoGeneration(repo, result, migrations, current, state, new_ext)
+            migrations = plan_migrations(ops)
+        texts = encoding.result()
+    snapshot_json = {key: text for (key, _, _), text in zip(snapshots, texts, strict=True)}
+    return RepoGeneration(repo, result, migrations, current, state, new_ext, snapshot_json)
 
 
 def next_auto_number(folder: Path) -> int:
@@ -213,12 +224,11 @@ def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[
 def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], list[Path]]:
     root = r.repo.snapshots_path
     files = [
-        PlannedFile(table_folder(root, key) / f"{stamp}.json", table_to_json(r.tables[key]), "snapshot")
+        PlannedFile(table_folder(root, key) / f"{stamp}.json", r.snapshot_json[key], "snapshot")
         for key in sorted(r.diff.changed, key=TableKey.sort_key)
     ]
     for key in sorted(r.diff.kept, key=TableKey.sort_key):
-        stored = r.state.tables[key]
-        files.append(PlannedFile(stored.path, table_to_json(stored.table, opted_out=True), "snapshot"))
+        files.append(PlannedFile(r.state.tables[key].path, r.snapshot_json[key], "snapshot"))
     if r.new_extensions or set(r.state.extensions) != set(r.repo.extensions):
         merged = list(r.repo.extensions)
         files.append(PlannedFile(root / EXTENSIONS_FILE, extensions_json(merged), "extensions"))

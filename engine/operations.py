@@ -7,6 +7,7 @@ definition, a dropped table its whole snapshot), so `down` can be rendered witho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar, Literal
 
 from engine.model import Check, Column, IndexField, Reference, Statement, Table, TableKey
@@ -32,9 +33,10 @@ class IndexDef:
         """Everything but the name and how it is built: equal content under two names means a rename."""
         return (self.fields, self.unique, self.using, self.where, self.include, self.nulls_distinct)
 
-    @property
+    @cached_property
     def plain_columns(self) -> tuple[str, ...] | None:
-        """The column names when every field is a plain column, else None."""
+        """The column names when every field is a plain column, else None (asked for several times per
+        index by ordering and rendering)."""
         if all(f.is_column for f in self.fields):
             return tuple(f.value for f in self.fields)
         return None

@@ -174,15 +174,18 @@ def _index_is_plain(op: CreateIndex | DropIndex) -> bool:
 @facts.register
 def _(op: CreateIndex) -> Facts:
     t = tk(op.table)
+    columns = _index_columns(op)
+    plain = _index_is_plain(op)
     requires: list[Fact] = [("table", t), ("index_free", t[1], op.index.name)]
-    requires += [("col", t, c) for c in _index_columns(op)]
-    if not _index_is_plain(op):
+    requires += [("col", t, c) for c in columns]
+    if not plain:
         requires.append(("settled", t))
     provides: list[Fact] = []
-    if op.index.unique and _index_is_plain(op):
+    if op.index.unique and plain:
         # after FKs on these columns are dropped, so that in `down` the index goes before they return
-        provides.append(("unique", t, frozenset(_index_columns(op))))
-        requires.append(("fk_into", t, frozenset(_index_columns(op))))
+        unique = frozenset(columns)
+        provides.append(("unique", t, unique))
+        requires.append(("fk_into", t, unique))
     return provides, requires
 
 
@@ -271,17 +274,18 @@ def _(op: RemoveStatement) -> Facts:
     return [("statement_removed", tk(op.table))], []
 
 
-STATEMENT_OPS = RunStatement | RemoveStatement
+_NOT_STRUCTURE = (RunStatement, RemoveStatement, CreateExtension, CreateSchema, DropSchema)
 
 
 def all_facts(ops: Sequence[Operation]) -> list[Facts]:
     """Facts per op, plus table-wide ones: statements run after (and go before) their table's changes."""
     result = []
     for op in ops:
-        provides, requires = facts(op)
-        if not isinstance(op, STATEMENT_OPS | CreateExtension | CreateSchema | DropSchema):
-            provides = [*provides, ("structure", tk(op.table))]
-            requires = [*requires, ("statement_removed", tk(op.table))]
+        provides, requires = facts(op)  # new lists each time: extended in place
+        if not isinstance(op, _NOT_STRUCTURE):
+            t = tk(op.table)
+            provides.append(("structure", t))
+            requires.append(("statement_removed", t))
         result.append((provides, requires))
     return result
 

@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import cleancache
-from engine.aside import Aside, can_fork
+from engine.aside import Aside, worth_forking
 from engine.config import ProjectConfig, RepoConfig
 from engine.snapshots import LatestFile, read_latest_files
-
-FORK_FROM = 100  # resource files; a smaller project loads faster than a fork pays back
 
 _Plain = tuple[dict[str, list[LatestFile]], dict[str, Any] | None]
 
@@ -51,12 +49,12 @@ def start(
     config: ProjectConfig, repos: Sequence[RepoConfig], resources: Sequence[Path], since_ns: int
 ) -> Prefetch | None:
     """Start reading `repos`' snapshots in a forked process; None when that would not pay (a small
-    project) or is not safe (threads: the app), and the plan reads them itself as before.
+    project, no snapshots yet) or is not safe (threads: the app), and the plan reads them itself.
 
     The fingerprint is taken only when the config came from its file (`read_ns`): otherwise the
     clean cache is never written.
     """
-    if len(resources) < FORK_FROM or not can_fork():
+    if not worth_forking(len(resources)) or not any(repo.snapshots_path.is_dir() for repo in repos):
         return None
 
     def work() -> _Plain:

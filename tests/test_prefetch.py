@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import cleancache, prefetch
+from engine import aside, cleancache, prefetch
 from engine.aside import can_fork
 from engine.errors import SnapshotError
 from engine.generate import Generation
 from engine.questions import Answers
 from tests.harness import Workspace
 
-COUNT = prefetch.FORK_FROM + 5
+COUNT = aside.FORK_FROM + 5
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
@@ -57,11 +57,11 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def plan_both_ways(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> tuple[Generation, Generation]:
-    aside = ws.project().plan(now=NOW)
+    apart = ws.project().plan(now=NOW)
     with monkeypatch.context() as patch:
-        patch.setattr(prefetch, "FORK_FROM", 10**9)  # read here, as a small project does
+        patch.setattr(aside, "FORK_FROM", 10**9)  # read here, as a small project does
         here = ws.project().plan(now=NOW)
-    return aside, here
+    return apart, here
 
 
 def files(generation: Generation) -> list[tuple[str, str]]:
@@ -74,25 +74,25 @@ def latest_snapshot(ws: Workspace, table: str) -> Path:
 
 
 def test_a_clean_project_is_clean_both_ways(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    aside, here = plan_both_ways(ws, monkeypatch)
-    assert not aside.has_changes and not here.has_changes
-    assert all(r.state.holds_exactly(list(r.tables.values())) for r in aside.repos)
+    apart, here = plan_both_ways(ws, monkeypatch)
+    assert not apart.has_changes and not here.has_changes
+    assert all(r.state.holds_exactly(list(r.tables.values())) for r in apart.repos)
 
 
 def test_changes_plan_the_same_files_both_ways(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     ws.resource("t0003", resource(3).replace("default = \"''\"", "default = \"'x'\""))
     ws.remove(f"t{COUNT - 1:04d}")  # the last table: nothing references it
-    aside, here = plan_both_ways(ws, monkeypatch)
-    assert aside.has_changes
-    assert [q.text() for q in aside.questions] == [q.text() for q in here.questions]
+    apart, here = plan_both_ways(ws, monkeypatch)
+    assert apart.has_changes
+    assert [q.text() for q in apart.questions] == [q.text() for q in here.questions]
 
 
 def test_an_answered_change_writes_the_same_migration_both_ways(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws.resource("t0003", resource(3).replace("allow_nil = false", "allow_nil = true"))
-    aside, here = plan_both_ways(ws, monkeypatch)
-    assert files(aside) and files(aside) == files(here)
+    apart, here = plan_both_ways(ws, monkeypatch)
+    assert files(apart) and files(apart) == files(here)
 
 
 def test_a_snapshot_reformatted_by_hand_still_holds_its_table(
@@ -100,8 +100,8 @@ def test_a_snapshot_reformatted_by_hand_still_holds_its_table(
 ) -> None:
     path = latest_snapshot(ws, "t0007")
     path.write_text(json.dumps(json.loads(path.read_text()), indent=4))  # same content, other bytes
-    aside, here = plan_both_ways(ws, monkeypatch)
-    assert not aside.has_changes and not here.has_changes
+    apart, here = plan_both_ways(ws, monkeypatch)
+    assert not apart.has_changes and not here.has_changes
 
 
 def test_a_snapshot_edited_by_hand_is_a_change_both_ways(
@@ -109,8 +109,8 @@ def test_a_snapshot_edited_by_hand_is_a_change_both_ways(
 ) -> None:
     path = latest_snapshot(ws, "t0007")
     path.write_text(path.read_text().replace('"allow_nil": false', '"allow_nil": true'))
-    aside, here = plan_both_ways(ws, monkeypatch)
-    assert aside.has_changes and files(aside) == files(here)
+    apart, here = plan_both_ways(ws, monkeypatch)
+    assert apart.has_changes and files(apart) == files(here)
 
 
 @pytest.mark.parametrize("text", ["{", "[]", '{"table": "t0007"}'])
@@ -121,7 +121,7 @@ def test_a_broken_snapshot_names_its_file_both_ways(
     path.write_text(text)
     with pytest.raises(SnapshotError, match="t0007"):
         ws.plan()
-    monkeypatch.setattr(prefetch, "FORK_FROM", 10**9)
+    monkeypatch.setattr(aside, "FORK_FROM", 10**9)
     with pytest.raises(SnapshotError, match="t0007"):
         ws.plan()
 
@@ -144,5 +144,5 @@ def test_a_declined_drop_stays_declined_both_ways(ws: Workspace, monkeypatch: py
     ws.remove(last)
     ws.generate(Answers().with_table(last, drop=False))
     assert '"drop_table_opted_out": true' in latest_snapshot(ws, last).read_text()
-    aside, here = plan_both_ways(ws, monkeypatch)
-    assert not aside.has_changes and not here.has_changes
+    apart, here = plan_both_ways(ws, monkeypatch)
+    assert not apart.has_changes and not here.has_changes
