@@ -6,8 +6,9 @@ carries (str, bytes, numbers, None, tuples, lists, dicts): marshal needs no impo
 way across. It is forked
 only where that is cheap and safe: POSIX, and no other thread in this process (a thread could hold a
 lock at the fork that the child then waits on forever, which is why the app, with its threads, never
-forks). Otherwise, or when the child fails in any way, the work runs here when its result is asked
-for: the same result or the same exception, only later. The child never writes to stdout or stderr
+forks), and not on macOS, whose system libraries need not survive a fork (CPython's multiprocessing
+spawns there). Otherwise, or when the child fails in any way, the work runs here when its result is
+asked for: the same result or the same exception, only later. The child never writes to stdout or stderr
 and leaves through `os._exit`, so no buffer or exit handler of this process runs twice.
 """
 
@@ -31,7 +32,7 @@ FORK_FROM = 100  # tables or files of work; for less, the fork costs more than i
 
 def can_fork() -> bool:
     """Whether forking is available and safe right now (POSIX, a single thread)."""
-    return hasattr(os, "fork") and threading.active_count() == 1 and sys.platform != "emscripten"
+    return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
 def worth_forking(items: int) -> bool:
