@@ -3,13 +3,13 @@ the second core while the first loads the resource files.
 
 The work must only read (files, not this process's state) and return plain data that `marshal`
 carries (str, bytes, numbers, None, tuples, lists, dicts): marshal needs no import and is the fastest
-way across. It is forked
-only where that is cheap and safe: POSIX, and no other thread in this process (a thread could hold a
-lock at the fork that the child then waits on forever, which is why the app, with its threads, never
-forks), and not on macOS, whose system libraries need not survive a fork (CPython's multiprocessing
-spawns there). Otherwise, or when the child fails in any way, the work runs here when its result is
-asked for: the same result or the same exception, only later. The child never writes to stdout or stderr
-and leaves through `os._exit`, so no buffer or exit handler of this process runs twice.
+way across. It is forked only where that is cheap and safe: POSIX but not macOS, whose system
+libraries need not survive a fork (CPython's multiprocessing spawns there), and no other thread in this
+process (a thread could hold a lock at the fork that the child then waits on forever, which is why the
+app, with its threads, never forks). Otherwise, or when the child fails in any way, the work runs here
+when its result is asked for: the same result or the same exception, only later. The child never
+writes to stdout or stderr and leaves through `os._exit`, so no buffer or exit handler of this process
+runs twice.
 """
 
 from __future__ import annotations
@@ -109,11 +109,15 @@ class Aside(Generic[R]):
         _, status = os.waitpid(pid, 0)
         return os.waitstatus_to_exitcode(status) == 0
 
+    def close(self) -> None:
+        """Stop the child if it still runs (its result was not asked for)."""
+        if self.forked:
+            self._reap(kill=True)
+
     def __enter__(self) -> Aside[R]:
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self.forked:
-            self._reap(kill=True)
+        self.close()

@@ -42,7 +42,7 @@ class Prefetch:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._aside.__exit__(None, None, None)
+        self._aside.close()
 
 
 def start(

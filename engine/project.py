@@ -88,7 +88,6 @@ class Project:
         since = min(time.time_ns(), self.config.read_ns)
         paths = resources.resource_paths(self.config)
         early = prefetch.start(self.config, repos, paths, since)  # snapshots read on the other core
-        fetched = None
         with early or contextlib.nullcontext():
             tables = resources.load_resource_files(self.config, paths)
             fetched = early.result() if early else None

@@ -148,6 +148,13 @@ def canonical(data: dict[str, Any]) -> bytes:
     return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
+def _canonical_bytes(raw: bytes) -> bytes | None:
+    """`canonical` of a snapshot file's bytes; None when they are not a JSON object (ValueError when
+    they are not JSON)."""
+    data = orjson.loads(raw)
+    return canonical(data) if isinstance(data, dict) else None
+
+
 def _canonical_table(table: Table) -> bytes:
     """`canonical` of `table`'s snapshot (not opted out)."""
     return orjson.dumps(table_to_dict(table), option=orjson.OPT_SORT_KEYS)
@@ -414,11 +421,11 @@ def read_latest_files(repo_snapshots: Path, decode: bool = False) -> list[Latest
         name = latest_name(folder)
         content = None
         if name is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError):
-                content = read_bytes(os.path.join(folder, name))
-                if decode:
-                    data = orjson.loads(content)
-                    content = canonical(data) if isinstance(data, dict) else None
+            try:
+                raw = read_bytes(os.path.join(folder, name))
+                content = _canonical_bytes(raw) if decode else raw
+            except (OSError, ValueError, TypeError):
+                content = None
         files.append((folder, (key.schema, key.name, key.tenant), name, decode, content))
     return files
 
