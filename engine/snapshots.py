@@ -143,8 +143,9 @@ def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
 
 
 def canonical(data: dict[str, Any]) -> bytes:
-    """Compact JSON with sorted keys and no hash: equal bytes mean equal snapshot content."""
-    content = {key: value for key, value in data.items() if key != "hash"}
+    """Compact JSON with sorted keys and the hash's value blanked (its presence kept): equal bytes mean
+    the content `_holds` would find equal."""
+    content = {**data, "hash": ""} if "hash" in data else data
     return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
@@ -157,7 +158,9 @@ def _canonical_bytes(raw: bytes) -> bytes | None:
 
 def _canonical_table(table: Table) -> bytes:
     """`canonical` of `table`'s snapshot (not opted out)."""
-    return orjson.dumps(table_to_dict(table), option=orjson.OPT_SORT_KEYS)
+    data = table_to_dict(table)
+    data["hash"] = ""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 def _table_dict_without_columns(table: Table, opted_out: bool) -> dict[str, Any]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.questions import Answers
+from tests.harness import Workspace
+from tests.roundtrip import write_all
 
 AUTHORS = """
 table = "authors"
@@ -31,6 +34,18 @@ class Case:
     options: dict[str, object] = field(default_factory=dict)
     applies: bool = True  # False: up is all commented out and leaves the database as it was
     config: str | None = None  # the config of the "after" side; "before" uses the default config
+
+
+def stage(root: Path, case: Case) -> Workspace:
+    """A workspace where `case.before` is generated and `case.after` written, ready to plan or generate."""
+    ws = Workspace(root)
+    if case.before:
+        write_all(ws, case.before)
+        ws.generate()
+    if case.config:
+        (root / "snapshift.toml").write_text(case.config)
+    write_all(ws, case.after)
+    return ws
 
 
 def posts(attributes: str, extra: str = "", table: str = "posts") -> str:

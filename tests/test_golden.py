@@ -14,21 +14,15 @@ import pytest
 import sqlglot
 
 from engine.migrations import MigrationFile
-from tests.golden_cases import CASES, Case
+from tests.golden_cases import CASES, Case, stage
 from tests.harness import Workspace
-from tests.roundtrip import NewDatabase, assert_no_effect, assert_roundtrip, write_all
+from tests.roundtrip import NewDatabase, assert_no_effect, assert_roundtrip
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def run_case(root: Path, case: Case) -> tuple[Workspace, list[MigrationFile]]:
-    ws = Workspace(root)
-    if case.before:
-        write_all(ws, case.before)
-        ws.generate()
-    if case.config:
-        (root / "snapshift.toml").write_text(case.config)
-    write_all(ws, case.after)
+    ws = stage(root, case)
     return ws, ws.generate(case.answers, **case.options)
 
 
