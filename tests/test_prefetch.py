@@ -11,7 +11,7 @@ import pytest
 
 from engine import aside, cleancache, prefetch
 from engine.aside import can_fork
-from engine.errors import SnapshotError
+from engine.errors import ResourceError, SnapshotError
 from engine.generate import Generation
 from engine.questions import Answers
 from tests.harness import Workspace
@@ -166,3 +166,16 @@ def test_a_declined_drop_stays_declined_both_ways(ws: Workspace, monkeypatch: py
     assert '"drop_table_opted_out": true' in latest_snapshot(ws, last).read_text()
     apart, here = plan_both_ways(ws, monkeypatch)
     assert not apart.has_changes and not here.has_changes
+
+
+def children() -> set[str]:
+    """This process's child processes (Linux)."""
+    return {pid for path in Path("/proc/self/task").glob("*/children") for pid in path.read_text().split()}
+
+
+def test_a_bad_resource_stops_the_plan_and_leaves_no_child_behind(ws: Workspace) -> None:
+    before = children()
+    ws.resource("t0050", resource(50).replace('type = "text"', 'type = "texte"'))
+    with pytest.raises(ResourceError, match="t0050"):
+        ws.plan()
+    assert children() == before
