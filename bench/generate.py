@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from host import reference_loop
 from launcher import snapshift_argv, startup_argv, user_environ
 
 REPO = Path(__file__).resolve().parent.parent
@@ -243,19 +244,6 @@ def machine() -> str:
         f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, load average {load}, "
         f"reference loop {reference_loop() * 1000:.0f} ms"
     )
-
-
-def reference_loop() -> float:
-    """Best of 3 runs of a fixed pure-Python loop: how fast this machine's CPU is right now. The host
-    lends its cores to other work, and the same loop has taken from 0.2 s to 0.7 s here, so figures
-    from different days compare only next to this number."""
-    best = float("inf")
-    for _ in range(3):
-        began, total = time.perf_counter(), 0
-        for i in range(5_000_000):
-            total += i
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 # --- profiling ------------------------------------------------------------------------------------
