@@ -27,9 +27,9 @@ import orjson
 
 from engine.atomic import write_atomic
 from engine.config import ProjectConfig, RepoConfig
+from engine.fileread import read_bytes
 from engine.resources import resource_paths
 from engine.snapshots import EXTENSIONS_FILE, TENANTS_DIR, snapshot_listing
-from engine.tomlpos import read_bytes
 
 FORMAT = 1
 RACY_NS = 100_000_000

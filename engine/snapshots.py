@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from engine.errors import Location, SnapshotError
+from engine.fileread import read_bytes
 from engine.lazy import lazy_module
 from engine.memo import IdentityMemo
 from engine.model import (
@@ -33,7 +34,6 @@ from engine.model import (
     Table,
     TableKey,
 )
-from engine.tomlpos import read_bytes
 
 if TYPE_CHECKING:
     import hashlib

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from engine.lazy import lazy_module
 
 if TYPE_CHECKING:
-    import tomllib
+    import tomllib as tomllib  # re-exported: tomlpos handles its errors
 else:  # only for text the fast reader hands over, and for its errors
     tomllib = lazy_module("tomllib")
 

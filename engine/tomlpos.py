@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.errors import InputError, Location
-from engine.lazy import lazy_module
-from engine.tomlfast import BARE_KEY
+from engine.fileread import read_bytes
+from engine.tomlfast import BARE_KEY, tomllib  # the lazy stand-in: its error class is needed only for errors
 from engine.tomlfast import TomlTable as TomlTable
 from engine.tomlfast import parse_toml as parse_toml
-
-if TYPE_CHECKING:
-    import tomllib
-else:  # its error class is looked up only when an error is being handled
-    tomllib = lazy_module("tomllib")
 
 KeyPath = tuple[str | int, ...]
 
@@ -46,28 +40,6 @@ def decode_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
     if "end of document" in message:
         return text.count("\n") + 1
     return None
-
-
-_FIRST_READ = 1 << 16  # holds any resource file or snapshot; below malloc's mmap threshold
-_NEXT_READS = 1 << 20
-
-
-def read_bytes(path: Path | str) -> bytes:
-    """A whole file, read with plain os calls (a tenth of the overhead of Path.read_bytes).
-
-    The first read asks for 64 KiB: a 1 MiB buffer is an mmap, an mremap and an munmap for every file.
-    """
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        data = os.read(fd, _FIRST_READ)
-        if len(data) < _FIRST_READ:  # a short read of a regular file means end of file
-            return data
-        chunks = [data]
-        while chunk := os.read(fd, _NEXT_READS):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def load_toml(path: Path, error_cls: type[InputError]) -> tuple[TomlTable, str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import event, example, given, settings
 
+from engine.fileread import read_bytes
 from engine.tomlfast import _Fallback, _fast_loads, parse_toml
-from engine.tomlpos import read_bytes
 from tests.toml_strategies import toml_documents
 
 RESOURCE = """\
