@@ -143,10 +143,11 @@ def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
 
 
 def canonical(data: dict[str, Any]) -> bytes:
-    """Compact JSON with sorted keys and the hash's value blanked (its presence kept): equal bytes mean
-    the content `_holds` would find equal."""
-    content = {**data, "hash": ""} if "hash" in data else data
-    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    """Compact JSON with sorted keys and the hash's value blanked in `data` itself (its presence kept):
+    equal bytes mean the content `_holds` would find equal."""
+    if "hash" in data:
+        data["hash"] = ""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 def _canonical_bytes(raw: bytes) -> bytes | None:
@@ -157,10 +158,10 @@ def _canonical_bytes(raw: bytes) -> bytes | None:
 
 
 def _canonical_table(table: Table) -> bytes:
-    """`canonical` of `table`'s snapshot (not opted out)."""
+    """`canonical` of `table`'s snapshot as written (not opted out, with its hash line)."""
     data = table_to_dict(table)
     data["hash"] = ""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    return canonical(data)
 
 
 def _table_dict_without_columns(table: Table, opted_out: bool) -> dict[str, Any]:
