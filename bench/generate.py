@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from host import reference_loop
+from host import file_creation_probe, reference_loop
 from launcher import snapshift_argv, startup_argv, user_environ
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,6 +175,7 @@ def bench(n: int, runs: int, work: Path) -> Result:
     for k in range(runs):
         project = work / f"run-{n}-{k}"
         shutil.copytree(template, project)
+        os.sync()  # the copy's (and the last run's) writeback happens now, not during the timed run
         generate.append(expect(run_child([*cmd, "-C", str(project), "generate"], env), 0, "generate"))
     files = sum(1 for p in (project / "priv").rglob("*") if p.is_file())
     check_argv = [*cmd, "-C", str(project), "generate", "--check"]
@@ -230,7 +231,7 @@ def print_table(results: list[Result], floor: list[Run]) -> None:
         print(f"N={r.n}: generate wrote {r.files} files")
 
 
-def machine() -> str:
+def machine(work: Path) -> str:
     model = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -242,7 +243,7 @@ def machine() -> str:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, load average {load}, "
-        f"reference loop {reference_loop() * 1000:.0f} ms"
+        f"reference loop {reference_loop() * 1000:.0f} ms, file creation {file_creation_probe(work):.0f} us"
     )
 
 
@@ -481,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="snapshift-bench-", dir=args.keep))
     try:
-        print(f"machine: {machine()}")
+        print(f"machine: {machine(work)}")
         print(f"command: {' '.join(snapshift_argv(work))} -C PROJECT generate [--check]")
         print(f"projects in {work}")
         if args.instructions:
