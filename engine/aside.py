@@ -3,8 +3,12 @@ the second core while the first loads the resource files.
 
 The work must only read (files, not this process's state) and return plain data that `marshal`
 carries (str, bytes, numbers, None, tuples, lists, dicts): marshal needs no import and is the fastest
-way across. It is forked only where that is cheap and safe: POSIX but not macOS, whose system
-libraries need not survive a fork (CPython's multiprocessing spawns there), and no other thread in this
+way across. The child writes the result into an anonymous memory file and then sends its size through a
+pipe: a pipe alone holds 64 KiB, and megabytes pushed through one cost two context switches per 64 KiB
+once this process reads (7-12 ms for 3 MB here, against 4 ms); and the result is taken as soon as it is
+there, without waiting for the child to tear down its copy of this process's memory.
+
+It is forked only where that is cheap and safe: Linux (memfd_create), and no other thread in this
 process (a thread could hold a lock at the fork that the child then waits on forever, which is why the
 app, with its threads, never forks). Otherwise, or when the child fails in any way, the work runs here
 when its result is asked for: the same result or the same exception, only later. The child never
@@ -17,22 +21,22 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import sys
 import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
-_CHUNK = 1 << 20
+_SIGKILL = 9  # signal.SIGKILL, without importing the signal module and its enums
+_SIZE_BYTES = 8  # the child's message: how many bytes of result it stored
 
 
 FORK_FROM = 100  # tables or files of work; for less, the fork costs more than it saves
 
 
 def can_fork() -> bool:
-    """Whether forking is available and safe right now (POSIX, a single thread)."""
-    return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
+    """Whether forking is available and safe right now (Linux, a single thread)."""
+    return hasattr(os, "fork") and hasattr(os, "memfd_create") and threading.active_count() == 1
 
 
 def worth_forking(items: int) -> bool:
@@ -50,6 +54,7 @@ class Aside(Generic[R]):
         self._work = work
         self._pid = 0
         self._read_fd = -1
+        self._memory_fd = -1
         if fork and can_fork():
             self._start()
 
@@ -58,61 +63,65 @@ class Aside(Generic[R]):
         return self._pid > 0
 
     def _start(self) -> None:
+        memory_fd = os.memfd_create("snapshift-aside", os.MFD_CLOEXEC)
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()
         except OSError:  # no memory or process slots: run here instead
-            os.close(read_fd)
-            os.close(write_fd)
+            for fd in (memory_fd, read_fd, write_fd):
+                os.close(fd)
             return
-        if pid == 0:  # the child: compute, send, and leave without running anything of the parent's
+        if pid == 0:  # the child: compute, store, say how much, and leave running nothing of the parent's
             status = 1
             try:
                 os.close(read_fd)
                 result: Any = self._work()  # plain data, by contract
-                payload = marshal.dumps(result)
-                view = memoryview(payload)
+                view = memoryview(marshal.dumps(result))
+                size = len(view)
                 while view:
-                    view = view[os.write(write_fd, view) :]
+                    view = view[os.write(memory_fd, view) :]
+                os.write(write_fd, size.to_bytes(_SIZE_BYTES, "little"))
                 status = 0
             finally:
                 os._exit(status)
         os.close(write_fd)
-        self._pid, self._read_fd = pid, read_fd
+        self._pid, self._read_fd, self._memory_fd = pid, read_fd, memory_fd
 
     def result(self) -> R:
         """The work's result: from the child when it succeeded, else computed here (raising as it does)."""
-        if not self.forked:
-            return self._work()
-        chunks = []
-        try:
-            while chunk := os.read(self._read_fd, _CHUNK):
-                chunks.append(chunk)
-        finally:
-            ok = self._reap(kill=False)
-        if ok:
-            try:
-                result: R = marshal.loads(b"".join(chunks))
-                return result
-            except (EOFError, ValueError, TypeError):  # a truncated payload: do the work here instead
-                pass
+        if self.forked:
+            payload = self._receive()
+            if payload is not None:
+                try:
+                    result: R = marshal.loads(payload)
+                    return result
+                except (EOFError, ValueError, TypeError):  # a damaged payload: do the work here instead
+                    pass
         return self._work()
 
-    def _reap(self, kill: bool) -> bool:
-        """Close the pipe and wait for the child; whether it exited cleanly."""
-        pid, self._pid = self._pid, 0
-        os.close(self._read_fd)
-        self._read_fd = -1
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 9)
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0
+    def _receive(self) -> bytes | None:
+        """The child's marshalled result, or None when it died before storing all of it."""
+        try:
+            message = os.read(self._read_fd, _SIZE_BYTES)  # short or empty: the child did not finish
+            if len(message) < _SIZE_BYTES:
+                return None
+            size = int.from_bytes(message, "little")
+            payload = os.pread(self._memory_fd, size, 0)
+            return payload if len(payload) == size else None
+        finally:
+            self.close()  # done or dead, the child only has its exit left: reap it now
 
     def close(self) -> None:
-        """Stop the child if it still runs (its result was not asked for)."""
-        if self.forked:
-            self._reap(kill=True)
+        """Stop the child if it still runs (its result was not asked for), reap it, close the files."""
+        if not self.forked:
+            return
+        pid, self._pid = self._pid, 0
+        for fd in (self._read_fd, self._memory_fd):
+            os.close(fd)
+        self._read_fd = self._memory_fd = -1
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, _SIGKILL)
+        os.waitpid(pid, 0)
 
     def __enter__(self) -> Aside[R]:
         return self

@@ -43,6 +43,41 @@ def test_a_result_marshal_cannot_carry_is_computed_here() -> None:
     assert pid == os.getpid()
 
 
+def test_a_result_of_megabytes_comes_back_whole() -> None:
+    texts = [f"{i:05d}" * 700 for i in range(1500)]  # about 5 MB marshalled: many times a pipe's buffer
+    with Aside(lambda: (os.getpid(), texts)) as aside:
+        forked = aside.forked
+        pid, result = aside.result()
+    assert result == texts
+    assert (pid != os.getpid()) == forked
+
+
+def test_a_child_that_dies_before_storing_its_result_leaves_the_work_to_this_process() -> None:
+    parent = os.getpid()
+
+    def dies_in_the_child() -> int:
+        if os.getpid() != parent:
+            os._exit(3)
+        return os.getpid()
+
+    with Aside(dies_in_the_child) as aside:
+        assert aside.result() == parent
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists open files through /proc (Linux)")
+def test_no_file_stays_open_after_the_result_or_after_leaving_early() -> None:
+    before = open_fds()
+    with Aside(child_pid) as aside:
+        aside.result()
+    with Aside(child_pid):
+        pass
+    assert open_fds() == before
+
+
 def test_with_another_thread_running_nothing_is_forked() -> None:
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
