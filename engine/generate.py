@@ -127,28 +127,35 @@ def plan_repo(
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
         return RepoGeneration(repo, DiffResult(), [], current, state, new_ext)
-    result = differ.diff(
-        state.before(),
-        tables,
-        answers,
-        DiffOptions(options.dont_drop_columns, options.concurrent_indexes),
-        state.opted_out(),
-    )
-    ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
-    snapshots = [(key, current[key], False) for key in result.changed]
-    snapshots += [(key, state.tables[key].table, True) for key in result.kept]
-    migrations: list[MigrationPlan] = []
-    # a large change encodes its snapshots on the other core while this one orders and renders the SQL
-    with Aside(
-        lambda: [table_to_json(table, opted_out) for _, table, opted_out in snapshots],
-        fork=worth_forking(len(snapshots)),
-    ) as encoding:
-        if ops and not options.snapshots_only:
-            from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
+    # tables without a snapshot get a new one whatever the diff finds: many of them (a new project)
+    # are encoded on the other core from here on, while this one diffs, orders and renders the SQL
+    fresh = [t for t in tables if t.key not in state.tables]
+    with Aside(lambda: [table_to_json(t) for t in fresh], fork=worth_forking(len(fresh))) as early:
+        result = differ.diff(
+            state.before(),
+            tables,
+            answers,
+            DiffOptions(options.dont_drop_columns, options.concurrent_indexes),
+            state.opted_out(),
+        )
+        ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
+        encoded_early = {t.key for t in fresh} if early.forked else set()
+        snapshots = [(key, current[key], False) for key in result.changed if key not in encoded_early]
+        snapshots += [(key, state.tables[key].table, True) for key in result.kept]
+        migrations: list[MigrationPlan] = []
+        with Aside(
+            lambda: [table_to_json(table, opted_out) for _, table, opted_out in snapshots],
+            fork=worth_forking(len(snapshots)),
+        ) as encoding:
+            if ops and not options.snapshots_only:
+                from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
 
-            migrations = plan_migrations(ops)
-        texts = encoding.result()
-    snapshot_json = {key: text for (key, _, _), text in zip(snapshots, texts, strict=True)}
+                migrations = plan_migrations(ops)
+            texts = encoding.result()
+        snapshot_json = {key: text for (key, _, _), text in zip(snapshots, texts, strict=True)}
+        if early.forked:
+            early_json = zip((t.key for t in fresh), early.result(), strict=True)
+            snapshot_json.update((key, text) for key, text in early_json if key in result.changed)
     return RepoGeneration(repo, result, migrations, current, state, new_ext, snapshot_json)
 
 
