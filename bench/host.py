@@ -33,7 +33,7 @@ def file_creation_probe(folder: Path) -> float:
     generate from scratch creates two inodes per table (its folder and its snapshot), and on this
     machine's ext4, which has no journal, the kernel skips every inode freed in the last minute or so
     (`recently_deleted` in fs/ext4/ialloc.c) and checks each one it skips: after a large `rm -r`, one
-    creation costs 250-600 us instead of 30-40 us, and generate at N = 1000 takes 0.3-0.6 s longer.
+    creation costs 250-600 us instead of 17-35 us, and generate at N = 1000 takes up to twice as long.
     The files stay until the caller removes `folder` (removing them would slow the next creations).
     """
     best = float("inf")
