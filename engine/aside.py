@@ -63,12 +63,14 @@ class Aside(Generic[R]):
         return self._pid > 0
 
     def _start(self) -> None:
-        memory_fd = os.memfd_create("snapshift-aside", os.MFD_CLOEXEC)
-        read_fd, write_fd = os.pipe()
+        opened: list[int] = []
         try:
+            opened.append(os.memfd_create("snapshift-aside", os.MFD_CLOEXEC))
+            opened += os.pipe()
+            memory_fd, read_fd, write_fd = opened
             pid = os.fork()
-        except OSError:  # no memory or process slots: run here instead
-            for fd in (memory_fd, read_fd, write_fd):
+        except OSError:  # no file descriptors, memory or process slots: run here instead
+            for fd in opened:
                 os.close(fd)
             return
         if pid == 0:  # the child: compute, store, say how much, and leave running nothing of the parent's

@@ -78,6 +78,22 @@ def test_no_file_stays_open_after_the_result_or_after_leaving_early() -> None:
     assert open_fds() == before
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists open files through /proc (Linux)")
+@pytest.mark.parametrize("refusing", ["memfd_create", "pipe", "fork"])
+def test_when_the_system_refuses_a_file_or_a_process_the_work_runs_here(
+    monkeypatch: pytest.MonkeyPatch, refusing: str
+) -> None:
+    def refuse(*args: object) -> None:
+        raise OSError(24, "Too many open files")
+
+    before = open_fds()
+    monkeypatch.setattr(os, refusing, refuse)
+    with Aside(child_pid) as aside:
+        assert not aside.forked
+        assert aside.result() == {"pid": os.getpid()}
+    assert open_fds() == before
+
+
 def test_with_another_thread_running_nothing_is_forked() -> None:
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
