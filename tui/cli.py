@@ -18,9 +18,11 @@ from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
 from tui.commands import add_database_commands, add_repo_option
+from tui.parser import Parser
 
 if TYPE_CHECKING:
     from engine.generate import GenerateOptions, Generation
+    from tui.parser import Subcommands
 
 
 def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
@@ -141,7 +143,7 @@ def add_answer_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_generate(sub: Subcommands) -> None:
     p = sub.add_parser("generate", help="diff resources against snapshots; write migrations and snapshots")
     p.add_argument("positional_name", nargs="?", metavar="NAME", help="migration name")
     p.add_argument("--name", help="migration name (default migrate_resources<k>)")
@@ -171,7 +173,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="snapshift", description=DESCRIPTION)
+    parser = Parser(prog="snapshift", description=DESCRIPTION)
     parser.add_argument(
         "-C", dest="directory", type=Path, default=Path.cwd(), help="run as if started in DIR"
     )

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from engine.regen import RegenEvent, RegenPlan, RegenResult
     from engine.runs import ProgressEvent
     from engine.untracked import RolledBack, Scope
-
-    Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+    from tui.parser import Subcommands
 else:
     regen = lazy_module("engine.regen")  # this module is imported to build the parser of every command
 MAX_QUESTIONS = 100
@@ -223,7 +222,7 @@ def rollback_untracked_requested(args: argparse.Namespace) -> bool:
     return bool(args.untracked)
 
 
-def add_regen_commands(sub: Sub) -> None:
+def add_regen_commands(sub: Subcommands) -> None:
     """`regen [NAME] [-m] [--dry-run] [--yes] [--force]` with generate's answer flags."""
     p = sub.add_parser(
         "regen", help="roll back, delete and regenerate the migrations and snapshots git does not track"

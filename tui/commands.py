@@ -24,14 +24,13 @@ if TYPE_CHECKING:
     from engine.dbactions import RunResult, TenantsResult
     from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
-
-    Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+    from tui.parser import Subcommands
 else:
     database = lazy_module("engine.database")  # psycopg: not for `generate`
 SHOWN_TENANTS = 10
 
 
-def add_repo_option(sub: Sub) -> None:
+def add_repo_option(sub: Subcommands) -> None:
     """`--repo R` after any command (`snapshift migrate --repo R`), as well as before it.
 
     SUPPRESS keeps a subcommand from overwriting a --repo given before the command name.
@@ -367,7 +366,7 @@ def _tenant_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_database_commands(sub: Sub) -> None:
+def add_database_commands(sub: Subcommands) -> None:
     """migrate, rollback, create, drop, status and devdb."""
     from tui.cli_regen import add_regen_commands, add_rollback_untracked_arguments  # imports tui.cli
 
