@@ -129,8 +129,9 @@ def plan_repo(
         return RepoGeneration(repo, DiffResult(), [], current, state, new_ext)
     # tables without a snapshot get a new one whatever the diff finds: many of them (a new project)
     # are encoded on the other core from here on, while this one diffs, orders and renders the SQL
-    fresh = [t for t in tables if t.key not in state.tables]
-    with Aside(lambda: [table_to_json(t) for t in fresh], fork=worth_forking(len(fresh))) as early:
+    fresh = [(t.key, t, False) for t in tables if t.key not in state.tables]
+    with Aside(lambda: _snapshot_texts(fresh), fork=worth_forking(len(fresh))) as early:
+        encoded_early = early.forked
         result = differ.diff(
             state.before(),
             tables,
@@ -139,24 +140,26 @@ def plan_repo(
             state.opted_out(),
         )
         ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
-        encoded_early = {t.key for t in fresh} if early.forked else set()
-        snapshots = [(key, current[key], False) for key in result.changed if key not in encoded_early]
+        done = {key for key, _, _ in fresh} if encoded_early else set()
+        snapshots = [(key, current[key], False) for key in result.changed if key not in done]
         snapshots += [(key, state.tables[key].table, True) for key in result.kept]
         migrations: list[MigrationPlan] = []
-        with Aside(
-            lambda: [table_to_json(table, opted_out) for _, table, opted_out in snapshots],
-            fork=worth_forking(len(snapshots)),
-        ) as encoding:
+        # the other changed tables: on the other core too when they are many, while this one orders
+        with Aside(lambda: _snapshot_texts(snapshots), fork=worth_forking(len(snapshots))) as encoding:
             if ops and not options.snapshots_only:
                 from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
 
                 migrations = plan_migrations(ops)
             texts = encoding.result()
         snapshot_json = {key: text for (key, _, _), text in zip(snapshots, texts, strict=True)}
-        if early.forked:
-            early_json = zip((t.key for t in fresh), early.result(), strict=True)
-            snapshot_json.update((key, text) for key, text in early_json if key in result.changed)
+        if encoded_early:  # every fresh table is a changed one: the diff creates or renames it
+            snapshot_json.update(zip((key for key, _, _ in fresh), early.result(), strict=True))
     return RepoGeneration(repo, result, migrations, current, state, new_ext, snapshot_json)
+
+
+def _snapshot_texts(entries: Sequence[tuple[TableKey, Table, bool]]) -> list[str]:
+    """The snapshot JSON of each (key, table, opted out) entry, in order."""
+    return [table_to_json(table, opted_out) for _, table, opted_out in entries]
 
 
 def next_auto_number(folder: Path) -> int:

@@ -61,21 +61,45 @@ def test_a_child_that_dies_before_storing_its_result_leaves_the_work_to_this_pro
         return os.getpid()
 
     with Aside(dies_in_the_child) as aside:
+        assert aside.forked == can_fork()
+        pid = aside._pid
         assert aside.result() == parent
+    assert_reaped(pid)
 
 
 def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
+def assert_reaped(pid: int) -> None:
+    """The child `pid` (0: none was forked) is gone and reaped: no zombie or process left behind."""
+    if pid:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists open files through /proc (Linux)")
 def test_no_file_stays_open_after_the_result_or_after_leaving_early() -> None:
     before = open_fds()
     with Aside(child_pid) as aside:
+        assert aside.forked == can_fork()
+        first = aside._pid
         aside.result()
-    with Aside(child_pid):
-        pass
+    with Aside(child_pid) as aside:
+        assert aside.forked == can_fork()
+        second = aside._pid
     assert open_fds() == before
+    assert_reaped(first)
+    assert_reaped(second)
+
+
+def test_an_error_in_the_block_stops_a_child_still_at_work() -> None:
+    pid = 0
+    with pytest.raises(KeyError), Aside(lambda: time.sleep(30)) as aside:
+        assert aside.forked == can_fork()
+        pid = aside._pid
+        raise KeyError("this process failed first")
+    assert_reaped(pid)
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists open files through /proc (Linux)")
@@ -112,9 +136,7 @@ def test_leaving_early_stops_and_reaps_the_child() -> None:
     with Aside(lambda: time.sleep(30)) as aside:
         pid = aside._pid
     assert bool(pid) == safe
-    if pid:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind
+    assert_reaped(pid)
 
 
 PROBE = """

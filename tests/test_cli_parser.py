@@ -4,6 +4,7 @@ parser no longer imports shutil (3 ms of every command)."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,23 +17,42 @@ from tui.cli import build_parser
 REPO = Path(__file__).resolve().parent.parent
 
 
-def every_help(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """The help of the program and of each of its commands, by command."""
-    helps = {"": parser.format_help()}
+def every_parser(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The program's parser and each of its commands' parsers, by command."""
+    parsers = {"": parser}
     for action in parser._subparsers._group_actions if parser._subparsers else []:
         if isinstance(action, argparse._SubParsersAction):
-            helps |= {name: sub.format_help() for name, sub in action.choices.items()}
-    return helps
+            parsers |= action.choices
+    return parsers
+
+
+def every_help(parser: argparse.ArgumentParser) -> dict[str, str]:
+    return {name: each.format_help() for name, each in every_parser(parser).items()}
 
 
 @pytest.mark.parametrize("columns", ["40", "79", "120", "250", "", "0", "wide"])
 def test_every_help_reads_as_argparse_formats_it(monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
     monkeypatch.setenv("COLUMNS", columns)
     ours = every_help(build_parser())
-    monkeypatch.setattr(parsing, "HelpFormatter", argparse.HelpFormatter)
+    monkeypatch.setattr(parsing, "TerminalHelpFormatter", argparse.HelpFormatter)
     theirs = every_help(build_parser())
     assert len(ours) > 5
     assert ours == theirs
+
+
+@pytest.mark.parametrize("columns", ["40", "120", "", "0", "-5", "wide", None])
+def test_the_width_is_the_one_shutil_gives(monkeypatch: pytest.MonkeyPatch, columns: str | None) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert parsing.terminal_columns() == shutil.get_terminal_size().columns
+
+
+def test_the_program_and_its_commands_use_the_terminal_formatter() -> None:
+    parsers = every_parser(build_parser())
+    assert len(parsers) > 5
+    assert all(each.formatter_class is parsing.TerminalHelpFormatter for each in parsers.values())
 
 
 def test_without_columns_and_a_terminal_the_width_is_80(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ itself plans, whatever else changed beside them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,8 @@ def add_tables(ws: Workspace, prefix: str, count: int) -> None:
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("snapshift forks work aside only on Linux (memfd_create)")
     assert can_fork(), "a thread leaked from an earlier test: the plans below would not fork"
     return Workspace(tmp_path / "project")
 

@@ -22,12 +22,12 @@ def terminal_columns() -> int:
     if columns <= 0 and sys.__stdout__ is not None:
         try:
             columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (ValueError, OSError):  # a closed stdout, or not a terminal
+        except (AttributeError, ValueError, OSError):  # a stand-in without fileno, closed, not a terminal
             columns = 0
     return columns if columns > 0 else 80
 
 
-class HelpFormatter(argparse.HelpFormatter):
+class TerminalHelpFormatter(argparse.HelpFormatter):
     """argparse's formatter, as wide as the terminal minus 2 (as argparse sizes it), sized without shutil."""
 
     def __init__(
@@ -38,10 +38,10 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose subcommand parsers (of its own class) format help with `HelpFormatter`."""
+    """An ArgumentParser whose subcommand parsers (of its own class) use `TerminalHelpFormatter`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs.setdefault("formatter_class", TerminalHelpFormatter)
         super().__init__(*args, **kwargs)
 
 
