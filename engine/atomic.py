@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -15,7 +16,6 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 def _write_temp(path: Path, text: str) -> Path:
     """`text` in a new temp file next to `path` (plain os calls: one open, one write); its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = memoryview(text.encode("utf-8"))
     for attempt in range(100):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{attempt}.tmp")
@@ -38,6 +38,7 @@ def _write_temp(path: Path, text: str) -> Path:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _write_temp(path, text)
     try:
         os.replace(tmp, path)
@@ -46,48 +47,92 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _write_temps_in_threads(files: Sequence[tuple[Path, str]]) -> list[Path | BaseException]:
-    """`_write_temp` of every file, by WRITERS threads taking every WRITERS-th file: a temp path or the
-    error, per file. Plain threads: concurrent.futures would import logging into every generate."""
-    outcomes: list[Path | BaseException] = [OSError("not written")] * len(files)
+class _Staging:
+    """The temp files (by index in the group) and the folders a group write has made so far, so that a
+    group that cannot finish (an error, Ctrl-C) takes all of them away again."""
+
+    def __init__(self, count: int) -> None:
+        self.temps: list[Path | None] = [None] * count
+        self.folders: list[Path] = []
+        self.stopped = False  # set when the group gives up: writer threads stop before their next file
+
+    def write(self, index: int, path: Path, text: str) -> None:
+        self._folder(path.parent)
+        self.temps[index] = _write_temp(path, text)
+
+    def _folder(self, folder: Path) -> None:
+        """Create `folder` and any missing parent, remembering the ones this group created."""
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            return
+        except FileNotFoundError:
+            self._folder(folder.parent)
+            with contextlib.suppress(FileExistsError):  # another writer thread made it meanwhile
+                os.mkdir(folder)
+                self.folders.append(folder)
+            return
+        self.folders.append(folder)
+
+    def undo(self) -> None:
+        """Remove every temp file and created folder (deepest first; a folder someone filled stays)."""
+        for tmp in self.temps:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        for folder in sorted(self.folders, key=lambda f: len(f.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _write_in_threads(files: Sequence[tuple[Path, str]], staging: _Staging) -> None:
+    """Stage every file by WRITERS threads taking every WRITERS-th one; raise the first error. Plain
+    threads: concurrent.futures would import logging into every generate. An interrupt while waiting
+    stops the threads after the file at hand, so that nothing is written after the group is undone."""
+    errors: list[BaseException] = []
 
     def write_share(first: int) -> None:
         for index in range(first, len(files), WRITERS):
-            path, text = files[index]
+            if staging.stopped or errors:
+                return
             try:
-                outcomes[index] = _write_temp(path, text)
-            except BaseException as error:  # the caller raises it after removing the other temps
-                outcomes[index] = error
+                staging.write(index, *files[index])
+            except BaseException as error:  # the caller raises it after undoing the group
+                errors.append(error)
 
     threads = [threading.Thread(target=write_share, args=(first,)) for first in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        staging.stopped = True
+        for thread in threads:
+            if thread.is_alive():
+                thread.join()
+        raise
+    if errors:
+        raise errors[0]
 
 
 def write_group(files: Sequence[tuple[Path, str]]) -> None:
     """Write all `files` to temp files first, then rename them into place in the given order.
 
-    A failure while writing (a full disk, a read-only folder) leaves none of them in place, so a
-    generate run never leaves a migration without its snapshots. Large groups write with threads.
+    A failure while writing (a full disk, a read-only folder, Ctrl-C) leaves none of them in place and
+    no temp file or new folder behind, so a generate run never leaves a migration without its
+    snapshots. Large groups write with threads.
     """
-    temps: list[Path] = []
+    staging = _Staging(len(files))
     try:
         if len(files) < 2 * WRITERS:
-            for path, text in files:
-                temps.append(_write_temp(path, text))
+            for index, (path, text) in enumerate(files):
+                staging.write(index, path, text)
         else:
-            outcomes = _write_temps_in_threads(files)
-            temps += [done for done in outcomes if isinstance(done, Path)]
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+            _write_in_threads(files, staging)
     except BaseException:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+        staging.undo()
         raise
+    temps = [tmp for tmp in staging.temps if tmp is not None]
     for index, ((path, _), tmp) in enumerate(zip(files, temps, strict=True)):
         try:
             os.replace(tmp, path)

@@ -51,3 +51,36 @@ def test_a_reader_that_went_away_gets_no_traceback() -> None:
     finally:
         os.close(write_end)
     assert writer.returncode == 1 and "Traceback" not in writer.stderr and "Broken pipe" in writer.stderr
+
+
+INTERRUPTED_OUTSIDE_A_COMMAND = """
+import io, sys
+from tui import cli
+
+class InterruptedOnFlush(io.StringIO):
+    def flush(self):
+        raise KeyboardInterrupt
+
+def interrupted_main():
+    raise KeyboardInterrupt
+
+if sys.argv[1] == "parsing":
+    cli.main = interrupted_main
+else:
+    sys.stdout = InterruptedOnFlush()
+    cli.main = lambda: 0
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("moment", ["parsing", "flushing"])
+def test_ctrl_c_outside_a_command_exits_130_without_a_traceback(moment: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_OUTSIDE_A_COMMAND, moment],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 130
+    assert done.stderr == "interrupted\n"

@@ -6,6 +6,7 @@ The CLI holds no migration logic: it turns flags and terminal answers into engin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -214,17 +215,22 @@ def run() -> NoReturn:
     """
     gc.disable()
     try:
-        code: int | str | None = main()
-    except SystemExit as exc:  # argparse: --help, usage errors
-        code = exc.code
-    if isinstance(code, str):
-        print(code, file=sys.stderr)
-        code = 1
-    for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):  # a reader that went away (`| head`), a closed stream
-            code = code or 1
+            code: int | str | None = main()
+        except SystemExit as exc:  # argparse: --help, usage errors
+            code = exc.code
+        if isinstance(code, str):
+            print(code, file=sys.stderr)
+            code = 1
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (BrokenPipeError, ValueError):  # a reader that went away (`| head`), a closed stream
+                code = code or 1
+    except KeyboardInterrupt:  # outside a command's own handling: parsing, or flushing its output
+        with contextlib.suppress(OSError, ValueError):
+            os.write(2, b"interrupted\n")
+        code = 130
     os._exit(code or 0)
 
 

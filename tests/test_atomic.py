@@ -1,0 +1,82 @@
+"""engine.atomic.write_group: a group of files appears whole or not at all, and a group that cannot
+finish (an error, Ctrl-C while its threads write) leaves no temp file and no folder it created."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine import atomic
+from engine.atomic import write_group
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def everything(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("count", [3, 40])  # below and above the threaded size
+def test_a_failing_file_takes_back_the_temps_and_the_folders_the_group_made(
+    tmp_path: Path, count: int
+) -> None:
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "blocked").write_text("a file where a folder goes\n")
+    before = everything(tmp_path)
+    files = [(tmp_path / "new" / f"t{i}" / "a.json", f"{i}\n") for i in range(count)]
+    files.append((tmp_path / "kept" / "b.json", "kept\n"))
+    files.insert(count // 2, (tmp_path / "blocked" / "a.json", "never\n"))
+    with pytest.raises(OSError):
+        write_group(files)
+    assert everything(tmp_path) == before  # "kept" was there before: it stays
+
+
+def test_a_group_into_existing_and_new_folders_lands_whole(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "a.json").write_text("old\n")
+    files = [(tmp_path / "old" / "a.json", "new\n")]
+    files += [(tmp_path / "deep" / f"t{i}" / "x" / "a.json", f"{i}\n") for i in range(30)]
+    write_group(files)
+    assert all(path.read_text() == text for path, text in files)
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import signal, sys, time
+    from pathlib import Path
+    from engine import atomic
+
+    real = atomic._write_temp
+    def slow(path, text):
+        time.sleep(0.002)  # 3000 files take about 3 s: the interrupt lands while the threads write
+        return real(path, text)
+    atomic._write_temp = slow
+    root = Path(sys.argv[1])
+    files = [(root / "snapshots" / f"t{i:04d}" / "1.json", "{}\\n") for i in range(3000)]
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    signal.signal(signal.SIGALRM, signal.default_int_handler)  # Ctrl-C, in the main thread
+    try:
+        atomic.write_group(files)
+    except KeyboardInterrupt:
+        print("interrupted")
+    """
+)
+
+
+def test_ctrl_c_while_the_threads_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    assert atomic.WRITERS > 1
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED, str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "interrupted", done.stderr
+    assert everything(tmp_path) == set()
