@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 WRITERS = 2  # threads for large groups: the time is in the kernel, which does not hold the GIL; more
@@ -115,12 +115,30 @@ def _write_in_threads(files: Sequence[tuple[Path, str]], staging: _Staging) -> N
         raise errors[0]
 
 
-def write_group(files: Sequence[tuple[Path, str]]) -> None:
-    """Write all `files` to temp files first, then rename them into place in the given order.
+class StagedGroup:
+    """A group of files written aside (`stage_group`), to be renamed into place by `commit`."""
 
-    A failure while writing (a full disk, a read-only folder, Ctrl-C) leaves none of them in place and
-    no temp file or new folder behind, so a generate run never leaves a migration without its
-    snapshots. Large groups write with threads.
+    def __init__(self, files: Sequence[tuple[Path, str]], staging: _Staging) -> None:
+        self._targets = [path for path, _ in files]
+        self._staging = staging
+
+    def commit(self) -> None:
+        """Rename every temp file into place, in the group's order; on an error, remove the rest."""
+        temps = [tmp for tmp in self._staging.temps if tmp is not None]
+        for index, (path, tmp) in enumerate(zip(self._targets, temps, strict=True)):
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                for rest in temps[index:]:
+                    rest.unlink(missing_ok=True)
+                raise
+
+
+def stage_group(files: Sequence[tuple[Path, str]]) -> StagedGroup:
+    """Write all `files` to temp files next to their places, large groups with threads.
+
+    A failure while writing (a full disk, a read-only folder, Ctrl-C) leaves no temp file and no new
+    folder behind and raises; nothing is in place until `commit`.
     """
     staging = _Staging(len(files))
     try:
@@ -132,11 +150,32 @@ def write_group(files: Sequence[tuple[Path, str]]) -> None:
     except BaseException:
         staging.undo()
         raise
-    temps = [tmp for tmp in staging.temps if tmp is not None]
-    for index, ((path, _), tmp) in enumerate(zip(files, temps, strict=True)):
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            for rest in temps[index:]:
-                rest.unlink(missing_ok=True)
-            raise
+    return StagedGroup(files, staging)
+
+
+def write_group(files: Sequence[tuple[Path, str]]) -> None:
+    """Write all `files` aside, then rename them into place in the given order, Ctrl-C held back
+    during the renames: the group appears whole or not at all unless the process is killed."""
+    staged = stage_group(files)
+    with interrupts_deferred():
+        staged.commit()
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block ends, then raise it: for a few milliseconds of renames
+    that must finish together. Outside the main thread (the app's workers) signals cannot be handled
+    here, and the main thread gets them anyway."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import signal  # only on this path: 1 ms of enum classes
+
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)

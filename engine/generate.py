@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from engine.aside import Aside, worth_forking
-from engine.atomic import write_group
+from engine.atomic import interrupts_deferred, stage_group
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff_result import DiffOptions, DiffResult
 from engine.errors import InputError, Location, UnansweredQuestions, WriteError
@@ -289,18 +289,21 @@ def write_generation(generation: Generation) -> list[Path]:
     """Write every planned file, then remove the snapshot folders of dropped/renamed tables.
 
     All files are written aside first and only then renamed into place, migrations before snapshots:
-    a failure while writing (a full disk, a read-only folder) changes nothing. A run killed in the
-    middle of the renames leaves at worst a migration without some of its snapshots (the next generate
-    then writes that change again, for review), never snapshots without their migration (which would
-    lose the change silently).
+    a failure while writing (a full disk, a read-only folder, Ctrl-C) changes nothing, and Ctrl-C
+    during the renames and removals waits until they are done. A run killed outright in the middle of
+    the renames leaves at worst a migration without some of its snapshots (the next generate then
+    writes that change again, for review), never snapshots without their migration (which would lose
+    the change silently).
     """
     require_answers(generation)
     ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
     try:
-        write_group([(f.path, f.text) for f in ordered])
+        staged = stage_group([(f.path, f.text) for f in ordered])
     except OSError as exc:
         reason = f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
         raise WriteError(f"{reason}; no generated file was written") from exc
-    for folder in generation.removed_folders:
-        remove_table_snapshots(folder)
+    with interrupts_deferred():
+        staged.commit()
+        for folder in generation.removed_folders:
+            remove_table_snapshots(folder)
     return [f.path for f in generation.files]

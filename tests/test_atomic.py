@@ -1,17 +1,20 @@
-"""engine.atomic.write_group: a group of files appears whole or not at all, and a group that cannot
-finish (an error, Ctrl-C while its threads write) leaves no temp file and no folder it created."""
+"""engine.atomic.write_group: a group of files appears whole or not at all: a group that cannot finish
+(an error, Ctrl-C while its threads write) leaves no temp file and no folder it created, and Ctrl-C
+during the renames waits until every file is in place."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
 from engine import atomic
-from engine.atomic import write_group
+from engine.atomic import interrupts_deferred, write_group
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,3 +83,58 @@ def test_ctrl_c_while_the_threads_write_leaves_nothing_behind(tmp_path: Path) ->
     )
     assert done.stdout.strip() == "interrupted", done.stderr
     assert everything(tmp_path) == set()
+
+
+CTRL_C_DURING_THE_RENAMES = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from engine import atomic
+
+    real_replace, renamed = os.replace, []
+    def replace(source, target):
+        real_replace(source, target)
+        renamed.append(target)
+        if len(renamed) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the second of ten renames
+    atomic.os.replace = replace
+    root = Path(sys.argv[1])
+    try:
+        atomic.write_group([(root / f"t{i}" / "1.json", f"{i}\\n") for i in range(10)])
+    except KeyboardInterrupt:
+        print("interrupted after", len(renamed))
+    """
+)
+
+
+def test_ctrl_c_during_the_renames_waits_until_all_are_done(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_DURING_THE_RENAMES, str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "interrupted after 10", done.stderr
+    assert everything(tmp_path) == {f"t{i}" for i in range(10)} | {f"t{i}/1.json" for i in range(10)}
+
+
+def test_outside_the_main_thread_interrupts_are_left_alone() -> None:
+    outcome: list[str] = []
+
+    def deferred_in_a_thread() -> None:
+        with interrupts_deferred():
+            outcome.append("ran")
+
+    thread = threading.Thread(target=deferred_in_a_thread)
+    thread.start()
+    thread.join()
+    assert outcome == ["ran"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_handler_in_place_before_comes_back_after() -> None:
+    with interrupts_deferred():
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
