@@ -23,6 +23,15 @@ class SnapshiftError(Exception):
         return self.message
 
 
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """Ctrl-C came while generate renamed its files into place, and the renames finished first: every
+    file in `written` is in place. Still a KeyboardInterrupt, so whatever stops on Ctrl-C stops."""
+
+    def __init__(self, written: list[Path]) -> None:
+        super().__init__()
+        self.written = written
+
+
 @dataclass(frozen=True)
 class Location:
     """Where bad input sits: a file, a dotted key inside it, and a 1-based line when known."""

@@ -17,7 +17,7 @@ from engine.aside import Aside, worth_forking
 from engine.atomic import interrupts_deferred, stage_group
 from engine.config import ProjectConfig, RepoConfig
 from engine.diff_result import DiffOptions, DiffResult
-from engine.errors import InputError, Location, UnansweredQuestions, WriteError
+from engine.errors import InputError, InterruptedAfterWriting, Location, UnansweredQuestions, WriteError
 from engine.lazy import lazy_module
 from engine.model import Table, TableKey
 from engine.questions import Answers, Question
@@ -302,8 +302,12 @@ def write_generation(generation: Generation) -> list[Path]:
     except OSError as exc:
         reason = f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
         raise WriteError(f"{reason}; no generated file was written") from exc
-    with interrupts_deferred():
-        staged.commit()
-        for folder in generation.removed_folders:
-            remove_table_snapshots(folder)
-    return [f.path for f in generation.files]
+    written = [f.path for f in generation.files]
+    try:
+        with interrupts_deferred():
+            staged.commit()
+            for folder in generation.removed_folders:
+                remove_table_snapshots(folder)
+    except KeyboardInterrupt as interrupt:  # held back until everything was in place
+        raise InterruptedAfterWriting(written) from interrupt
+    return written

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import Workspace
 from tests.terminal import ROOT, run
 from tui.cli import main
 
@@ -84,3 +85,39 @@ def test_ctrl_c_outside_a_command_exits_130_without_a_traceback(moment: str) -> 
     )
     assert done.returncode == 130
     assert done.stderr == "interrupted\n"
+
+
+CTRL_C_DURING_THE_RENAMES = """
+import os, signal, sys
+from engine import atomic
+from tui import cli
+
+real_replace, renamed = os.replace, []
+def replace(source, target):
+    real_replace(source, target)
+    renamed.append(target)
+    if len(renamed) == 1:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right after the migration is in place
+atomic.os.replace = replace
+sys.argv = ["snapshift", "-C", sys.argv[1], "generate"]
+cli.run()
+"""
+
+
+def test_ctrl_c_during_the_renames_lists_the_files_it_let_finish(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    for name in ("authors", "posts", "tags"):
+        ws.resource(name, f'table = "{name}"\n[attributes]\nid = {{ type = "uuid", primary_key = true }}\n')
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_DURING_THE_RENAMES, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 130
+    assert done.stderr == "interrupted\n"
+    listed = [line.removeprefix("* creating ") for line in done.stdout.splitlines()]
+    written = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "priv").rglob("*.*"))
+    assert len(listed) == 4 and sorted(listed) == written  # one migration, three snapshots
+    assert main(["-C", str(tmp_path), "generate", "--check"]) == 0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from engine.errors import SnapshiftError, UsageError
+from engine.errors import InterruptedAfterWriting, SnapshiftError, UsageError
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
@@ -119,11 +119,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print("\n".join(f"{planned.path.relative_to(project.root)}\n{planned.text}" for planned in files))
         _print_warnings(generation.warnings())
         return 0
-    written = project.write(generation)
-    print("\n".join(f"* creating {path.relative_to(project.root)}" for path in written))
+    try:
+        written = project.write(generation)
+    except InterruptedAfterWriting as interrupt:  # the files are in place all the same: say which
+        _print_created(project.root, interrupt.written)
+        raise
+    _print_created(project.root, written)
     print("Please always manually review the generated migrations for correctness.")
     _print_warnings(generation.warnings())
     return 0
+
+
+def _print_created(root: Path, paths: Sequence[Path]) -> None:
+    print("\n".join(f"* creating {path.relative_to(root)}" for path in paths))
 
 
 def _print_warnings(warnings: Sequence[str]) -> None:
