@@ -10,11 +10,13 @@ unless one of them changed after the plan began reading, or less than RACY_NS be
 systems that store whole seconds): a change within the same clock tick could keep its times, and the
 plan may not have seen it. Like black's cache, it lives in the user's cache folder
 ($XDG_CACHE_HOME/snapshift, one file per project folder), so that no command writes into the project
-unasked; when it cannot be read or written, snapshift just does the full plan.
+unasked; when it cannot be read or written, snapshift just does the full plan. A file unused for a month
+(its project moved or deleted) is removed when another is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import zlib
@@ -34,6 +36,7 @@ from engine.snapshots import EXTENSIONS_FILE, TENANTS_DIR, snapshot_listing
 FORMAT = 1
 RACY_NS = 100_000_000
 COARSE_RACY_NS = 2_000_000_000
+STALE_AFTER_S = 30 * 24 * 3600  # a month unused: the project was moved or deleted
 ENGINE_DIR = Path(__file__).resolve().parent
 
 Entry = list[int] | None
@@ -122,11 +125,16 @@ def cache_path(config: ProjectConfig, repos: Sequence[RepoConfig]) -> Path:
 
 def known_clean(config: ProjectConfig, repos: Sequence[RepoConfig]) -> bool:
     """Whether the files are exactly as they were when a plan last found the project clean."""
+    path = cache_path(config, repos)
     try:
-        cached = orjson.loads(read_bytes(cache_path(config, repos)))
+        cached = orjson.loads(read_bytes(path))
     except (OSError, ValueError):
         return False  # no cache (a fresh clone, CI): nothing to compare, so nothing to stat
-    return bool(cached == take(config, repos).data)
+    if cached != take(config, repos).data:
+        return False
+    with contextlib.suppress(OSError):
+        os.utime(path)  # in use: not stale (see _prune)
+    return True
 
 
 def store(config: ProjectConfig, repos: Sequence[RepoConfig], clean: Fingerprint) -> bool:
@@ -136,9 +144,23 @@ def store(config: ProjectConfig, repos: Sequence[RepoConfig], clean: Fingerprint
     for entry in clean.data["entries"].values():
         if entry is not None and _racy(entry, clean.since_ns):
             return False
+    path = cache_path(config, repos)
     try:
         text = orjson.dumps(clean.data, option=orjson.OPT_SORT_KEYS).decode()
-        write_atomic(cache_path(config, repos), text)
+        write_atomic(path, text)
     except OSError:
         return False
+    _prune(path)
     return True
+
+
+def _prune(kept: Path) -> None:
+    """Remove the cache files no command used for STALE_AFTER_S: those of projects moved or deleted,
+    which nothing else would ever remove. An entry in use has its time refreshed at each hit."""
+    cutoff = time.time() - STALE_AFTER_S
+    with contextlib.suppress(OSError), os.scandir(kept.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith("clean-") and entry.name.endswith(".json") and entry.path != str(kept):
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)

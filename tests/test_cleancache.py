@@ -204,3 +204,23 @@ def test_with_two_repos_a_change_in_either_is_seen_by_every_entry(tmp_path: Path
     assert not project.known_clean("main")
     assert not project.known_clean("analytics") and not project.known_clean()
     assert project.plan(repo="analytics").has_changes and project.plan().has_changes
+
+
+def test_cache_files_unused_for_a_month_go_when_another_is_stored(ws: Workspace) -> None:
+    project = ws.project()
+    own = cleancache.cache_path(project.config, project.repos())
+    folder = own.parent
+    month_ago = time.time() - cleancache.STALE_AFTER_S - 3600
+    stale, recent, other = folder / "clean-stale.json", folder / "clean-recent.json", folder / "notes.json"
+    for path in (stale, recent, other):
+        path.write_text("{}")
+    for path in (stale, other, own):
+        os.utime(path, (month_ago, month_ago))
+    assert project.known_clean()  # a hit: the project's own file is in use
+    assert own.stat().st_mtime > month_ago + 3600
+    ws.resource("tags", TAGS.replace("bigint", "integer"))
+    ws.generate()
+    settle()
+    assert not check(ws)  # a clean plan stores its fingerprint, and prunes
+    assert not stale.exists()
+    assert recent.exists() and other.exists() and own.exists()
