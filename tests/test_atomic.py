@@ -61,8 +61,8 @@ INTERRUPTED = textwrap.dedent(
     atomic._write_temp = slow
     root = Path(sys.argv[1])
     files = [(root / "snapshots" / f"t{i:04d}" / "1.json", "{}\\n") for i in range(3000)]
-    signal.setitimer(signal.ITIMER_REAL, 0.3)
     signal.signal(signal.SIGALRM, signal.default_int_handler)  # Ctrl-C, in the main thread
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
     try:
         atomic.write_group(files)
     except KeyboardInterrupt:
