@@ -31,6 +31,22 @@ def run(
     )
 
 
+def python(
+    script: str, *args: str, check: bool = False, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python -c SCRIPT ARGS` from the repository root, output captured: a probe that patches snapshift
+    or sends itself signals, away from the test process."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=check,
+        timeout=timeout,
+    )
+
+
 def on_terminal(
     args: Sequence[str], replies: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 60
 ) -> tuple[int, str]:

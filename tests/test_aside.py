@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.aside import Aside, can_fork
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.terminal import python
 
 
 def child_pid() -> dict[str, int]:
@@ -152,8 +149,6 @@ print("done")
 
 
 def test_in_a_plain_process_it_forks_and_the_child_flushes_nothing_of_the_parent() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
-    )
+    done = python(PROBE, check=True)
     assert done.stdout == "written before the fork, not yet flushed\ndone\n"
     assert done.stderr == ""

@@ -5,8 +5,6 @@ during the renames waits until every file is in place."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -15,8 +13,7 @@ import pytest
 
 from engine import atomic
 from engine.atomic import interrupts_deferred, write_group
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.terminal import python
 
 
 def everything(root: Path) -> set[str]:
@@ -73,14 +70,7 @@ INTERRUPTED = textwrap.dedent(
 
 def test_ctrl_c_while_the_threads_write_leaves_nothing_behind(tmp_path: Path) -> None:
     assert atomic.WRITERS > 1
-    done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED, str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = python(INTERRUPTED, str(tmp_path), check=True, timeout=120)
     assert done.stdout.strip() == "interrupted", done.stderr
     assert everything(tmp_path) == set()
 
@@ -108,14 +98,7 @@ CTRL_C_DURING_THE_RENAMES = textwrap.dedent(
 
 
 def test_ctrl_c_during_the_renames_waits_until_all_are_done(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", CTRL_C_DURING_THE_RENAMES, str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = python(CTRL_C_DURING_THE_RENAMES, str(tmp_path), check=True)
     assert done.stdout.strip() == "interrupted after 10", done.stderr
     assert everything(tmp_path) == {f"t{i}" for i in range(10)} | {f"t{i}/1.json" for i in range(10)}
 

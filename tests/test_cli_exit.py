@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import Workspace
-from tests.terminal import ROOT, run
+from tests.terminal import ROOT, python, run
 from tui.cli import main
 
 EXAMPLE = ROOT / "examples" / "blog"
@@ -76,13 +76,7 @@ cli.run()
 
 @pytest.mark.parametrize("moment", ["parsing", "flushing"])
 def test_ctrl_c_outside_a_command_exits_130_without_a_traceback(moment: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_OUTSIDE_A_COMMAND, moment],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = python(INTERRUPTED_OUTSIDE_A_COMMAND, moment)
     assert done.returncode == 130
     assert done.stderr == "interrupted\n"
 
@@ -108,13 +102,7 @@ def test_ctrl_c_during_the_renames_lists_the_files_it_let_finish(tmp_path: Path)
     ws = Workspace(tmp_path)
     for name in ("authors", "posts", "tags"):
         ws.resource(name, f'table = "{name}"\n[attributes]\nid = {{ type = "uuid", primary_key = true }}\n')
-    done = subprocess.run(
-        [sys.executable, "-c", CTRL_C_DURING_THE_RENAMES, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = python(CTRL_C_DURING_THE_RENAMES, str(tmp_path))
     assert done.returncode == 130
     assert done.stderr == "interrupted\n"
     listed = [line.removeprefix("* creating ") for line in done.stdout.splitlines()]

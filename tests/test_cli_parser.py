@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.terminal import python
 from tui import parser as parsing
 from tui.cli import build_parser
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def every_parser(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -58,9 +54,7 @@ def test_the_program_and_its_commands_use_the_terminal_formatter() -> None:
 def test_without_columns_and_a_terminal_the_width_is_80(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
     probe = "from tui.parser import terminal_columns\nprint(terminal_columns())\n"
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
-    )
+    done = python(probe, check=True)
     assert done.stdout.strip() == "80"  # stdout is a pipe here, as in CI
 
 
@@ -70,7 +64,5 @@ def test_building_the_parser_and_parsing_do_not_import_shutil() -> None:
         "build_parser().parse_args(['-C', '.', 'generate', '--check'])\n"
         "print('shutil' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
-    )
+    done = python(probe, check=True)
     assert done.stdout.strip() == "False"
