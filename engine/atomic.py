@@ -87,29 +87,37 @@ class _Staging:
 def _write_in_threads(files: Sequence[tuple[Path, str]], staging: _Staging) -> None:
     """Stage every file by WRITERS threads taking every WRITERS-th one; raise the first error. Plain
     threads: concurrent.futures would import logging into every generate. An interrupt while waiting
-    stops the threads after the file at hand, so that nothing is written after the group is undone."""
+    stops the threads after the file at hand and waits for them, so that nothing is written after the
+    group is undone. Each thread reports its end through its own event: Python 3.11's Thread.join,
+    cut short by Ctrl-C, marks a thread that is still running as stopped (is_alive() turns False)."""
     errors: list[BaseException] = []
+    finished = [threading.Event() for _ in range(WRITERS)]
+    started: list[threading.Event] = []
 
     def write_share(first: int) -> None:
-        for index in range(first, len(files), WRITERS):
-            if staging.stopped or errors:
-                return
-            try:
-                staging.write(index, *files[index])
-            except BaseException as error:  # the caller raises it after undoing the group
-                errors.append(error)
+        try:
+            for index in range(first, len(files), WRITERS):
+                if staging.stopped or errors:
+                    return
+                try:
+                    staging.write(index, *files[index])
+                except BaseException as error:  # the caller raises it after undoing the group
+                    errors.append(error)
+        finally:
+            finished[first].set()
 
-    threads = [threading.Thread(target=write_share, args=(first,)) for first in range(WRITERS)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        with interrupts_deferred():  # so that `started` names exactly the threads that run
+            for first, event in enumerate(finished):
+                threading.Thread(target=write_share, args=(first,)).start()
+                started.append(event)
+        for event in started:
+            event.wait()
     except BaseException:
         staging.stopped = True
-        for thread in threads:
-            if thread.is_alive():
-                thread.join()
+        with interrupts_deferred():  # another Ctrl-C must not cut this wait short
+            for event in started:
+                event.wait()
         raise
     if errors:
         raise errors[0]
@@ -148,7 +156,8 @@ def stage_group(files: Sequence[tuple[Path, str]]) -> StagedGroup:
         else:
             _write_in_threads(files, staging)
     except BaseException:
-        staging.undo()
+        with interrupts_deferred():  # another Ctrl-C must not cut the clean-up short
+            staging.undo()
         raise
     return StagedGroup(files, staging)
 

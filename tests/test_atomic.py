@@ -47,19 +47,27 @@ def test_a_group_into_existing_and_new_folders_lands_whole(tmp_path: Path) -> No
 
 INTERRUPTED = textwrap.dedent(
     """
-    import signal, sys, time
+    import os, signal, sys, time
     from pathlib import Path
     from engine import atomic
 
-    real = atomic._write_temp
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    real, more = atomic._write_temp, int(sys.argv[2])
     def slow(path, text):
-        time.sleep(0.002)  # 3000 files take about 3 s: the interrupt lands while the threads write
-        return real(path, text)
+        tmp = real(path, text)
+        if path.parent.name == "t0006":  # thread 0's fourth file: its temp exists, not yet recorded
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, handled in the main thread
+            time.sleep(0.05)
+            for _ in range(more):  # Ctrl-C pressed again and again while the group gives up
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.002)
+            time.sleep(0.1)
+        else:
+            time.sleep(0.001)
+        return tmp
     atomic._write_temp = slow
     root = Path(sys.argv[1])
-    files = [(root / "snapshots" / f"t{i:04d}" / "1.json", "{}\\n") for i in range(3000)]
-    signal.signal(signal.SIGALRM, signal.default_int_handler)  # Ctrl-C, in the main thread
-    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    files = [(root / "snapshots" / f"t{i:04d}" / "1.json", "{}\\n") for i in range(400)]
     try:
         atomic.write_group(files)
     except KeyboardInterrupt:
@@ -68,9 +76,10 @@ INTERRUPTED = textwrap.dedent(
 )
 
 
-def test_ctrl_c_while_the_threads_write_leaves_nothing_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("more", [0, 20], ids=["once", "again and again"])
+def test_ctrl_c_while_the_threads_write_leaves_nothing_behind(tmp_path: Path, more: int) -> None:
     assert atomic.WRITERS > 1
-    done = python(INTERRUPTED, str(tmp_path), check=True, timeout=120)
+    done = python(INTERRUPTED, str(tmp_path), str(more), check=True, timeout=120)
     assert done.stdout.strip() == "interrupted", done.stderr
     assert everything(tmp_path) == set()
 
