@@ -130,16 +130,26 @@ class StagedGroup:
         self._targets = [path for path, _ in files]
         self._staging = staging
 
+    @property
+    def renames(self) -> list[tuple[Path, Path]]:
+        """Each temp file and its place, in the group's order."""
+        temps = [tmp for tmp in self._staging.temps if tmp is not None]
+        return list(zip(temps, self._targets, strict=True))
+
     def commit(self) -> None:
         """Rename every temp file into place, in the group's order; on an error, remove the rest."""
-        temps = [tmp for tmp in self._staging.temps if tmp is not None]
-        for index, (path, tmp) in enumerate(zip(self._targets, temps, strict=True)):
+        renames = self.renames
+        for index, (tmp, path) in enumerate(renames):
             try:
                 os.replace(tmp, path)
             except BaseException:
-                for rest in temps[index:]:
+                for rest, _ in renames[index:]:
                     rest.unlink(missing_ok=True)
                 raise
+
+    def discard(self) -> None:
+        """Give the group up before `commit`: its temp files and the folders made for them go."""
+        self._staging.undo()
 
 
 def stage_group(files: Sequence[tuple[Path, str]]) -> StagedGroup:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from engine import journal
 from engine.aside import Aside, worth_forking
 from engine.atomic import interrupts_deferred, stage_group
 from engine.config import ProjectConfig, RepoConfig
@@ -91,6 +92,7 @@ class Generation:
     repos: list[RepoGeneration]
     files: list[PlannedFile] = field(default_factory=list)
     removed_folders: list[Path] = field(default_factory=list)
+    finished_interrupted: list[Path] = field(default_factory=list)  # put in place for a killed generate
 
     @property
     def questions(self) -> list[Question]:
@@ -285,29 +287,39 @@ def require_answers(generation: Generation) -> None:
         )
 
 
-def write_generation(generation: Generation) -> list[Path]:
+def write_generation(generation: Generation, root: Path) -> list[Path]:
     """Write every planned file, then remove the snapshot folders of dropped/renamed tables.
 
     All files are written aside first and only then renamed into place, migrations before snapshots:
     a failure while writing (a full disk, a read-only folder, Ctrl-C) changes nothing, and Ctrl-C
-    during the renames and removals waits until they are done. A run killed outright in the middle of
-    the renames leaves at worst a migration without some of its snapshots (the next generate then
-    writes that change again, for review), never snapshots without their migration (which would lose
-    the change silently).
+    during the renames and removals waits until they are done. That last step is journaled in `root`
+    first: if the run is killed outright in the middle, the next plan finishes it.
     """
     require_answers(generation)
     ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
     try:
         staged = stage_group([(f.path, f.text) for f in ordered])
     except OSError as exc:
-        reason = f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
-        raise WriteError(f"{reason}; no generated file was written") from exc
+        raise _write_error(exc) from exc
     written = [f.path for f in generation.files]
     try:
         with interrupts_deferred():
-            staged.commit()
-            for folder in generation.removed_folders:
-                remove_table_snapshots(folder)
+            try:
+                journal.begin(root, staged.renames, generation.removed_folders)
+            except OSError as exc:
+                staged.discard()
+                raise _write_error(exc) from exc
+            try:
+                staged.commit()
+                for folder in generation.removed_folders:
+                    remove_table_snapshots(folder)
+            finally:
+                journal.end(root)
     except KeyboardInterrupt as interrupt:  # held back until everything was in place
         raise InterruptedAfterWriting(written) from interrupt
     return written
+
+
+def _write_error(exc: OSError) -> WriteError:
+    reason = f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
+    return WriteError(f"{reason}; no generated file was written")

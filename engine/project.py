@@ -19,7 +19,7 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import cleancache, dbactions, devdb, prefetch, resources, runs, status
+    from engine import cleancache, dbactions, devdb, journal, prefetch, resources, runs, status
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
@@ -28,6 +28,7 @@ else:  # the generator and the database side each load only when used
     cleancache = lazy_module("engine.cleancache")
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
+    journal = lazy_module("engine.journal")
     prefetch = lazy_module("engine.prefetch")
     resources = lazy_module("engine.resources")
     generator = lazy_module("engine.generate")
@@ -80,8 +81,10 @@ class Project:
         repo: str | None = None,
         now: datetime | None = None,
     ) -> generator.Generation:
-        """What `generate` would write now; open questions are listed, never asked."""
+        """What `generate` would write now; open questions are listed, never asked. A generate killed
+        while it renamed its files into place is finished first (`finished_interrupted` lists them)."""
         repos = self.repos(repo)
+        finished = self.finish_interrupted_generate()
         names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
         # the config was read before the plan began: a change to it since then was not planned
@@ -93,6 +96,7 @@ class Project:
             fetched = early.result() if early else None
         files = fetched.snapshot_files if fetched else None
         generation = generator.plan_generation(self.config, tables, answers, options, now, names, files)
+        generation.finished_interrupted = finished
         # remember a clean result for known_clean, when the config came from its file (not from text)
         if not generation.has_changes and self.config.read_ns:
             clean = fetched.fingerprint if fetched else None
@@ -102,10 +106,16 @@ class Project:
             cleancache.store(self.config, repos, clean)
         return generation
 
+    def finish_interrupted_generate(self) -> list[Path]:
+        """Put in place the files of a generate that was killed while it renamed them (engine.journal):
+        the files put in place now, none when no generate was cut short."""
+        return journal.finish_interrupted(self.root)
+
     def known_clean(self, repo: str | None = None) -> bool:
         """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
-        would find nothing again, and callers can skip it (a large project answers in milliseconds)."""
-        return cleancache.known_clean(self.config, self.repos(repo))
+        would find nothing again, and callers can skip it (a large project answers in milliseconds).
+        Never while a killed generate's journal waits for `plan` to finish it."""
+        return not journal.pending(self.root) and cleancache.known_clean(self.config, self.repos(repo))
 
     def generate(
         self,
@@ -120,7 +130,7 @@ class Project:
 
     def write(self, generation: generator.Generation) -> tuple[Path, ...]:
         """Write a plan made by `plan` (UnansweredQuestions when it still has open questions)."""
-        return tuple(generator.write_generation(generation)) if generation.has_changes else ()
+        return tuple(generator.write_generation(generation, self.root)) if generation.has_changes else ()
 
     # -- the database side (SPEC 2, 6, 7): every action runs per repo in config order unless one is named
 

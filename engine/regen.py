@@ -147,6 +147,7 @@ def _plan(
     options: GenerateOptions,
     now: datetime | None,
 ) -> RegenPlan:
+    project.finish_interrupted_generate()  # its files are untracked like the rest: regen takes them too
     repos = _repo_plans(project, dbs)
     snapshot_folders = [db.repo.snapshots_path for db in dbs]
     changed = gitstate.changed_tracked(project.root, snapshot_folders, "regen")

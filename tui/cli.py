@@ -61,6 +61,7 @@ def resolve_questions(
 ) -> Generation:
     """Plan, asking open questions on a terminal (or applying --yes) while any can be answered."""
     generation = project.plan(answers, options, args.repo)
+    _print_finished(project.root, generation.finished_interrupted)
     while generation.questions:
         questions = generation.questions
         if args.yes:
@@ -101,6 +102,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     if args.check:
         generation = project.plan(answers, options, args.repo)
+        _print_finished(project.root, generation.finished_interrupted)
         if generation.has_changes:
             lines = [f"Pending changes: generate would write {len(generation.files)} file(s):"]
             lines += [f"  {planned.path.relative_to(project.root)}" for planned in generation.files]
@@ -128,6 +130,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print("Please always manually review the generated migrations for correctness.")
     _print_warnings(generation.warnings())
     return 0
+
+
+def _print_finished(root: Path, paths: Sequence[Path]) -> None:
+    """The files a generate killed while it renamed them into place had left aside, now in place."""
+    if paths:
+        print(f"Finished an interrupted generate: {len(paths)} file(s) put in place.")
+        _print_created(root, paths)
 
 
 def _print_created(root: Path, paths: Sequence[Path]) -> None:
