@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.project import Project
+from tests.gitrepo import git
 from tests.terminal import on_terminal, run
 from tests.test_regen import (
     EXAMPLE,
@@ -17,7 +18,6 @@ from tests.test_regen import (
     applied,
     database_state,
     generate_and_migrate,
-    git,
     make_blog,
     tracked_bytes,
     tracked_versions,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from engine import journal
 from engine.errors import InputError, WriteError
 from engine.project import Project
 from engine.questions import Answers
+from tests.gitrepo import commit_all, git
 from tests.harness import DEFAULT_CONFIG as DEFAULT
 from tests.harness import Workspace
 from tests.terminal import python, run
@@ -58,10 +58,8 @@ def edited_project(root: Path, url: str = "") -> Path:
         ws.resource(name, f'table = "{name}"\n[attributes]\nid = {{ type = "uuid", primary_key = true }}\n')
     ws.generate()
     if url:  # what the first generate wrote is committed and applied
-        git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
-        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-        subprocess.run([*git, "commit", "-qm", "start"], cwd=root, check=True)
+        git(root, "init", "-q")
+        commit_all(root, "start")
         ws.project().migrate()
     for name in "ab":
         ws.resource(

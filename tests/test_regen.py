@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,21 +21,13 @@ from engine.introspect import describe
 from engine.project import Project
 from engine.regen import RegenEvent
 from engine.runs import ProgressEvent
+from tests.gitrepo import commit_all, git
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "blog"
 TENANTS = ("org_acme", "org_globex")
 NewDatabase = Callable[[], str]
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
-
-
-def commit_all(root: Path, message: str = "commit") -> None:
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", message)
 
 
 def git_project(source: Path, target: Path, gitignore: str = "") -> Path:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from engine.project import Project
+from tests.gitrepo import git
 from tui.cli import main
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "blog"
@@ -38,11 +38,6 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def git(root: Path, *args: str) -> None:
-    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True)
 
 
 def write_migration(folder: Path, version: int, name: str, up: str) -> Path:
