@@ -28,8 +28,8 @@ def begin(root: Path, renames: Sequence[tuple[Path, Path]], removals: Sequence[P
     (paths relative to `root`, so that a moved project still finishes)."""
     record = {
         "pid": os.getpid(),
-        "renames": [[_relative(tmp, root), _relative(path, root)] for tmp, path in renames],
-        "removals": [_relative(folder, root) for folder in removals],
+        "renames": [[os.path.relpath(tmp, root), os.path.relpath(path, root)] for tmp, path in renames],
+        "removals": [os.path.relpath(folder, root) for folder in removals],
     }
     write_atomic(root / NAME, json.dumps(record, indent=1) + "\n")
 
@@ -99,7 +99,3 @@ def _alive(pid: int) -> bool:
     except (OverflowError, ValueError):
         return False
     return True
-
-
-def _relative(path: Path, root: Path) -> str:
-    return os.path.relpath(path, root)
