@@ -222,7 +222,9 @@ def diff(
                 ops += TableDiffer(origin, old, new, column_maps[new_key], options).run()
         else:
             ops += table_create_ops(new, options.concurrent_indexes)
-        if ops or new_key in returning:
+        # a table whose references only followed another table's rename has no operation of its own,
+        # yet its snapshot must name the new target
+        if ops or new_key in returning or (renaming and new_key in pairs and before[pairs[new_key]] != new):
             result.changed.add(new_key)
         result.operations += ops
     dropped = {k: before[k] for k in result.dropped}

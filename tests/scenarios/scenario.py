@@ -79,6 +79,7 @@ class Scenario:
         if resources is not None:
             self.write(resources)
         written = self.ws.generate(answers, **options)
+        self.assert_settled()
         return Change(written, dict(self.resources), self.config, self.tenant_folder)
 
     def plan(
@@ -87,6 +88,13 @@ class Scenario:
         if resources is not None:
             self.write(resources)
         return self.ws.plan(answers, **options)
+
+    def assert_settled(self) -> None:
+        """Generating again right away finds nothing: every snapshot the change implies was written."""
+        again = self.ws.plan(Answers(no_renames=True))
+        assert not again.files, "a second generate would write:\n" + "\n".join(
+            f"{f.path.relative_to(self.ws.root)}:\n{f.text}" for f in again.files
+        )
 
     @property
     def tenant_folder(self) -> Path:
