@@ -338,3 +338,29 @@ def test_copy_of_a_project_regenerates_to_nothing(offline: Scenario, tmp_path: P
     shutil.copytree(offline.ws.root, other.ws.root, dirs_exist_ok=True)
     assert other.plan().files == []
     assert other.plan().questions == []
+
+
+# --- SQL comments in user fragments --------------------------------------------------------------
+
+COMMENTED = (
+    'score = { type = "integer", allow_nil = false, default = "0 -- starts at zero" }\n'
+    'title = { type = "text", default = """\'untitled\' -- until named\n""" }',
+    '[identities]\nunique_title = { keys = ["title"], where = "score > 0 -- scored only" }\n'
+    '[[indexes]]\nname = "posts_lower_title"\nfields = ["lower(title) -- case-blind"]\nwhere = "score >= 0 /* never negative */"\n'
+    '[[check_constraints]]\nname = "score_small"\ncheck = "score < 1000 -- a sanity bound"\n'
+    'attributes = ["score"]\n'
+    '[[statements]]\nname = "score_view"\n'
+    'up = "CREATE VIEW scores AS SELECT id, score FROM posts -- the view"\n'
+    'down = "DROP VIEW scores; -- gone"\n',
+)
+
+
+def test_line_comments_in_sql_fragments_do_not_swallow_what_follows(scenario: Scenario) -> None:
+    """A `--` comment ends at the line's end: a default, check, `where`, index expression or statement
+    that ends in one must not comment out the comma, parenthesis or semicolon rendered after it."""
+    change = scenario.generate({"posts": posts(*COMMENTED)})
+    scenario.roundtrip(change)
+    changed = (COMMENTED[0].replace("0 -- starts", "1 -- starts"), COMMENTED[1])
+    change = scenario.generate({"posts": posts(*changed)})
+    find(change.up, "SET DEFAULT 1 -- starts at zero")
+    scenario.roundtrip(change)
