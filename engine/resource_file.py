@@ -7,6 +7,7 @@ wait for pass two (`engine.resource_links`). Attributes are read by `engine.reso
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +48,18 @@ _ORDERS = frozenset(
     if direction or nulls
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+BUILTIN_INDEX_METHODS = ("brin", "btree", "gin", "gist", "hash", "spgist")
+
+
+def _check_index_method(doc: Doc, key: KeyPath, using: str) -> None:
+    """An index method name; a near miss of a built-in one is a typo (extensions add others: bloom,
+    rum, hnsw, so an unknown name that resembles none is let through for PostgreSQL to judge)."""
+    if _IDENTIFIER.fullmatch(using) is None:
+        raise doc.error(key, f"'using' must be an index method name like btree or gin, not '{using}'")
+    method = using.lower()
+    close = difflib.get_close_matches(method, BUILTIN_INDEX_METHODS, n=1, cutoff=0.75)
+    if method not in BUILTIN_INDEX_METHODS and close:
+        raise doc.error(key, f"unknown index method '{using}' (did you mean '{close[0]}'?)")
 _NON_WORD = re.compile(r"[^\w]")
 
 
@@ -223,10 +236,8 @@ def _indexes(
         if tenant is not None and not all_tenants and not (fields[0].is_column and fields[0].value == tenant):
             fields = [IndexField(tenant), *(f for f in fields if not (f.value == tenant and f.order is None))]
         using = doc.string(spec, "using", key)
-        if using is not None and _IDENTIFIER.fullmatch(using) is None:
-            raise doc.error(
-                (*key, "using"), f"'using' must be an index method name like btree or gin, not '{using}'"
-            )
+        if using is not None:
+            _check_index_method(doc, (*key, "using"), using)
         indexes.append(
             Index(
                 name=name,

@@ -583,6 +583,18 @@ def test_error_index_field_over_unknown_column(tmp_path: Path) -> None:
     assert "unknown attribute 'nme'" in str(err)
 
 
+def test_error_misspelt_index_method(tmp_path: Path) -> None:
+    err = error(tmp_path, {"t.toml": BASE + '\n[[indexes]]\nfields = ["id"]\nusing = "btre"\n'})
+    assert_at(err, tmp_path, "t.toml", "indexes[0].using", 8)
+    assert "did you mean 'btree'" in str(err)
+
+
+def test_index_methods_of_extensions_are_accepted(tmp_path: Path) -> None:
+    for method in ("bloom", "hnsw", "ivfflat", "rum"):
+        text = BASE + f'\n[[indexes]]\nfields = ["id"]\nusing = "{method}"\n'
+        assert load(tmp_path, {"t.toml": text})["t"].indexes[0].using == method
+
+
 def test_error_index_include_over_unknown_column(tmp_path: Path) -> None:
     err = error(tmp_path, {"t.toml": BASE + '\n[[indexes]]\nfields = ["id"]\ninclude = ["x"]\n'})
     assert_at(err, tmp_path, "t.toml", "indexes[0].include[0]", 8)
