@@ -93,6 +93,7 @@ class Generation:
     files: list[PlannedFile] = field(default_factory=list)
     removed_folders: list[Path] = field(default_factory=list)
     finished_interrupted: list[Path] = field(default_factory=list)  # put in place for a killed generate
+    unused_renames: list[str] = field(default_factory=list)  # table rename answers no table took
 
     @property
     def questions(self) -> list[Question]:
@@ -114,6 +115,11 @@ class Generation:
         if any(is_commented(op) for op in ops):
             notes.append("Warning: there are migration steps commented out and in need of manual review.")
         notes += [f"Warning: {note}" for r in self.repos for m in r.migrations for note in m.notes]
+        notes += [
+            f"Warning: the rename answer {answer} was not used: its old table is still declared, or "
+            "its new name is not a new table."
+            for answer in self.unused_renames
+        ]
         return notes
 
 
@@ -267,7 +273,9 @@ def plan_generation(
         plan_repo(r, [t for t in tables if t.repo == r.name], answers, options, read.get(r.name))
         for r in selected
     ]
-    generation = Generation(gens)
+    taken = {old.display() for r in gens for old in r.diff.renamed}
+    unused = [f"{old}={new}" for old, new in answers.table_renames.items() if old not in taken]
+    generation = Generation(gens, unused_renames=unused)
     changed = [r for r in gens if r.has_changes]
     if not changed:  # nothing to number: versions on disk do not matter (nor can they fail)
         return generation

@@ -103,6 +103,16 @@ def test_rename_flag_answers_the_question(tmp_path: Path) -> None:
     assert 'RENAME COLUMN "title" TO "name"' in migration.read_text()
 
 
+def test_a_rename_answer_no_table_takes_is_called_out(blog: Path) -> None:
+    """`--rename-table authors=writers` while authors is still declared renames nothing: say so."""
+    before = tree(blog)
+    result = run("-C", str(blog), "generate", "--rename-table", "authors=writers")
+    assert result.returncode == 0, result.stderr
+    assert "the rename answer authors=writers was not used" in result.stdout
+    assert "No changes detected" in result.stdout
+    assert tree(blog) == before
+
+
 def test_no_renames_flag_drops_and_adds(tmp_path: Path) -> None:
     project = rename_project(tmp_path)
     assert run("-C", str(project), "generate", "--no-renames").returncode == 0

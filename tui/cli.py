@@ -89,7 +89,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     answers = answers_from_args(args)
     # nothing changed since a plan last found nothing to do (a --drop-table may still drop a kept table)
-    if not answers.drop_tables and project.known_clean(args.repo):
+    if not answers.drop_tables and not answers.table_renames and project.known_clean(args.repo):
         print("No changes detected." if args.check else NO_CHANGES)
         return 0
     from engine.generate import GenerateOptions, require_answers  # only now: the generator is big
@@ -113,6 +113,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 0
     generation = resolve_questions(project, args, answers, options)
     if not generation.has_changes:
+        _print_warnings(generation.warnings())
         print(NO_CHANGES)
         return 0
     require_answers(generation)
