@@ -19,11 +19,13 @@ from engine.model import Column, Reference, Table, TableKey
 from engine.operations import (
     AddForeignKey,
     CreateSchema,
+    DetachForeignKeys,
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
     DropSchema,
     Operation,
+    ReattachForeignKeys,
 )
 from engine.order import destination, reference_columns, tk
 from engine.questions import Answers, ColumnRenameQuestion, Question, TableQuestion
@@ -239,29 +241,63 @@ def opted_out_keys(before: Mapping[TableKey, Table], opted_out: Iterable[TableKe
     return {k for k in opted_out if k in before}
 
 
+Target = tuple[tuple[bool, str, str], frozenset[str]]  # a FK's destination: table and unique columns
+
+
 def rebind_foreign_keys(
     ops: list[Operation], renamed_old: Mapping[TableKey, Table], after: Mapping[TableKey, Table]
 ) -> list[Operation]:
-    """A FK that stays while the key or unique index it points at is rebuilt is dropped and added again."""
-    rebuilt: set[tuple[object, frozenset[str]]] = set()
+    """A FK that stays while the key or unique index it points at is rebuilt is dropped and added again;
+    tenant tables' FKs into a public table are detoured around the rebuild by the public migration."""
+    rebuilt: dict[Target, tuple[TableKey, str]] = {}  # (table, unique columns) -> (table, index dropped)
     for op in ops:
         if isinstance(op, DropPrimaryKey):
-            rebuilt.add((tk(op.table), frozenset(op.columns)))
+            rebuilt[(tk(op.table), frozenset(op.columns))] = (op.table, op.name)
         elif isinstance(op, DropIndex) and not op.implied and op.index.unique and op.index.plain_columns:
-            rebuilt.add((tk(op.table), frozenset(op.index.plain_columns)))
+            rebuilt[(tk(op.table), frozenset(op.index.plain_columns))] = (op.table, op.index.name)
     if not rebuilt:
         return []
     touched = {(op.table, op.column) for op in ops if isinstance(op, AddForeignKey | DropForeignKey)}
     extra: list[Operation] = []
+    detoured: dict[Target, list[str]] = {}  # -> names of the tenant FKs into it
     for key, old in renamed_old.items():
         old_refs = {c.name: c.references for c in old.columns if c.references is not None}
         for col in after[key].columns:
             ref, before_ref = col.references, old_refs.get(col.name)
             if ref is None or before_ref is None or (key, col.name) in touched:
                 continue
-            if (destination(key, ref), reference_columns(col.name, ref)[1]) in rebuilt:
+            target = (destination(key, ref), reference_columns(col.name, ref)[1])
+            if target not in rebuilt:
+                continue
+            if key.tenant and not ref.tenant_table:  # public runs first: it cannot wait for the tenant side
+                detoured.setdefault(target, []).append(before_ref.name)
+            else:
                 extra += [DropForeignKey(key, col.name, before_ref), AddForeignKey(key, col.name, ref)]
+    for target, names in detoured.items():
+        table, dropped = rebuilt[target]
+        created = unique_index_over(after[table], target[1]) or dropped
+        fields = (dropped, created, tuple(sorted(target[1])), tuple(sorted(names)))
+        extra += [DetachForeignKeys(table, *fields), ReattachForeignKeys(table, *fields)]
     return extra
+
+
+def unique_index_over(table: Table, columns: frozenset[str]) -> str | None:
+    """The name of the table's key or unique index over exactly `columns` (what a FK into them uses)."""
+    if frozenset(table.primary_key) == columns:
+        return table.pkey_name
+    for identity in table.identities:
+        if identity.where is None and frozenset(identity.keys) == columns:
+            return identity.index_name
+    for index in table.indexes:
+        plain = all(f.is_column for f in index.fields)
+        if (
+            index.unique
+            and index.where is None
+            and plain
+            and frozenset(f.value for f in index.fields) == columns
+        ):
+            return index.name
+    return None
 
 
 def emptied_schemas(

@@ -196,6 +196,34 @@ class DropPrimaryKey(Operation):
 
 
 @dataclass(frozen=True)
+class ForeignKeyDetour(Operation):
+    """Tenant tables' foreign keys depend on a public key or unique index this migration rebuilds.
+
+    Public migrations run before tenant ones and cannot name the tenant schemas, so the public
+    migration itself finds those constraints in the catalog (by name, on the index `dropped`), keeps
+    their definitions in a temporary table and drops them (DetachForeignKeys), then adds them back once
+    the columns are unique again (ReattachForeignKeys); `down` does the same around the index `created`.
+    """
+
+    dropped: str
+    created: str
+    columns: tuple[str, ...]
+    constraints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetachForeignKeys(ForeignKeyDetour):
+    def describe(self) -> str:
+        return f"detach tenant foreign keys from {self.table.display()} ({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
+class ReattachForeignKeys(ForeignKeyDetour):
+    def describe(self) -> str:
+        return f"reattach tenant foreign keys to {self.table.display()} ({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
 class CreateIndex(Operation):
     """An identity's unique index, a custom index or a foreign key's index."""
 

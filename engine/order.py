@@ -24,6 +24,7 @@ from engine.operations import (
     CreateIndex,
     CreateSchema,
     CreateTable,
+    DetachForeignKeys,
     DropCheck,
     DropColumn,
     DropForeignKey,
@@ -33,6 +34,7 @@ from engine.operations import (
     DropTable,
     MoveTableSchema,
     Operation,
+    ReattachForeignKeys,
     RemoveStatement,
     RenameColumn,
     RenameConstraint,
@@ -231,6 +233,18 @@ def _(op: DropForeignKey) -> Facts:
     provides.append(("name_free", t, op.reference.name))
     requires: list[Fact] = [("table", t), *(("renamed", t, c) for c in local)]
     return provides, requires + [("renamed", dest, c) for c in sorted(remote)]
+
+
+@facts.register
+def _(op: DetachForeignKeys) -> Facts:
+    t = tk(op.table)
+    return [("fk_into", t, frozenset(op.columns))], [("table", t)]
+
+
+@facts.register
+def _(op: ReattachForeignKeys) -> Facts:
+    t = tk(op.table)
+    return [], [("table", t), ("unique", t, frozenset(op.columns))]
 
 
 @facts.register

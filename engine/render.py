@@ -6,6 +6,7 @@ Each op renders its own up and down; a migration's down is the ops' downs in rev
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from functools import singledispatch
 
@@ -21,6 +22,7 @@ from engine.operations import (
     CreateIndex,
     CreateSchema,
     CreateTable,
+    DetachForeignKeys,
     DropCheck,
     DropColumn,
     DropForeignKey,
@@ -28,9 +30,11 @@ from engine.operations import (
     DropPrimaryKey,
     DropSchema,
     DropTable,
+    ForeignKeyDetour,
     IndexDef,
     MoveTableSchema,
     Operation,
+    ReattachForeignKeys,
     RemoveStatement,
     RenameColumn,
     RenameConstraint,
@@ -409,6 +413,49 @@ def _(op: DropCheck) -> Rendered:
 def _(op: RenameSequence) -> Rendered:
     up = f"ALTER SEQUENCE {qualified(op.table, op.old)} RENAME TO {quote(op.new)};"
     return [up], [f"ALTER SEQUENCE {qualified(op.table, op.new)} RENAME TO {quote(op.old)};"]
+
+
+def _kept_fkeys(index: str) -> str:
+    """The temporary table holding detached foreign keys while `index` is rebuilt (a name per index,
+    so two rebuilds in one migration do not meet)."""
+    return quote("snapshift_fkeys_" + hashlib.sha1(index.encode()).hexdigest()[:12])
+
+
+def _for_each_kept_fkey(kept: str, fields: Sequence[str], command: str) -> str:
+    """A DO block running `command` (a format() pattern) with each kept foreign key's `fields`."""
+    args = ", ".join(f"fk.{f}" for f in fields)
+    return (
+        f"DO $$\nDECLARE fk record;\nBEGIN\n  FOR fk IN SELECT {', '.join(fields)} FROM {kept} LOOP\n"
+        f"    EXECUTE format({literal(command)}, {args});\n  END LOOP;\nEND $$;"
+    )
+
+
+def _detach_sql(op: ForeignKeyDetour, index: str) -> list[str]:
+    kept = _kept_fkeys(index)
+    names = ", ".join(literal(name) for name in op.constraints)
+    keep = (
+        f"CREATE TEMPORARY TABLE {kept} AS\n"
+        "SELECT conrelid::regclass::text AS tbl, conname::text AS name, pg_get_constraintdef(oid) AS def\n"
+        f"FROM pg_constraint WHERE contype = 'f'\n"
+        f"AND conindid = {literal(qualified(op.table, index))}::regclass AND conname = ANY (ARRAY[{names}]);"
+    )
+    return [keep, _for_each_kept_fkey(kept, ("tbl", "name"), "ALTER TABLE %s DROP CONSTRAINT %I")]
+
+
+def _reattach_sql(index: str) -> list[str]:
+    kept = _kept_fkeys(index)
+    add = _for_each_kept_fkey(kept, ("tbl", "name", "def"), "ALTER TABLE %s ADD CONSTRAINT %I %s")
+    return [add, f"DROP TABLE {kept};"]
+
+
+@_register(DetachForeignKeys)
+def _(op: DetachForeignKeys) -> Rendered:
+    return _detach_sql(op, op.dropped), _reattach_sql(op.created)
+
+
+@_register(ReattachForeignKeys)
+def _(op: ReattachForeignKeys) -> Rendered:
+    return _reattach_sql(op.dropped), _detach_sql(op, op.created)
 
 
 def _sql(text: str) -> str:

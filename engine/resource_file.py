@@ -60,6 +60,8 @@ def _check_index_method(doc: Doc, key: KeyPath, using: str) -> None:
     close = difflib.get_close_matches(method, BUILTIN_INDEX_METHODS, n=1, cutoff=0.75)
     if method not in BUILTIN_INDEX_METHODS and close:
         raise doc.error(key, f"unknown index method '{using}' (did you mean '{close[0]}'?)")
+
+
 _NON_WORD = re.compile(r"[^\w]")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.questions import Answers, TableQuestion
 from tests.scenarios.scenario import Scenario, absent, find, ordered, table
 
@@ -292,4 +294,52 @@ def test_tenant_attribute_column_renamed(scenario: Scenario) -> None:
         Answers(column_renames={"posts": {"org_id": "tenant_id"}}),
     )
     assert change.up == ['ALTER TABLE "posts" RENAME COLUMN "org_id" TO "tenant_id";']
+    scenario.roundtrip(change)
+
+
+ACCOUNTS = 'id = { type = "uuid", primary_key = true }\ncode = { type = "text", allow_nil = false }'
+CODE_REF = 'account_code = { type = "text", references = { table = "accounts", column = "code" } }'
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ('unique_code = { keys = ["code"] }', 'unique_code = { keys = ["code"], nulls_distinct = false }'),
+        ('unique_code = { keys = ["code"] }', 'code_key = { keys = ["code"] }'),
+    ],
+    ids=["rebuilt", "renamed-identity"],
+)
+def test_public_unique_index_rebuilt_under_a_context_table_reference(
+    scenario: Scenario, before: str, after: str
+) -> None:
+    """The tenant FKs depend on the public index: the public migration detaches them from every tenant
+    schema, rebuilds the index and attaches them again (tenant migrations run after public ones)."""
+    scenario.generate(
+        {
+            "accounts": table("accounts", ACCOUNTS, f"[identities]\n{before}"),
+            "docs": notes(CODE_REF, name="docs"),
+        }
+    )
+    change = scenario.generate(
+        {
+            "accounts": table("accounts", ACCOUNTS, f"[identities]\n{after}"),
+            "docs": notes(CODE_REF, name="docs"),
+        }
+    )
+    assert change.tenant == []
+    scenario.roundtrip(change)
+
+
+def test_public_primary_key_rebuilt_under_a_context_table_reference(scenario: Scenario) -> None:
+    """The key widens to (id, code) and an identity keeps id unique: the tenant FK into id moves over."""
+    ref = 'account_id = { type = "uuid", references = { table = "accounts" } }'
+    scenario.generate({"accounts": table("accounts", ACCOUNTS), "docs": notes(ref, name="docs")})
+    wider = ACCOUNTS.replace("allow_nil = false", "primary_key = true")
+    change = scenario.generate(
+        {
+            "accounts": table("accounts", wider, '[identities]\nunique_id = { keys = ["id"] }'),
+            "docs": notes(ref, name="docs"),
+        }
+    )
+    assert change.tenant == []
     scenario.roundtrip(change)
