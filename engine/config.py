@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from engine.errors import ConfigError, Location
 from engine.pglimits import MAX_IDENTIFIER_BYTES
@@ -25,6 +26,13 @@ class RepoConfig:
     extensions: tuple[str, ...] = ()
     tenants: tuple[str, ...] | None = None
     tenants_query: str | None = None
+    config_path: Path | None = field(default=None, compare=False)  # the file it was read from
+
+    @property
+    def url_key(self) -> str:
+        """Where the URL is configured, for messages: `snapshift.toml, key 'repos.X.url'`."""
+        where = f"{self.config_path}, " if self.config_path else ""
+        return f"{where}key 'repos.{self.name}.url'"
 
     @property
     def snapshots_path(self) -> Path:
@@ -70,6 +78,7 @@ _REPO_KEYS = frozenset(
         "tenants_query",
     }
 )
+BOM = b"\xef\xbb\xbf"
 _REPO_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -107,7 +116,7 @@ def load_config(path: Path) -> ProjectConfig:
     """Read and validate a config file (snapshift.toml or pyproject.toml with [tool.snapshift])."""
     path = path.resolve()
     read_ns = time.time_ns()
-    data, text = load_toml(path, ConfigError)
+    data, text = _load(path)
     prefix: KeyPath = ()
     if path.name == PYPROJECT_FILE:
         prefix = ("tool", "snapshift")
@@ -118,6 +127,19 @@ def load_config(path: Path) -> ProjectConfig:
         data = section
     doc = Doc(path, text, ConfigError, prefix)
     return replace(_project(doc, doc.table(data, ()) if prefix else data), read_ns=read_ns)
+
+
+def _load(path: Path) -> tuple[TomlTable, str]:
+    """The TOML of `path`; a byte order mark, which TOML parsers refuse at "column 1", is named as such."""
+    try:
+        return load_toml(path, ConfigError)
+    except ConfigError as exc:
+        if exc.location.line == 1 and path.read_bytes()[:3] == BOM:
+            raise ConfigError(
+                "the file starts with a UTF-8 byte order mark, not allowed in TOML: save it without one",
+                Location(path, line=1),
+            ) from None
+        raise
 
 
 def parse_config(text: str, path: Path) -> ProjectConfig:
@@ -154,6 +176,9 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
     url = doc.string(section, "url", key)
     if url is not None and (not url.strip() or url.strip() == "env:"):
         raise doc.error((*key, "url"), "url must be a database URL or env:NAME")
+    problem = url_problem(url) if url is not None and not url.strip().startswith("env:") else None
+    if problem is not None:
+        raise doc.error((*key, "url"), problem)
     tenants = doc.strings(section, "tenants", key)
     tenants_query = doc.string(section, "tenants_query", key)
     if tenants is not None and tenants_query is not None:
@@ -181,7 +206,52 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
         extensions=tuple(dict.fromkeys(extensions)),
         tenants=tuple(tenants) if tenants is not None else None,
         tenants_query=tenants_query,
+        config_path=doc.path,
     )
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_KEYWORD_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)")
+URL_FORMS = "write postgresql://user@host:port/database, key=value pairs (host=... dbname=...) or env:NAME"
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a PostgreSQL connection string, or None; never quotes the URL (it may hold a
+    password). A cheap check without the driver, so a typo is bad config rather than a failed connect."""
+    url = url.strip()
+    scheme = _SCHEME.match(url)
+    if scheme is not None:
+        if scheme.group(1).lower() not in ("postgres", "postgresql"):
+            return f"a {scheme.group(1)}:// URL is not a PostgreSQL URL ({URL_FORMS})"
+        return _uri_problem(url)
+    pairs: list[tuple[str, str]] = []
+    index = 0
+    while url[index:].strip():
+        pair = _KEYWORD_PAIR.match(url, index)
+        if pair is None:
+            return f"not a PostgreSQL URL ({URL_FORMS})"
+        pairs.append((pair.group(1), pair.group(2).strip("'")))
+        index = pair.end()
+    return _ports_problem([value for name, value in pairs if name == "port"])
+
+
+def _uri_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    ports: list[str] = []
+    for host in parts.netloc.rsplit("@", 1)[-1].split(","):
+        _, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        if colon and port:
+            ports.append(port)
+    ports += [value for name, value in parse_qsl(parts.query) if name == "port"]
+    return _ports_problem(ports)
+
+
+def _ports_problem(ports: list[str]) -> str | None:
+    for value in ports:
+        for port in value.split(","):
+            if port and (not port.isdigit() or not 0 < int(port) < 65536):
+                return f"port '{port}' is not a port number (1-65535)"
+    return None
 
 
 def _path(doc: Doc, root: Path, section: TomlTable, name: str, key: KeyPath, default: str) -> Path:

@@ -69,10 +69,19 @@ def scrub(message: str, url: str) -> str:
     """`message` (from the driver or the server) with the password of `url` taken out wherever it appears."""
     params = _parsed(url)
     if params is None and _may_hold_password(url):
-        message = _QUOTED.sub('"***"', message)  # the parser quotes fragments of what it could not read
+        message = _QUOTED.sub(lambda quoted: f'"{_fragment(quoted.group()[1:-1], url)}"', message)
     elif params and params.get("password"):
-        message = message.replace(str(params["password"]), "***")
+        password = re.escape(str(params["password"]))
+        message = re.sub(rf"(?<![A-Za-z0-9]){password}(?![A-Za-z0-9])", "***", message)
     return redact(message)
+
+
+def _fragment(fragment: str, url: str) -> str:
+    """A fragment the driver quoted from a URL it could not parse: the whole URL is shown redacted,
+    punctuation (`missing "=" after ...`) as is, anything else may be a piece of the password."""
+    if fragment == url.strip():
+        return _shown(url)
+    return fragment if not any(char.isalnum() for char in fragment) else "***"
 
 
 def _shown(url: str) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 import psycopg
 
 from engine import database
-from engine.config import RepoConfig
-from engine.errors import DatabaseError, UsageError
+from engine.config import RepoConfig, url_problem
+from engine.errors import ConfigError, DatabaseError, UsageError
 from engine.migrations import list_migrations
 from engine.migrator import Connect, Migrator
 from engine.runs import Direction, Progress, ProgressEvent, Selection
@@ -82,6 +82,7 @@ def repo_url(repo: RepoConfig, root: Path, *, first: bool) -> RepoUrl:
     """
     url = database.resolve_url(repo.url)
     if url is not None:
+        _check_url(repo, url)
         return RepoUrl(repo.name, url, embedded=False)
     from engine import devdb  # the cluster's code: not for a configured URL
 
@@ -91,6 +92,14 @@ def repo_url(repo: RepoConfig, root: Path, *, first: bool) -> RepoUrl:
     own = database.with_database(dev_url, f"{devdb.DATABASE}_{repo.name}")
     database.create_database(own)
     return RepoUrl(repo.name, own, embedded=True)
+
+
+def _check_url(repo: RepoConfig, url: str) -> None:
+    """A URL read from the environment gets the config's check too; the error names the variable."""
+    problem = url_problem(url)
+    if problem is not None:
+        source = repo.url.strip() if repo.url else "the url"
+        raise ConfigError(f"the URL in {source} (set by {repo.url_key}): {problem}")
 
 
 def connector(url: str) -> Connect:

@@ -26,6 +26,18 @@ _TAG_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # not ASCII, or A-Z a-z _
 _TAG_REST = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # the same, or 0-9
 DOLLAR_TAG_RE = re.compile(rf"\$(?:{_TAG_START}{_TAG_REST}*)?\$")
 NO_REASON = "no reason given"
+NO_DOWN_SECTION = (
+    "the file has no `-- migrate:down` section (add one; leave it empty for a rollback that does nothing)"
+)
+MAX_VERSION = 2**63 - 1  # schema_migrations.version is a bigint
+_WORD_RE = re.compile(rf"{_TAG_START}(?:{_TAG_REST}|\$)*")
+# Statements that end or start a transaction: inside a migration's own transaction they would commit half
+# of it (`ROLLBACK TO [SAVEPOINT] x` stays inside the transaction and is allowed).
+_TRANSACTION_CONTROL_RE = re.compile(
+    r"(?:commit|end|abort|begin|start\s+transaction|prepare\s+transaction"
+    r"|rollback(?!\s+(?:(?:work|transaction)\s+)?to\b))(?![\w$])",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -138,9 +150,50 @@ def _skip_token(text: str, index: int) -> int | None:
     return None
 
 
+class _Nesting:
+    """Where a `;` does not end the statement: inside parentheses (a rule's `DO ALSO (a; b)`) and inside
+    the `BEGIN ATOMIC ... END` body of a CREATE FUNCTION/PROCEDURE, where CASE also closes with END.
+    The body rule is psql's own heuristic (psqlscan.l), narrowed to BEGIN followed by ATOMIC."""
+
+    def __init__(self) -> None:
+        self.parens = 0
+        self.blocks = 0
+        self.words: list[str] = []
+
+    @property
+    def open(self) -> bool:
+        return self.parens > 0 or self.blocks > 0
+
+    def char(self, char: str) -> None:
+        if char == "(":
+            self.parens += 1
+        elif char == ")" and self.parens:
+            self.parens -= 1
+
+    def word(self, word: str) -> None:
+        lower = word.lower()
+        previous = self.words[-1] if self.words else ""
+        self.words.append(lower)
+        if self.parens or not self._in_routine():
+            return
+        opens_body = lower == "atomic" and previous == "begin"
+        if opens_body or (lower == "case" and self.blocks):
+            self.blocks += 1
+        elif lower == "end" and self.blocks:
+            self.blocks -= 1
+
+    def _in_routine(self) -> bool:
+        head = self.words[:4]
+        return head[:1] == ["create"] and (
+            head[1:2] in (["function"], ["procedure"])
+            or head[1:4] in (["or", "replace", "function"], ["or", "replace", "procedure"])
+        )
+
+
 def _scan(text: str) -> Iterator[_Statement | _Directive]:
     """Statements (without leading comments) and `-- migrate:` directives, in file order."""
     index, start, last_end = 0, -1, -1
+    nesting = _Nesting()
     while index < len(text):
         char = text[index]
         if text.startswith("--", index):
@@ -151,7 +204,7 @@ def _scan(text: str) -> Iterator[_Statement | _Directive]:
             if match:
                 if start != -1:
                     yield _Statement(start, last_end)
-                    start = -1
+                    start, nesting = -1, _Nesting()
                 yield _Directive(match.group(1), match.group(2), index)
             index = eol
             continue
@@ -161,18 +214,30 @@ def _scan(text: str) -> Iterator[_Statement | _Directive]:
         if char.isspace():
             index += 1
             continue
-        if char == ";":
+        if char == ";" and not nesting.open:
             if start != -1:
                 yield _Statement(start, index + 1)
-            start, index = -1, index + 1
+            start, index, nesting = -1, index + 1, _Nesting()
             continue
         if start == -1:
             start = index
-        end = _skip_token(text, index)
-        index = end if end is not None else index + 1
+        index = _advance(text, index, nesting)
         last_end = index
     if start != -1:
         yield _Statement(start, last_end)
+
+
+def _advance(text: str, index: int, nesting: _Nesting) -> int:
+    """Index after the token at `index` (a literal, a word or one character), noting it in `nesting`."""
+    end = _skip_token(text, index)
+    if end is not None:
+        return end
+    word = _WORD_RE.match(text, index) if not _is_ident_char(text[index - 1] if index else "") else None
+    if word:
+        nesting.word(word.group())
+        return word.end()
+    nesting.char(text[index])
+    return index + 1
 
 
 class _LineIndex:
@@ -190,21 +255,54 @@ def parse_version(path: Path) -> tuple[int, str]:
     match = FILENAME_RE.match(path.name)
     if not match:
         raise InputError("a migration file must be named <YYYYMMDDHHMMSS>_<name>.sql", Location(path=path))
-    return int(match.group(1)), match.group(2)
+    version = int(match.group(1))
+    if version > MAX_VERSION:
+        raise InputError(
+            f"version {match.group(1)} does not fit schema_migrations' bigint (at most {MAX_VERSION})",
+            Location(path=path),
+        )
+    return version, match.group(2)
 
 
 def parse_migration(path: Path) -> MigrationFile:
     """Read and split one migration file; InputError (file and line) for a layout it cannot follow."""
     version, name = parse_version(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is not SQL
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read migration file: {exc}", Location(path=path)) from exc
     return parse_migration_text(text, path=path, version=version, name=name)
 
 
 def parse_migration_text(text: str, *, path: Path, version: int, name: str) -> MigrationFile:
-    """Split `text` into the up and down sections of a migration (see parse_migration)."""
+    """Split `text` into the up and down sections of a migration (see parse_migration).
+
+    A file without a down section is irreversible (rollback refuses it rather than forget it silently);
+    a transactional one must not hold COMMIT, BEGIN and the like, which would split its transaction.
+    """
+    migration = _split_migration(text, path=path, version=version, name=name)
+    if not migration.no_transaction:
+        _refuse_transaction_control(migration)
+    return migration
+
+
+def _refuse_transaction_control(migration: MigrationFile) -> None:
+    """InputError (file and line) for the first statement that would end or start a transaction."""
+    for statement in (*migration.up, *migration.down):
+        match = _TRANSACTION_CONTROL_RE.match(statement.text)
+        if match:
+            keyword = " ".join(match.group().split())
+            raise InputError(
+                f"`{keyword}` inside a migration that runs in a transaction would end that transaction "
+                "part-way, so a failure could no longer undo the statements before it; remove it, or mark "
+                "the file `-- migrate:no-transaction` (before `-- migrate:up`) to run it statement by "
+                "statement",
+                Location(path=migration.path, line=statement.line),
+            )
+
+
+def _split_migration(text: str, *, path: Path, version: int, name: str) -> MigrationFile:
+    """The sections and directives of `text`, with no check of what the statements say."""
     lines = _LineIndex(text)
     sections: dict[str, list[SqlStatement]] = {}
     current: str | None = None
@@ -253,14 +351,14 @@ def parse_migration_text(text: str, *, path: Path, version: int, name: str) -> M
         no_transaction=no_transaction,
         up=tuple(sections["up"]),
         down=tuple(sections.get("down", ())),
-        irreversible=irreversible,
+        irreversible=irreversible if "down" in sections else NO_DOWN_SECTION,
     )
 
 
 def split_statements(sql: str) -> list[str]:
     """The statements of a SQL text (no directives), as parse_migration would split them."""
     marker = "-- migrate:up\n"
-    parsed = parse_migration_text(marker + sql, path=Path("<sql>"), version=0, name="sql")
+    parsed = _split_migration(marker + sql, path=Path("<sql>"), version=0, name="sql")
     return [statement.text for statement in parsed.up]
 
 

@@ -31,6 +31,8 @@ from engine.runs import (
 )
 
 Connect = Callable[[], psycopg.Connection[Any]]
+SESSION_AUTHORIZATION = sql.SQL("SET SESSION AUTHORIZATION DEFAULT")
+RESET_ALL = sql.SQL("RESET ALL")
 
 
 def lock_key(schema: str | None) -> int:
@@ -72,10 +74,7 @@ class Target:
         if self.schema and direction == "up" and not found.schema:
             parts.append(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
         if self.schema:
-            scope = sql.SQL("LOCAL " if local else "")
-            parts.append(
-                sql.SQL("SET {}search_path TO {}, public").format(scope, sql.Identifier(self.schema))
-            )
+            parts.append(self._search_path(local))
         if direction == "up" and not found.table:
             parts.append(
                 sql.SQL(
@@ -87,6 +86,20 @@ class Target:
     def read(self) -> sql.Composed:
         return sql.SQL("SELECT version FROM {}").format(self.table)
 
+    def reset(self, *, local: bool) -> list[sql.Composed]:
+        """Statements that undo whatever a migration SET for the session (role, search_path, timeouts),
+        so it cannot reach the next migration, the version row or the next tenant on this connection.
+        RESET ALL keeps a SET ROLE, hence SESSION AUTHORIZATION; settings given in the URL survive."""
+        parts = [sql.Composed([SESSION_AUTHORIZATION]), sql.Composed([RESET_ALL])]
+        if self.schema:
+            parts.append(self._search_path(local))
+        return parts
+
+    def _search_path(self, local: bool) -> sql.Composed:
+        """The tenant schema first on the path (LOCAL: for the current transaction only)."""
+        scope = sql.SQL("LOCAL " if local else "")
+        return sql.SQL("SET {}search_path TO {}, public").format(scope, sql.Identifier(self.schema or ""))
+
 
 def _find(conn: psycopg.Connection[Any], target: Target) -> Found:
     schema = sql.Identifier(target.schema).as_string(conn) if target.schema else None
@@ -96,13 +109,20 @@ def _find(conn: psycopg.Connection[Any], target: Target) -> Found:
 
 
 def record_versions(
-    conn: psycopg.Connection[Any], target: Target, versions: list[int], direction: Direction
+    conn: psycopg.Connection[Any],
+    target: Target,
+    versions: list[int],
+    direction: Direction,
+    before: Sequence[sql.Composable] = (),
 ) -> None:
+    """Insert or delete the version rows, after the statements `before`, in one round trip."""
     if direction == "up":
-        query = "INSERT INTO {} (version, inserted_at) SELECT unnest(%s::bigint[]), timezone('utc', now())"
+        query = "INSERT INTO {} (version, inserted_at) SELECT unnest({}), timezone('utc', now())"
     else:
-        query = "DELETE FROM {} WHERE version = ANY(%s::bigint[])"
-    conn.execute(sql.SQL(query).format(target.table), (versions,))
+        query = "DELETE FROM {} WHERE version = ANY({})"
+    array = sql.SQL("ARRAY[{}]::bigint[]").format(sql.SQL(", ").join(map(sql.Literal, versions)))
+    record = sql.SQL(query).format(target.table, array)
+    conn.execute(sql.SQL("; ").join([*before, record]))
 
 
 def _error_line(statement: SqlStatement, position: str | None) -> int | None:
@@ -185,14 +205,53 @@ def _apply_one(
     direction: Direction,
     tenant: str | None,
 ) -> None:
-    """One migration and its version row; in one transaction unless it is marked no-transaction."""
+    """One migration and its version row; in one transaction unless it is marked no-transaction.
+
+    The session is reset before the row is written, so what the migration SET cannot misdirect it.
+    """
     if migration.no_transaction:
         execute_migration(conn, migration, direction, tenant)
-        record_versions(conn, target, [migration.version], direction)
+        _record(conn, target, migration, direction, tenant)
         return
-    with conn.transaction():
-        execute_migration(conn, migration, direction, tenant)
-        record_versions(conn, target, [migration.version], direction)
+    try:
+        with conn.transaction():
+            execute_migration(conn, migration, direction, tenant)
+            _record(conn, target, migration, direction, tenant)
+    except psycopg.Error as exc:
+        raise step_error([migration], direction, "at commit", exc, tenant) from exc
+
+
+def _record(
+    conn: psycopg.Connection[Any],
+    target: Target,
+    migration: MigrationFile,
+    direction: Direction,
+    tenant: str | None,
+) -> None:
+    try:
+        record_versions(conn, target, [migration.version], direction, target.reset(local=False))
+    except psycopg.Error as exc:
+        raise step_error([migration], direction, "recording its version", exc, tenant) from exc
+
+
+def step_error(
+    migrations: Sequence[MigrationFile],
+    direction: Direction,
+    step: str,
+    exc: psycopg.Error,
+    tenant: str | None,
+) -> MigrationError:
+    """A failure after the statements ran (writing the version rows, COMMIT), naming the migrations."""
+    primary = exc.diag.message_primary or str(exc).strip() or type(exc).__name__
+    labels = ", ".join(migration.label for migration in migrations)
+    lines = [f"migration {labels} ({direction}) failed {step}: {primary}"]
+    lines += [f"{label}: {text}" for label, text in _diag_extras(exc.diag) if text]
+    if any(migration.no_transaction for migration in migrations):
+        lines.append("it ran outside a transaction: its statements stay applied; its version is not recorded")
+    else:
+        lines.append("its transaction was rolled back: it is not applied")
+    path = migrations[0].path if len(migrations) == 1 else None
+    return MigrationError("\n  ".join(lines), path=path, tenant=tenant)
 
 
 def run_session(

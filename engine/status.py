@@ -21,7 +21,7 @@ from engine.errors import DatabaseError, GitError, InputError
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Migrator, open_connection
 from engine.runs import MigrationState
-from engine.tenants import read_tenant_versions
+from engine.tenants import TenantsQueryError, read_tenant_versions
 
 JSON_FORMAT = 1
 
@@ -69,6 +69,7 @@ class GroupStatus:
     untracked: tuple[int, ...] | None  # versions of files git does not track; None: unknown
     database: Versions | None = None
     tenants: tuple[TenantStatus, ...] = ()
+    tenants_error: str | None = None  # why the tenant list could not be read (tenants_query)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _group_json(root: Path, group: GroupStatus) -> dict[str, Any]:
     if group.database is not None:
         document.update(_versions_json(group.database))
     else:
+        document["tenants_error"] = group.tenants_error
         document["tenants"] = [
             {"name": tenant.tenant, "migrated": tenant.migrated, **_versions_json(tenant.versions)}
             for tenant in group.tenants
@@ -192,18 +194,31 @@ def _repo_versions(target: RepoUrl, files: Sequence[MigrationFile]) -> Versions 
     return Versions.compare(files, applied)
 
 
+def _tenant_list(repo: RepoConfig, target: RepoUrl) -> tuple[list[str], str | None]:
+    """The tenants, or none and why: a tenants_query that reads a table `migrate` has not created yet
+    is a state of a fresh database to report, not a reason for `status` to fail."""
+    try:
+        return tenant_names(repo, target.url), None
+    except TenantsQueryError as exc:
+        if not exc.not_created_yet:
+            raise
+        return [], exc.reason
+
+
 def _tenant_statuses(
     repo: RepoConfig, target: RepoUrl, files: Sequence[MigrationFile]
-) -> tuple[TenantStatus, ...]:
-    names = tenant_names(repo, target.url)
+) -> tuple[tuple[TenantStatus, ...], str | None]:
+    """Each tenant's versions, and why there are none when the tenant list could not be read."""
+    names, error = _tenant_list(repo, target)
     if not names:
-        return ()
+        return (), error
     with open_connection(connector(target.url)) as conn:
         applied = read_tenant_versions(conn, names)
-    return tuple(
+    statuses = tuple(
         TenantStatus(name, Versions.compare(files, applied[name] or set()), applied[name] is not None)
         for name in names
     )
+    return statuses, None
 
 
 def _unmigrated(repo: RepoConfig, files: Sequence[MigrationFile]) -> tuple[TenantStatus, ...]:
@@ -221,6 +236,9 @@ def repo_status(
     tenant_files = list_migrations(repo.tenant_migrations_path)
     versions = _repo_versions(target, files)
     exists = versions is not None
+    tenants, tenants_error = (
+        _tenant_statuses(repo, target, tenant_files) if exists else (_unmigrated(repo, tenant_files), None)
+    )
     return RepoStatus(
         repo=repo.name,
         url=target.shown,
@@ -237,9 +255,8 @@ def repo_status(
             repo.tenant_migrations_path,
             tuple(tenant_files),
             _untracked_versions(tenant_files, untracked),
-            tenants=(
-                _tenant_statuses(repo, target, tenant_files) if exists else _unmigrated(repo, tenant_files)
-            ),
+            tenants=tenants,
+            tenants_error=tenants_error,
         ),
         resources_changed=resources_changed,
     )

@@ -32,6 +32,7 @@ from engine.migrator import (
     refuse_irreversible,
     run_session,
     sorted_unique,
+    step_error,
 )
 from engine.runs import (
     Direction,
@@ -127,15 +128,39 @@ def run_tenants(
     return _TenantRun(connect, migrations, selection, jobs, fail_fast, progress).run(tenants)
 
 
+# undefined_table, invalid_schema_name, undefined_column: what the repo's own migrations may create later
+NOT_CREATED_YET = frozenset({"42P01", "3F000", "42703"})
+
+
+class TenantsQueryError(DatabaseError):
+    """A config's tenants_query failed; `not_created_yet` when it reads something that does not exist
+    (yet: typically a table of the application that `snapshift migrate` creates)."""
+
+    def __init__(self, message: str, not_created_yet: bool) -> None:
+        super().__init__(message)
+        self.not_created_yet = not_created_yet
+        self.reason = message.split("\n", 1)[0]
+
+
 def tenants_from_query(connect: Connect, query: str) -> list[str]:
     """The first column of `query` (a config's tenants_query), duplicates and NULLs dropped."""
     with open_connection(connect) as conn:
         try:
             rows = conn.execute(query).fetchall()
         except psycopg.Error as exc:
-            message = exc.diag.message_primary or str(exc)
-            raise DatabaseError(f"tenants_query failed: {message}\n  query: {query.strip()}") from exc
+            raise _query_error(query, exc) from exc
     return list(dict.fromkeys(str(row[0]) for row in rows if row and row[0] is not None))
+
+
+def _query_error(query: str, exc: psycopg.Error) -> TenantsQueryError:
+    message = f"tenants_query failed: {exc.diag.message_primary or str(exc)}\n  query: {query.strip()}"
+    missing = exc.sqlstate in NOT_CREATED_YET
+    if missing:
+        message += (
+            "\n  hint: it reads something that does not exist yet; run `snapshift migrate` (without "
+            "--tenants) first if the repo's own migrations create it"
+        )
+    return TenantsQueryError(message, missing)
 
 
 # One statement reads every tenant's versions: query_to_xml runs the per-schema SELECT inside the server,
@@ -190,27 +215,54 @@ def _run_tenant(
     A plan with a no-transaction migration runs migration by migration under a session lock instead.
     """
     target, direction = Target(tenant), selection.direction
+    plan: list[MigrationFile] = []
     try:
         with conn.transaction():
             lock = sql.SQL("SELECT pg_advisory_xact_lock({})").format(sql.Literal(target.lock_key))
-            parts = [lock, *target.prepare(direction, found, local=True), target.read()]
-            applied = {int(row[0]) for row in _last_rows(conn.execute(sql.SQL("; ").join(parts)))}
+            # The lock first: a catalog lookup before it (as SET SESSION AUTHORIZATION does) would leave
+            # CREATE SCHEMA IF NOT EXISTS a catalog snapshot from before a concurrent run created it.
+            parts = [lock, *target.reset(local=True), *target.prepare(direction, found, local=True)]
+            query = sql.SQL("; ").join([*parts, target.read()])
+            applied = {int(row[0]) for row in _last_rows(conn.execute(query))}
             plan = selection.plan(migrations, applied)
             if any(migration.no_transaction for migration in plan):
                 raise _NeedsSession
             refuse_irreversible(plan, direction, tenant)
-            note = f"the tenant's transaction was rolled back: none of its {len(plan)} migrations ran"
-            for migration in plan:
-                execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None)
-            if plan:
-                record_versions(conn, target, [migration.version for migration in plan], direction)
+            _execute_plan(conn, target, plan, direction, tenant)
     except _NeedsSession:
         plan = _run_tenant_in_session(conn, target, selection, migrations)
+    except psycopg.Error as exc:
+        if not plan:
+            raise
+        raise step_error(plan, direction, "at commit", exc, tenant) from exc
     kind: ProgressKind = "applied" if direction == "up" else "rolled_back"
     for migration in plan:
         how = " (outside a transaction)" if migration.no_transaction else ""
         emit(kind, f"{kind.replace('_', ' ')} {migration.label}{how}", migration=migration, tenant=tenant)
     return [migration.version for migration in plan]
+
+
+def _execute_plan(
+    conn: psycopg.Connection[Any],
+    target: Target,
+    plan: Sequence[MigrationFile],
+    direction: Direction,
+    tenant: str,
+) -> None:
+    """The tenant's migrations and then its version rows, inside its transaction; between migrations
+    and before the rows, the session is reset so that no migration's SET reaches the next step."""
+    note = f"the tenant's transaction was rolled back: none of its {len(plan)} migrations ran"
+    for index, migration in enumerate(plan):
+        if index:
+            conn.execute(sql.SQL("; ").join(target.reset(local=True)))
+        execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None)
+    if not plan:
+        return
+    try:
+        versions = [migration.version for migration in plan]
+        record_versions(conn, target, versions, direction, target.reset(local=True))
+    except psycopg.Error as exc:
+        raise step_error(plan, direction, "recording its version", exc, tenant) from exc
 
 
 def _run_tenant_in_session(

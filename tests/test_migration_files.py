@@ -110,10 +110,13 @@ def test_dbmate_transaction_false_is_understood(tmp_path: Path) -> None:
     assert parse_migration(path).no_transaction
 
 
-def test_a_missing_down_section_is_an_empty_down(tmp_path: Path) -> None:
+def test_a_missing_down_section_makes_the_file_irreversible(tmp_path: Path) -> None:
     migration = parse_migration(write(tmp_path, "4_x.sql", "-- migrate:up\nSELECT 1;\n"))
     assert migration.up == (SqlStatement("SELECT 1;", 2),)
     assert migration.down == ()
+    assert migration.irreversible is not None and "no `-- migrate:down` section" in migration.irreversible
+    empty = parse_migration(write(tmp_path, "5_x.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n"))
+    assert empty.down == () and empty.irreversible is None
 
 
 def test_a_statement_without_semicolon_ends_at_the_next_marker(tmp_path: Path) -> None:

@@ -267,7 +267,7 @@ def test_two_concurrent_tenant_runs_apply_each_migration_once(database_url: str,
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert all(report.ok for report in reports)
+    assert all(report.ok for report in reports), [str(f.error) for r in reports for f in r.failures]
     changed = [tenant for report in reports for tenant in report.changed]
     assert sorted(changed) == sorted(tenants)
     with psycopg.connect(database_url) as conn:

@@ -162,7 +162,7 @@ def test_json_is_stable(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "out_of_order",
         "missing_files",
     }
-    assert set(repo["tenant_migrations"]) == {"path", "files", "untracked", "tenants"}
+    assert set(repo["tenant_migrations"]) == {"path", "files", "untracked", "tenants", "tenants_error"}
     assert repo["migrations"]["path"] == "priv/repo/migrations"
 
 

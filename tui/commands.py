@@ -311,6 +311,8 @@ def _print_tenants(status: ProjectStatus, repo: RepoStatus) -> None:
         f"  tenant migrations ({_relative(status, group)}): {len(group.files)} file(s), "
         f"{len(tenants)} tenant(s), {len(tenants) - len(behind)} up to date, {len(behind)} behind"
     )
+    if group.tenants_error:
+        _print(f"    tenant list not read yet ({group.tenants_error}); run `snapshift migrate` first")
     for tenant in behind[:SHOWN_TENANTS]:
         _print(f"    {tenant.tenant}: pending {_labels(group, tenant.versions.pending)}")
     if len(behind) > SHOWN_TENANTS:
