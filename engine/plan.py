@@ -16,6 +16,7 @@ from engine.operations import (
     DropForeignKey,
     DropTable,
     Operation,
+    ReattachForeignKeys,
     is_commented,
     is_destructive,
 )
@@ -106,6 +107,8 @@ def split_parts(ops: Sequence[Operation]) -> list[list[Operation]]:
     }
 
     def waits(op: Operation) -> bool:
+        if isinstance(op, ReattachForeignKeys):
+            return (tk(op.table), frozenset(op.columns)) in unique_sets
         if not isinstance(op, AddForeignKey):
             return False
         _, remote = reference_columns(op.column, op.reference)

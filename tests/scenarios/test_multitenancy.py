@@ -343,3 +343,20 @@ def test_public_primary_key_rebuilt_under_a_context_table_reference(scenario: Sc
     )
     assert change.tenant == []
     scenario.roundtrip(change)
+
+
+def test_concurrent_public_unique_index_rebuilt_under_a_context_table_reference(scenario: Scenario) -> None:
+    """The rebuilt index is built concurrently (a migration of its own): the tenant FKs are reattached
+    in the third migration, after it, as a FK needing such an index is."""
+    index = '[[indexes]]\nfields = ["code"]\nunique = true\nconcurrently = true\n'
+    docs = notes(CODE_REF, name="docs")
+    scenario.generate({"accounts": table("accounts", ACCOUNTS, index), "docs": docs})
+    change = scenario.generate(
+        {"accounts": table("accounts", ACCOUNTS, index + "nulls_distinct = false\n"), "docs": docs}
+    )
+    *_, last = change.public
+    assert [s.text.startswith("DO $$") for s in last.up] == [
+        True,
+        False,
+    ]  # reattach, then drop the kept table
+    scenario.roundtrip(change)
