@@ -275,29 +275,10 @@ def rebind_foreign_keys(
                 extra += [DropForeignKey(key, col.name, before_ref), AddForeignKey(key, col.name, ref)]
     for target, names in detoured.items():
         table, dropped = rebuilt[target]
-        created = unique_index_over(after[table], target[1]) or dropped
+        created = after[table].unique_index_over(target[1]) or dropped
         fields = (dropped, created, tuple(sorted(target[1])), tuple(sorted(names)))
         extra += [DetachForeignKeys(table, *fields), ReattachForeignKeys(table, *fields)]
     return extra
-
-
-def unique_index_over(table: Table, columns: frozenset[str]) -> str | None:
-    """The name of the table's key or unique index over exactly `columns` (what a FK into them uses)."""
-    if frozenset(table.primary_key) == columns:
-        return table.pkey_name
-    for identity in table.identities:
-        if identity.where is None and frozenset(identity.keys) == columns:
-            return identity.index_name
-    for index in table.indexes:
-        plain = all(f.is_column for f in index.fields)
-        if (
-            index.unique
-            and index.where is None
-            and plain
-            and frozenset(f.value for f in index.fields) == columns
-        ):
-            return index.name
-    return None
 
 
 def emptied_schemas(

@@ -149,6 +149,20 @@ class Table:
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary_key)
 
+    def unique_index_over(self, columns: frozenset[str]) -> str | None:
+        """The name of the primary key or non-partial unique index over exactly `columns`: what a
+        foreign key into them needs (and depends on), or None."""
+        if frozenset(self.primary_key) == columns:
+            return self.pkey_name
+        for identity in self.identities:
+            if identity.where is None and frozenset(identity.keys) == columns:
+                return identity.index_name
+        for index in self.indexes:
+            plain = index.unique and index.where is None and all(field.is_column for field in index.fields)
+            if plain and frozenset(field.value for field in index.fields) == columns:
+                return index.name
+        return None
+
     def column(self, name: str) -> Column | None:
         for col in self.columns:
             if col.name == name:

@@ -461,8 +461,6 @@ def _(op: ReattachForeignKeys) -> Rendered:
 def _sql(text: str) -> str:
     """A statement's text, ended by a semicolon (on its own line after a trailing `--` comment)."""
     text = text.strip()
-    if text.endswith(";"):
-        return text
     end = code_end(text)
     if text[:end].endswith(";"):
         return text

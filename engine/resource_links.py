@@ -179,16 +179,8 @@ def _check_fk_types(doc: Doc, key: KeyPath, source: Column, target: Column) -> N
 def _check_unique_target(doc: Doc, key: KeyPath, found: Draft, columns: tuple[str, ...]) -> None:
     """PostgreSQL needs a primary key or a non-partial unique index on exactly the referenced columns."""
     destination = found.table
-    wanted = frozenset(columns)
-    if wanted == frozenset(found.primary_key):
+    if destination.unique_index_over(frozenset(columns)) is not None:
         return
-    for identity in destination.identities:
-        if identity.where is None and wanted == frozenset(identity.keys):
-            return
-    for index in destination.indexes:
-        plain = index.unique and index.where is None and all(field.is_column for field in index.fields)
-        if plain and wanted == frozenset(field.value for field in index.fields):
-            return
     listed = ", ".join(columns)
     raise doc.error(
         (*key, "column"),
