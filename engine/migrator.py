@@ -211,27 +211,31 @@ def _apply_one(
     """
     if migration.no_transaction:
         execute_migration(conn, migration, direction, tenant)
-        _record(conn, target, migration, direction, tenant)
+        record_step(conn, target, [migration], direction, tenant, local=False)
         return
     try:
         with conn.transaction():
             execute_migration(conn, migration, direction, tenant)
-            _record(conn, target, migration, direction, tenant)
+            record_step(conn, target, [migration], direction, tenant, local=False)
     except psycopg.Error as exc:
         raise step_error([migration], direction, "at commit", exc, tenant) from exc
 
 
-def _record(
+def record_step(
     conn: psycopg.Connection[Any],
     target: Target,
-    migration: MigrationFile,
+    migrations: Sequence[MigrationFile],
     direction: Direction,
     tenant: str | None,
+    *,
+    local: bool,
 ) -> None:
+    """The session reset and the migrations' version rows, in one round trip; a failure names them."""
     try:
-        record_versions(conn, target, [migration.version], direction, target.reset(local=False))
+        versions = [migration.version for migration in migrations]
+        record_versions(conn, target, versions, direction, target.reset(local=local))
     except psycopg.Error as exc:
-        raise step_error([migration], direction, "recording its version", exc, tenant) from exc
+        raise step_error(migrations, direction, "recording its version", exc, tenant) from exc
 
 
 def step_error(

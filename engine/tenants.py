@@ -28,7 +28,7 @@ from engine.migrator import (
     advisory_lock,
     execute_migration,
     open_connection,
-    record_versions,
+    record_step,
     refuse_irreversible,
     run_session,
     sorted_unique,
@@ -256,13 +256,8 @@ def _execute_plan(
         if index:
             conn.execute(sql.SQL("; ").join(target.reset(local=True)))
         execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None)
-    if not plan:
-        return
-    try:
-        versions = [migration.version for migration in plan]
-        record_versions(conn, target, versions, direction, target.reset(local=True))
-    except psycopg.Error as exc:
-        raise step_error(plan, direction, "recording its version", exc, tenant) from exc
+    if plan:
+        record_step(conn, target, plan, direction, tenant, local=True)
 
 
 def _run_tenant_in_session(
