@@ -78,7 +78,6 @@ _REPO_KEYS = frozenset(
         "tenants_query",
     }
 )
-BOM = b"\xef\xbb\xbf"
 _REPO_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -116,7 +115,7 @@ def load_config(path: Path) -> ProjectConfig:
     """Read and validate a config file (snapshift.toml or pyproject.toml with [tool.snapshift])."""
     path = path.resolve()
     read_ns = time.time_ns()
-    data, text = _load(path)
+    data, text = load_toml(path, ConfigError)  # a UTF-8 byte order mark is accepted
     prefix: KeyPath = ()
     if path.name == PYPROJECT_FILE:
         prefix = ("tool", "snapshift")
@@ -127,19 +126,6 @@ def load_config(path: Path) -> ProjectConfig:
         data = section
     doc = Doc(path, text, ConfigError, prefix)
     return replace(_project(doc, doc.table(data, ()) if prefix else data), read_ns=read_ns)
-
-
-def _load(path: Path) -> tuple[TomlTable, str]:
-    """The TOML of `path`; a byte order mark, which TOML parsers refuse at "column 1", is named as such."""
-    try:
-        return load_toml(path, ConfigError)
-    except ConfigError as exc:
-        if exc.location.line == 1 and path.read_bytes()[:3] == BOM:
-            raise ConfigError(
-                "the file starts with a UTF-8 byte order mark, not allowed in TOML: save it without one",
-                Location(path, line=1),
-            ) from None
-        raise
 
 
 def parse_config(text: str, path: Path) -> ProjectConfig:

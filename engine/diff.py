@@ -97,6 +97,8 @@ def apply_renames(
 
 def _column_renames(old: Table, new: Table, answers: Answers, questions: list[Question]) -> dict[str, str]:
     """Answered column renames of one table; an open question is recorded and treated as no rename."""
+    if old is new:  # the snapshot holds the current table: nothing was removed or added
+        return {}
     table = new.key.display()
     given = answers.column_renames.get(table, {})
     new_names = {c.name for c in new.columns}

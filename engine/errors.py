@@ -148,3 +148,26 @@ class RegenError(SnapshiftError):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class InputProblems(InputError):
+    """Every problem found in the project's input files at once (exit 2), sorted by file and line."""
+
+    def __init__(self, problems: list[InputError]) -> None:
+        self.problems = sorted(problems, key=_problem_order)
+        heading = f"{len(self.problems)} problems in the project's files:"
+        super().__init__("\n".join([heading, *(f"  {problem}" for problem in self.problems)]))
+
+
+def all_problems(problems: list[InputError]) -> InputError:
+    """The error to raise for `problems`: a lone problem as itself, several as InputProblems."""
+    return problems[0] if len(problems) == 1 else InputProblems(problems)
+
+
+def _problem_order(problem: InputError) -> tuple[str, int, str]:
+    where = problem.location
+    return (str(where.path or ""), where.line or 0, problem.message)
+
+
+class Cancelled(SnapshiftError):
+    """A plan was cancelled by its caller (the app re-plans when a newer save arrives)."""

@@ -1,7 +1,8 @@
 """The generate pipeline for one project: resources + snapshots -> planned files, then written atomically.
 
-`plan_generation` is pure apart from reading files, so `--check`, `--dry-run`, the app's live view and
-a real run all go through the same path; only `write_generation` touches the disk.
+`plan_generation` is pure: it plans from tables and the repos' files read beforehand (`engine.repofiles`),
+so `--check`, `--dry-run`, the app's live view and a real run all go through the same path; only
+`write_generation` touches the disk.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from engine.errors import InputError, InterruptedAfterWriting, Location, Unanswe
 from engine.lazy import lazy_module
 from engine.model import Table, TableKey
 from engine.questions import Answers, Question
+from engine.repofiles import RepoFiles, read_repo_files
 from engine.snapshots import (
     EXTENSIONS_FILE,
-    LatestFile,
+    KnownSnapshots,
     SnapshotState,
     extensions_json,
     load_state,
@@ -76,6 +78,7 @@ class RepoGeneration:
     tables: dict[TableKey, Table]
     state: SnapshotState
     new_extensions: tuple[str, ...]
+    files: RepoFiles
     snapshot_json: dict[TableKey, str] = field(default_factory=dict)  # new snapshots' text, by table
 
     @property
@@ -103,42 +106,27 @@ class Generation:
     def has_changes(self) -> bool:
         return any(r.has_changes for r in self.repos) or bool(self.questions)
 
-    def warnings(self) -> list[str]:
-        ops = [op for r in self.repos for m in r.migrations for op in m.operations]
-        is_destructive, is_commented = operations.is_destructive, operations.is_commented
-        notes = []
-        if any(is_destructive(op) for op in ops):
-            notes.append(
-                "Warning: this migration includes destructive operations (drops or column removals). "
-                "Review carefully before migrating."
-            )
-        if any(is_commented(op) for op in ops):
-            notes.append("Warning: there are migration steps commented out and in need of manual review.")
-        notes += [f"Warning: {note}" for r in self.repos for m in r.migrations for note in m.notes]
-        notes += [
-            f"Warning: the rename answer {answer} was not used: its old table is still declared, or "
-            "its new name is not a new table."
-            for answer in self.unused_renames
-        ]
-        return notes
-
 
 def plan_repo(
     repo: RepoConfig,
     tables: Sequence[Table],
     answers: Answers,
     options: GenerateOptions,
-    files: list[LatestFile] | None = None,
+    files: RepoFiles,
+    known: KnownSnapshots | None = None,
+    fork: bool = False,
 ) -> RepoGeneration:
+    """What generate would do for one repo; `fork`: encode snapshots in another process when they are
+    many (the command line only), `known`: snapshots decoded by an earlier plan (engine.state)."""
     current = {t.key: t for t in tables}
-    state = load_state(repo.snapshots_path, current, files)
+    state = load_state(repo.snapshots_path, current, files.snapshots, files.extensions, known)
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
-        return RepoGeneration(repo, DiffResult(), [], current, state, new_ext)
+        return RepoGeneration(repo, DiffResult(), [], current, state, new_ext, files)
     # tables without a snapshot get a new one whatever the diff finds: many of them (a new project)
     # are encoded on the other core from here on, while this one diffs, orders and renders the SQL
     fresh = [(t.key, t, False) for t in tables if t.key not in state.tables]
-    with Aside(lambda: _snapshot_texts(fresh), fork=worth_forking(len(fresh))) as early:
+    with Aside(lambda: _snapshot_texts(fresh), fork=fork and worth_forking(len(fresh))) as early:
         encoded_early = early.forked
         result = differ.diff(
             state.before(),
@@ -153,7 +141,9 @@ def plan_repo(
         snapshots += [(key, state.tables[key].table, True) for key in result.kept]
         migrations: list[MigrationPlan] = []
         # the other changed tables: on the other core too when they are many, while this one orders
-        with Aside(lambda: _snapshot_texts(snapshots), fork=worth_forking(len(snapshots))) as encoding:
+        with Aside(
+            lambda: _snapshot_texts(snapshots), fork=fork and worth_forking(len(snapshots))
+        ) as encoding:
             if ops and not options.snapshots_only:
                 from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
 
@@ -162,7 +152,7 @@ def plan_repo(
         snapshot_json = {key: text for (key, _, _), text in zip(snapshots, texts, strict=True)}
         if encoded_early:  # every fresh table is a changed one: the diff creates or renames it
             snapshot_json.update(zip((key for key, _, _ in fresh), early.result(), strict=True))
-    return RepoGeneration(repo, result, migrations, current, state, new_ext, snapshot_json)
+    return RepoGeneration(repo, result, migrations, current, state, new_ext, files, snapshot_json)
 
 
 def _snapshot_texts(entries: Sequence[tuple[TableKey, Table, bool]]) -> list[str]:
@@ -170,13 +160,10 @@ def _snapshot_texts(entries: Sequence[tuple[TableKey, Table, bool]]) -> list[str
     return [table_to_json(table, opted_out) for _, table, opted_out in entries]
 
 
-def next_auto_number(folder: Path) -> int:
-    numbers = [int(m.group(1)) for p in _sql_files(folder) if (m := AUTO_NAME.match(p.name))]
+def next_auto_number(names: Sequence[str]) -> int:
+    """The k of the next `migrate_resources<k>` among a folder's migration file names."""
+    numbers = [int(m.group(1)) for name in names if (m := AUTO_NAME.match(name))]
     return max(numbers, default=0) + 1
-
-
-def _sql_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.sql")) if folder.is_dir() else []
 
 
 def _latest_version(repos: Sequence[RepoGeneration]) -> tuple[int, Path | None]:
@@ -185,10 +172,14 @@ def _latest_version(repos: Sequence[RepoGeneration]) -> tuple[int, Path | None]:
 
     newest: tuple[int, Path | None] = (0, None)
     for r in repos:
-        for folder in (r.repo.migrations_path, r.repo.tenant_migrations_path):
-            for path in _sql_files(folder):
-                if (match := FILENAME_RE.match(path.name)) and int(match.group(1)) > newest[0]:
-                    newest = (int(match.group(1)), path)
+        listed = (
+            (r.repo.migrations_path, r.files.migrations),
+            (r.repo.tenant_migrations_path, r.files.tenant_migrations),
+        )
+        for folder, names in listed:
+            for name in names:
+                if (match := FILENAME_RE.match(name)) and int(match.group(1)) > newest[0]:
+                    newest = (int(match.group(1)), folder / name)
         for stored in r.state.tables.values():
             stamp = stored.path.name.removesuffix(".json")
             if stamp.isdigit() and int(stamp) > newest[0]:
@@ -224,8 +215,8 @@ def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[
 
     files = []
     numbers = {
-        False: next_auto_number(r.repo.migrations_path),
-        True: next_auto_number(r.repo.tenant_migrations_path),
+        False: next_auto_number(r.files.migrations),
+        True: next_auto_number(r.files.tenant_migrations),
     }
     seen = {False: 0, True: 0}
     for m in r.migrations:
@@ -263,14 +254,24 @@ def plan_generation(
     options: GenerateOptions = GenerateOptions(),
     now: datetime | None = None,
     repos: Sequence[str] | None = None,
-    snapshot_files: Mapping[str, list[LatestFile]] | None = None,
+    repo_files: Mapping[str, RepoFiles] | None = None,
+    known: Mapping[str, KnownSnapshots] | None = None,
+    fork: bool = False,
 ) -> Generation:
-    """Everything one generate run would write, for the selected repos (all by default); the repos'
-    snapshots are read here unless `snapshot_files` has them (by repo name)."""
+    """Everything one generate run would write, for the selected repos (all by default), from the repos'
+    files by repo name (read here, for the selected repos, when not given)."""
     selected = [r for r in config.repos if repos is None or r.name in repos]
-    read = snapshot_files or {}
+    files = dict(repo_files) if repo_files is not None else {r.name: read_repo_files(r) for r in selected}
     gens = [
-        plan_repo(r, [t for t in tables if t.repo == r.name], answers, options, read.get(r.name))
+        plan_repo(
+            r,
+            [t for t in tables if t.repo == r.name],
+            answers,
+            options,
+            files[r.name],
+            known.get(r.name) if known is not None else None,
+            fork,
+        )
         for r in selected
     ]
     taken = {old.display() for r in gens for old in r.diff.renamed}

@@ -19,7 +19,7 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import cleancache, dbactions, devdb, journal, prefetch, resources, runs, status
+    from engine import cleancache, dbactions, devdb, journal, prefetch, resources, runs, state, status
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
@@ -33,6 +33,7 @@ else:  # the generator and the database side each load only when used
     resources = lazy_module("engine.resources")
     generator = lazy_module("engine.generate")
     runs = lazy_module("engine.runs")
+    state = lazy_module("engine.state")
     status = lazy_module("engine.status")
     regen_workflow = lazy_module("engine.regen")
     untracked_workflow = lazy_module("engine.untracked")
@@ -92,10 +93,11 @@ class Project:
         paths = resources.resource_paths(self.config)
         early = prefetch.start(self.config, repos, paths, since)  # snapshots read on the other core
         with early or contextlib.nullcontext():
-            tables = resources.load_resource_files(self.config, paths)
+            drafts = state.read_resources(self.config, paths)
             fetched = early.result() if early else None
-        files = fetched.snapshot_files if fetched else None
-        generation = generator.plan_generation(self.config, tables, answers, options, now, names, files)
+        snapshots = fetched.snapshot_files if fetched else None
+        read = state.read_state(self.config, resources=drafts, snapshots=snapshots)
+        generation = state.plan(read, answers, options, now, names, fork=True)
         generation.finished_interrupted = finished
         # remember a clean result for known_clean, when the config came from its file (not from text)
         if not generation.has_changes and self.config.read_ns:
@@ -105,6 +107,11 @@ class Project:
                 clean = cleancache.fingerprint(self.config, repos, paths, listings, since)
             cleancache.store(self.config, repos, clean)
         return generation
+
+    def read_state(self) -> state.ProjectState:
+        """Everything a plan reads, read once: `engine.state.plan` then plans over it without I/O, and
+        `refresh` re-reads only what changed (the app's live view)."""
+        return state.read_state(self.config)
 
     def finish_interrupted_generate(self) -> list[Path]:
         """Put in place the files of a generate that was killed while it renamed them (engine.journal):

@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Callable, Sequence
 from functools import singledispatch
 
-from engine.memo import IdentityMemo
 from engine.model import Column, Reference, Table, TableKey, default_sequence_name
 from engine.operations import (
     AddCheck,
@@ -93,10 +92,6 @@ def fragment(text: str) -> str:
 
 def column_definition(col: Column) -> str:
     """`"name" type [GENERATED ...] [DEFAULT ...] [NOT NULL]` as in CREATE TABLE and ADD COLUMN."""
-    return _column_definition(col)
-
-
-def _render_column_definition(col: Column) -> str:
     if col.generated == "serial":
         return f"{quote(col.name)} {SERIAL_TYPES.get(col.type, col.type)}"
     parts = [quote(col.name), sql_type(col)]
@@ -107,10 +102,6 @@ def _render_column_definition(col: Column) -> str:
     if not col.allow_nil:
         parts.append("NOT NULL")
     return " ".join(parts)
-
-
-# tables share the Column objects of their common attributes: render each once
-_column_definition: IdentityMemo[Column, str] = IdentityMemo(_render_column_definition)
 
 
 def reference_target(source: TableKey, ref: Reference) -> str:

@@ -1,7 +1,6 @@
 """Pass one, per attribute: a resource file's `attributes` -> columns and unresolved `references`.
 
-Apart from `engine.resource_file` because attributes are most of every file and have their own memo
-(projects repeat the same attribute lines across many files).
+Apart from `engine.resource_file` because attributes are most of every file and have their own rules.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.memo import MEMO_LIMIT
 from engine.model import Column
 from engine.resource_draft import RefSpec, check_name, checked_sql
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean
@@ -34,7 +32,7 @@ def read_columns(doc: Doc, table: str, value: object) -> tuple[tuple[Column, ...
     for name, spec in attributes.items():
         if type(spec) is not dict:
             raise doc.wrong_type(("attributes", name), 'a table like { type = "text" }', spec)
-        columns.append(_cached_column(doc, name, spec))
+        columns.append(_column(doc, name, spec))
         if "references" in spec:
             key: KeyPath = ("attributes", name, "references")
             references.append(_reference(doc, table, name, doc.table(spec["references"], key)))
@@ -46,36 +44,6 @@ def read_columns(doc: Doc, table: str, value: object) -> tuple[tuple[Column, ...
                     key = ("attributes", reference.column, "references", "match_with", local)
                     raise doc.error(key, f"unknown attribute '{local}'{did_you_mean(local, names)}")
     return tuple(columns), references
-
-
-_ColumnKey = tuple[str, tuple[tuple[str, Any], ...], tuple[type, ...]]
-_COLUMNS_BY_CONTENT: dict[_ColumnKey, Column] = {}
-_COLUMNS_BY_SPEC: dict[int, tuple[TomlTable, Column]] = {}
-
-
-def _cached_column(doc: Doc, name: str, spec: TomlTable) -> Column:
-    """Projects repeat the same attribute lines across many files; validate each distinct one once.
-
-    The fast TOML reader hands out one (read-only) dict per distinct line, so most hits are found by
-    identity; otherwise by content (without `references`, resolved per table), with the value types in
-    the key because True == 1 == 1.0 in Python.
-    """
-    hit = _COLUMNS_BY_SPEC.get(id(spec))
-    if hit is not None and hit[0] is spec and hit[1].name == name:
-        return hit[1]
-    items = tuple(item for item in spec.items() if item[0] != "references")
-    try:
-        content = (name, items, tuple([type(item[1]) for item in items]))
-        column = _COLUMNS_BY_CONTENT.get(content)
-    except TypeError:  # an unhashable (invalid) value: let _column report it
-        return _column(doc, name, spec)
-    if column is None:
-        column = _column(doc, name, spec)
-        if len(_COLUMNS_BY_CONTENT) < MEMO_LIMIT:
-            _COLUMNS_BY_CONTENT[content] = column
-    if "references" not in spec and len(_COLUMNS_BY_SPEC) < MEMO_LIMIT:
-        _COLUMNS_BY_SPEC[id(spec)] = (spec, column)  # holding `spec` keeps its id from being reused
-    return column
 
 
 def _column(doc: Doc, name: str, spec: TomlTable) -> Column:

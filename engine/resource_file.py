@@ -14,7 +14,6 @@ from pathlib import Path
 
 from engine.config import ProjectConfig, repo_hint
 from engine.errors import ResourceError
-from engine.memo import MEMO_LIMIT
 from engine.model import (
     Check,
     Column,
@@ -156,8 +155,7 @@ def _column_list(
     return names
 
 
-_IdentitySpec = tuple[TomlTable, tuple[str, ...], str | None, bool, bool, str | None]
-_IDENTITY_SPECS: dict[tuple[int, str], _IdentitySpec] = {}
+_IdentitySpec = tuple[tuple[str, ...], str | None, bool, bool, str | None]
 
 
 def _identities(
@@ -166,10 +164,7 @@ def _identities(
     identities: list[Identity] = []
     for name, raw in doc.table(value, ("identities",)).items():
         key: KeyPath = ("identities", name)
-        memo = _IDENTITY_SPECS.get((id(raw), name))
-        if memo is None or memo[0] is not raw:
-            memo = _identity_spec(doc, name, doc.table(raw, key))
-        _, keys, where, nulls_distinct, all_tenants, index_name = memo
+        keys, where, nulls_distinct, all_tenants, index_name = _identity_spec(doc, name, doc.table(raw, key))
         for position, column in enumerate(keys):
             if column not in columns:
                 raise doc.error(
@@ -187,7 +182,7 @@ def _identities(
 
 
 def _identity_spec(doc: Doc, name: str, spec: TomlTable) -> _IdentitySpec:
-    """What an identity says regardless of its table; memoised per (shared, read-only) spec."""
+    """What an identity says regardless of its table."""
     key: KeyPath = ("identities", name)
     doc.check_keys(spec, _IDENTITY_KEYS, key)
     doc.require(spec, "keys", key)
@@ -202,17 +197,7 @@ def _identity_spec(doc: Doc, name: str, spec: TomlTable) -> _IdentitySpec:
         check_name(doc, (*key, "index_name"), index_name, "index name")
     where = _expression(doc, spec, "where", key)
     nulls_distinct = doc.boolean(spec, "nulls_distinct", key, True)
-    memo = (
-        spec,
-        tuple(keys),
-        where,
-        nulls_distinct,
-        doc.boolean(spec, "all_tenants", key, False),
-        index_name,
-    )
-    if len(_IDENTITY_SPECS) < MEMO_LIMIT:
-        _IDENTITY_SPECS[(id(spec), name)] = memo  # holding `spec` keeps its id from being reused
-    return memo
+    return tuple(keys), where, nulls_distinct, doc.boolean(spec, "all_tenants", key, False), index_name
 
 
 def _indexes(

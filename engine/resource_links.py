@@ -30,8 +30,14 @@ _FK_SOURCES = {
 }
 
 
-def resolve_drafts(drafts: list[Draft]) -> list[Table]:
-    """The drafts' tables, in the same order, with every reference resolved."""
+# A draft's resolved table, by the draft's id: the draft itself, the ids of the drafts its references
+# could point at (those of the tables it names), and the table. Kept by a project state between plans.
+ResolvedDrafts = dict[int, tuple[Draft, tuple[int, ...], Table]]
+
+
+def resolve_drafts(drafts: list[Draft], known: ResolvedDrafts | None = None) -> list[Table]:
+    """The drafts' tables, in the same order, with every reference resolved; `known` holds tables
+    resolved before, reused while the drafts they name are the same ones."""
     by_key: dict[tuple[str, str | None, str, bool], Draft] = {}
     by_name: dict[str, list[Draft]] = {}
     for draft in drafts:
@@ -43,7 +49,19 @@ def resolve_drafts(drafts: list[Draft]) -> list[Table]:
             )
         by_name.setdefault(table.name, []).append(draft)
     _check_namespaces(drafts)
-    return [_with_references(draft, by_name) if draft.references else draft.table for draft in drafts]
+    if known is None:
+        return [_with_references(draft, by_name) if draft.references else draft.table for draft in drafts]
+    return [_resolved(draft, by_name, known) if draft.references else draft.table for draft in drafts]
+
+
+def _resolved(draft: Draft, by_name: Mapping[str, list[Draft]], known: ResolvedDrafts) -> Table:
+    named = tuple(id(found) for spec in draft.references for found in by_name.get(spec.table, ()))
+    hit = known.get(id(draft))
+    if hit is not None and hit[0] is draft and hit[1] == named:
+        return hit[2]
+    table = _with_references(draft, by_name)
+    known[id(draft)] = (draft, named, table)
+    return table
 
 
 def _check_namespaces(drafts: list[Draft]) -> None:

@@ -3,17 +3,14 @@
 Loading runs in two passes: each file is validated on its own (keys, types, expressions, columns it
 names) into a draft (`engine.resource_file`), then the drafts are checked against each other (duplicate
 tables, references, names that share a PostgreSQL namespace: `engine.resource_links`). Every error names
-the file, the key path and its line. This runs on every save in the app, so the per-field work is dict
-lookups and cached checks.
+the file, the key path and its line.
 """
 
 from __future__ import annotations
 
-import gc
 import glob
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 from engine.config import ProjectConfig
@@ -39,23 +36,9 @@ def load_resources(config: ProjectConfig) -> list[Table]:
 
 def load_resource_files(config: ProjectConfig, paths: Iterable[Path]) -> list[Table]:
     """Load the given resource files as one project (references may only point among them)."""
-    with _collector_paused():
-        drafts = [draft_file(config, path) for path in paths]
-        tables = resolve_drafts(drafts)
+    drafts = [draft_file(config, path) for path in paths]
+    tables = resolve_drafts(drafts)
     # the order of Table.key.sort_key(), then the repo; spelled out to skip building TableKeys
     return sorted(
         tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
     )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading allocates tens of thousands of acyclic objects; in a large process (the app) that would
-    trigger full garbage collections that walk the whole heap. Nothing here creates cycles."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

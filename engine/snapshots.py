@@ -21,7 +21,6 @@ import orjson
 from engine.errors import Location, SnapshotError
 from engine.fileread import read_bytes
 from engine.lazy import lazy_module
-from engine.memo import IdentityMemo
 from engine.model import (
     Check,
     Column,
@@ -131,14 +130,10 @@ def _column_dict(c: Column) -> dict[str, Any]:
     }
 
 
-# tables share the Column objects of their common attributes (id, timestamps...): one dict each
-_column_data: IdentityMemo[Column, dict[str, Any]] = IdentityMemo(_column_dict)
-
-
 def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
-    """The snapshot's content as JSON values. The column dicts are shared between calls: only read them."""
+    """The snapshot's content as JSON values."""
     data = _table_dict_without_columns(table, opted_out)
-    data["attributes"] = [_column_data(c) for c in table.columns]
+    data["attributes"] = [_column_dict(c) for c in table.columns]
     return data
 
 
@@ -222,7 +217,8 @@ def _make_compact() -> Callable[[Any], str]:
 _compact = _make_compact()
 
 
-_column_json: IdentityMemo[Column, str] = IdentityMemo(lambda column: _compact(_column_data(column)))
+def _column_json(column: Column) -> str:
+    return _compact(_column_dict(column))
 
 
 def _lines(data: Mapping[str, Any]) -> list[str]:
@@ -420,31 +416,41 @@ LatestFile = tuple[str, tuple[str | None, str, bool], str | None, bool, bytes | 
 def read_latest_files(repo_snapshots: Path, decode: bool = False) -> list[LatestFile]:
     """The reading half of `load_state`: every table folder of a repo with its latest snapshot, as bytes
     or (`decode`) as canonical content, which `load_state` compares without decoding anything."""
-    files: list[LatestFile] = []
-    for folder, key in table_folders(repo_snapshots):
-        name = latest_name(folder)
-        content = None
-        if name is not None:
-            try:
-                raw = read_bytes(os.path.join(folder, name))
-                content = _canonical_bytes(raw) if decode else raw
-            except (OSError, ValueError, TypeError):
-                content = None
-        files.append((folder, (key.schema, key.name, key.tenant), name, decode, content))
-    return files
+    return [snapshot_entry(folder, key, decode) for folder, key in table_folders(repo_snapshots)]
+
+
+def snapshot_entry(folder: str, key: TableKey, decode: bool = False) -> LatestFile:
+    """One table folder's `LatestFile`: its newest snapshot's name and content."""
+    name = latest_name(folder)
+    content = None
+    if name is not None:
+        try:
+            raw = read_bytes(os.path.join(folder, name))
+            content = _canonical_bytes(raw) if decode else raw
+        except (OSError, ValueError, TypeError):
+            content = None
+    return (folder, (key.schema, key.name, key.tenant), name, decode, content)
+
+
+# A snapshot already turned into a StoredTable, by (folder, file name): the current table it was compared
+# with and the bytes it was read from. A state keeps these so that a re-plan decodes only what changed.
+KnownSnapshots = dict[tuple[str, str], tuple[Table | None, bytes | None, StoredTable]]
 
 
 def load_state(
     repo_snapshots: Path,
     current: Mapping[TableKey, Table] | None = None,
-    files: list[LatestFile] | None = None,
+    files: Iterable[LatestFile] | None = None,
+    extensions: tuple[str, ...] | None = None,
+    known: KnownSnapshots | None = None,
 ) -> SnapshotState:
-    """Latest snapshot of every table folder of one repo, and its extensions; `files` when they were
-    read already (`read_latest_files`, maybe in another process).
+    """Latest snapshot of every table folder of one repo, and its extensions; `files` (and `extensions`,
+    None: no extensions file) when they were read already (`engine.repofiles`, maybe in another process).
 
     A snapshot that holds exactly the `current` table of its name is not turned into a model: the
     current table is what it holds. Comparing JSON content (decoded here, or canonical bytes decoded
     elsewhere) is cheap; building the model is not, so only a snapshot that differs is turned into one.
+    `known` remembers each result for the same table and bytes.
     """
     state = SnapshotState()
     current = current or {}
@@ -454,24 +460,34 @@ def load_state(
         state.listing.append((folder, name))
         if name is None:
             continue
-        path = Path(folder, name)
         table = current.get(TableKey(schema, table_name, tenant))
-        if decoded and table is not None and content == _canonical_table(table):
-            state.tables[table.key] = StoredTable(table, path)
+        memo = known.get((folder, name)) if known is not None else None
+        if memo is not None and memo[0] is table and memo[1] is content and content is not None:
+            state.tables[memo[2].table.key] = memo[2]
             continue
-        data = _decode(path, None if decoded else content)
-        if table is not None and _holds(data, table):
-            state.tables[table.key] = StoredTable(table, path)
-            continue
-        stored = _stored(data, path)
+        stored = _load_one(Path(folder, name), table, decoded, content)
         state.tables[stored.table.key] = stored
-    ext_path = repo_snapshots / EXTENSIONS_FILE
-    if ext_path.exists():
-        try:
-            state.extensions = tuple(json.loads(ext_path.read_text(encoding="utf-8"))["installed"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SnapshotError(f"cannot read extensions: {exc}", Location(ext_path)) from exc
+        if known is not None:
+            known[(folder, name)] = (table, content, stored)
+    if files is None:
+        ext_path = repo_snapshots / EXTENSIONS_FILE
+        if ext_path.exists():
+            try:
+                state.extensions = tuple(json.loads(ext_path.read_text(encoding="utf-8"))["installed"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SnapshotError(f"cannot read extensions: {exc}", Location(ext_path)) from exc
+    elif extensions is not None:
+        state.extensions = extensions
     return state
+
+
+def _load_one(path: Path, table: Table | None, decoded: bool, content: bytes | None) -> StoredTable:
+    if decoded and table is not None and content == _canonical_table(table):
+        return StoredTable(table, path)
+    data = _decode(path, None if decoded else content)
+    if table is not None and _holds(data, table):
+        return StoredTable(table, path)
+    return _stored(data, path)
 
 
 def _holds(data: dict[str, Any], table: Table) -> bool:

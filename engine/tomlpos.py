@@ -1,8 +1,8 @@
 """TOML files for config and resources: loading, line numbers for error messages, validated access.
 
-tomllib gives no positions, so `find_line` rescans the text to say on which line a dotted key is
-defined, and `Doc` uses it so that every validation error names file, key and line. Parsing itself is
-`engine.tomlfast`; its `parse_toml` and `TomlTable` are re-exported here.
+The parser (rtoml, a Rust TOML 1.0 reader) gives no positions for values, so `find_line` rescans the text,
+on the error path only, to say on which line a dotted key is defined; `Doc` uses it so that every
+validation error names file, key and line.
 """
 
 from __future__ import annotations
@@ -15,31 +15,33 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import rtoml
+
 from engine.errors import InputError, Location
 from engine.fileread import read_bytes
-from engine.tomlfast import BARE_KEY, tomllib  # the lazy stand-in: its error class is needed only for errors
-from engine.tomlfast import TomlTable as TomlTable
-from engine.tomlfast import parse_toml as parse_toml
 
 KeyPath = tuple[str | int, ...]
+TomlTable = dict[str, Any]
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # what format_key can leave unquoted
 
 # --- errors and file loading -----------------------------------------------------------------------------
 
-_DECODE_LINE = re.compile(r"at line (\d+)")
+_DECODE_POSITION = re.compile(r" at line (\d+) column (\d+)$")
 
 
-def decode_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
-    """The line tomllib reports in its message ("at line N", or the last line at end of document)."""
-    line = getattr(error, "lineno", None)  # Python 3.14+ carries it; 3.11 only has it in the message
-    if isinstance(line, int):
-        return line
+def parse_toml(text: str) -> TomlTable:
+    """Parse TOML text; raises rtoml.TomlParsingError (a ValueError) naming line and column."""
+    data: TomlTable = rtoml.loads(text)
+    return data
+
+
+def decode_error_position(error: ValueError) -> tuple[str, int | None, int | None]:
+    """The parser's message without its position, and the line and column it names."""
     message = str(error)
-    match = _DECODE_LINE.search(message)
-    if match is not None:
-        return int(match.group(1))
-    if "end of document" in message:
-        return text.count("\n") + 1
-    return None
+    match = _DECODE_POSITION.search(message)
+    if match is None:
+        return message, None, None
+    return message[: match.start()], int(match.group(1)), int(match.group(2))
 
 
 def load_toml(path: Path, error_cls: type[InputError]) -> tuple[TomlTable, str]:
@@ -57,10 +59,10 @@ def parse_text(text: str, path: Path, error_cls: type[InputError]) -> TomlTable:
     """Parse TOML text that belongs to `path`; malformed TOML raises `error_cls` with file and line."""
     try:
         return parse_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        reason = _DECODE_LINE.sub("", str(error)).replace("(, column", "(column").replace(" ()", "")
-        line = decode_error_line(error, text)
-        raise error_cls(f"invalid TOML: {reason.strip()}", Location(path, None, line)) from None
+    except rtoml.TomlParsingError as error:
+        reason, line, column = decode_error_position(error)
+        where = f" (column {column})" if column is not None else ""
+        raise error_cls(f"invalid TOML: {reason.strip()}{where}", Location(path, None, line)) from None
 
 
 # --- key -> line -----------------------------------------------------------------------------------------

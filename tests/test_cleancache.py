@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine import cleancache, resources
+from engine import cleancache, state
 from tests.harness import Workspace
 
 POSTS = """
@@ -101,15 +101,15 @@ def test_a_file_saved_while_the_plan_runs_is_not_taken_for_clean(
     settle()
     project = ws.project()
     assert not project.known_clean()
-    read = resources.load_resource_files
+    read = state.read_resources
 
-    def read_then_user_saves(*args: Any) -> list[Any]:
+    def read_then_user_saves(*args: Any) -> Any:
         tables = read(*args)
         resource.write_text(POSTS.replace('"text"', '"json"'))  # saved after the plan read the file
         settle()  # and the plan goes on long enough for the save to look settled
         return tables
 
-    monkeypatch.setattr(resources, "load_resource_files", read_then_user_saves)
+    monkeypatch.setattr(state, "read_resources", read_then_user_saves)
     assert not project.plan().has_changes  # the plan saw the old file
     assert not ws.project().known_clean()
     assert ws.plan().has_changes

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from engine.config import find_config, load_config, parse_config
 from engine.errors import ConfigError, InputError
-from engine.tomlfast import _Fallback, _fast_loads
-from engine.tomlpos import find_line, format_key, parse_toml
+from engine.tomlpos import find_line, format_key
 
 
 def write(path: Path, text: str) -> Path:
@@ -279,100 +274,6 @@ z = 1
 [schema.x]
 w = {}
 """
-
-
-def test_fast_reader_matches_tomllib() -> None:
-    assert _fast_loads(DOCUMENT) == tomllib.loads(DOCUMENT)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        'a = """multi\nline"""\n',
-        "a.b = 1\n",
-        "d = 1979-05-27\n",
-        "x = inf\n",
-        'e = "\\u00e9"\n',
-        "a = 1\r\nb = 2\r\n",
-        "n = 1_000\n",
-        "[a]\nb = 1\n[a]\nc = 2\n",
-        "a = { b = 1, }\n",
-        "a = [1\n",
-        "x = 1 2\n",
-        "[[a]]\n[a]\n",
-        "a = {}\n[a.b]\n",
-        "[ [a] ]\n",
-    ],
-)
-def test_fast_reader_defers_to_tomllib(text: str) -> None:
-    """Anything outside the simple subset (or invalid) is tomllib's to accept or reject."""
-    with pytest.raises(_Fallback):
-        _fast_loads(text)
-    try:
-        expected: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        with pytest.raises(tomllib.TOMLDecodeError):
-            parse_toml(text)
-    else:
-        assert parse_toml(text) == expected
-
-
-_keys = st.sampled_from(["a", "b", "c-d", '"q k"', "'lit'", "e.f", "1"])
-_scalars = st.sampled_from(
-    [
-        '"s"',
-        "'l'",
-        '"x\\"y"',
-        '"\\q"',
-        "1",
-        "-2",
-        "+3",
-        "01",
-        "1.5",
-        "1e3",
-        ".5",
-        "true",
-        "false",
-        "nan",
-        '""',
-    ]
-)
-
-
-@st.composite
-def _values(draw: st.DrawFn, depth: int = 0) -> str:
-    kind = draw(st.integers(0, 3 if depth < 2 else 0))
-    if kind == 0:
-        return draw(_scalars)
-    if kind == 1:
-        items = draw(st.lists(_values(depth + 1), max_size=3))
-        sep = draw(st.sampled_from([", ", ",\n  ", ",", " , "]))
-        trailing = draw(st.sampled_from(["", ",", "\n"]))
-        return "[" + sep.join(items) + trailing + "]"
-    pairs = draw(st.lists(st.tuples(_keys, _values(depth + 1)), max_size=3))
-    return "{ " + ", ".join(f"{k} = {v}" for k, v in pairs) + " }"
-
-
-_lines = st.one_of(
-    st.tuples(_keys, _values()).map(lambda kv: f"{kv[0]} = {kv[1]}"),
-    st.sampled_from(["[t]", "[t.u]", "[[arr]]", "[[arr.sub]]", "[ t . v ]", "# note", "", "[t]]", "[[t]"]),
-)
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_lines, max_size=8))
-def test_fast_reader_agrees_with_tomllib_or_defers(lines: list[str]) -> None:
-    text = "\n".join(lines) + "\n"
-    try:
-        expected: Any = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        expected = None
-    try:
-        fast = _fast_loads(text)
-    except _Fallback:
-        return
-    assert expected is not None, f"fast reader accepted invalid TOML:\n{text}"
-    assert fast == expected
 
 
 def test_find_line_tables_keys_and_inline_tables() -> None:

@@ -428,14 +428,14 @@ down = "DROP TRIGGER touch ON posts"
 
 
 def test_loading_twice_gives_equal_tables(tmp_path: Path) -> None:
-    """The reader and column memo share objects between loads; nothing may leak between them."""
+    """Loading keeps no state between loads: a second load sees the same tables."""
     first = load(tmp_path, {"posts.toml": POSTS, "authors.toml": AUTHORS})
     second = load_resources(load_config(tmp_path / "snapshift.toml"))
     assert list(first.values()) == second
 
 
-def test_memoised_columns_respect_value_types(tmp_path: Path) -> None:
-    """True == 1 in Python: `default = true` must not reuse the column built for `default = 1`."""
+def test_defaults_respect_value_types(tmp_path: Path) -> None:
+    """True == 1 in Python: `default = true` must stay the boolean literal, `default = 1` the integer."""
     one = 'table = "a"\n[attributes]\nx = { type = "integer", default = 1 }\n'
     true = 'table = "b"\n[attributes]\nx = { type = "integer", default = true }\n'
     tables = load(tmp_path, {"a.toml": one, "b.toml": true})

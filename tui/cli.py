@@ -113,14 +113,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 0
     generation = resolve_questions(project, args, answers, options)
     if not generation.has_changes:
-        _print_warnings(generation.warnings())
+        _print_warnings(generation)
         print(NO_CHANGES)
         return 0
     require_answers(generation)
     if args.dry_run:
         files = sorted(generation.files, key=lambda f: f.path)
         print("\n".join(f"{planned.path.relative_to(project.root)}\n{planned.text}" for planned in files))
-        _print_warnings(generation.warnings())
+        _print_warnings(generation)
         return 0
     try:
         written = project.write(generation)
@@ -129,7 +129,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise
     _print_created(project.root, written)
     print("Please always manually review the generated migrations for correctness.")
-    _print_warnings(generation.warnings())
+    _print_warnings(generation)
     return 0
 
 
@@ -144,9 +144,12 @@ def _print_created(root: Path, paths: Sequence[Path]) -> None:
     print("\n".join(f"* creating {path.relative_to(root)}" for path in paths))
 
 
-def _print_warnings(warnings: Sequence[str]) -> None:
-    for line in warnings:
-        print(line)
+def _print_warnings(generation: Generation) -> None:
+    from engine.planview import plan_warnings  # the generator's side: never loaded by database commands
+    from tui.wording import warning_text
+
+    for warning in plan_warnings(generation):
+        print(warning_text(warning))
 
 
 def add_answer_arguments(p: argparse.ArgumentParser) -> None:

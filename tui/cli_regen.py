@@ -89,8 +89,11 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
                     if not line.startswith("-- ") or line.startswith("-- migrate:"):
                         break
                     _print(f"      {line.removeprefix('-- ')}")
-        for warning in generation.warnings():
-            _print(warning)
+        from engine.planview import plan_warnings
+        from tui.wording import warning_text
+
+        for warning in plan_warnings(generation):
+            _print(warning_text(warning))
     if migrate:
         _print("== then migrate (and migrate tenants where tenant migrations exist)")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import UnansweredQuestions
+from engine.planview import plan_warnings
 from engine.questions import Answers, ColumnRenameQuestion, TableQuestion
 from tests.scenarios.scenario import Scenario, absent, find, ordered, table
 
@@ -293,7 +294,8 @@ def test_destructive_changes_are_called_out_in_the_file(offline: Scenario) -> No
     offline.generate({"posts": posts('title = { type = "text" }\nbody = { type = "text" }'), "tags": tags()})
     answers = Answers(drop_tables=frozenset({"tags"}))
     generation = offline.plan({"posts": posts()}, answers)
-    assert any("destructive" in w for w in generation.warnings())
+    assert [w.code for w in plan_warnings(generation)] == ["destructive"]
+    assert plan_warnings(generation)[0].facts == ("drop table tags", "drop column posts.body")
     change = offline.generate(answers=answers)
     header = change.text().split("-- migrate:up")[0]
     assert "drop table tags" in header and "drop column posts.body" in header

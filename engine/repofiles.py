@@ -1,0 +1,57 @@
+"""What a plan reads of one repo's folders: the latest snapshot of every table, the extensions file and
+the migration file names. Read once into plain data, so that planning itself reads nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from engine.config import RepoConfig
+from engine.errors import Location, SnapshotError
+from engine.snapshots import EXTENSIONS_FILE, LatestFile, read_latest_files
+
+
+@dataclass(frozen=True)
+class RepoFiles:
+    """One repo's snapshots (`LatestFile` entries, as bytes), installed extensions (None: no file yet) and
+    the `.sql` file names of its migrations and tenant migrations folders, sorted."""
+
+    snapshots: tuple[LatestFile, ...]
+    extensions: tuple[str, ...] | None
+    migrations: tuple[str, ...]
+    tenant_migrations: tuple[str, ...]
+
+
+def read_repo_files(repo: RepoConfig, snapshots: list[LatestFile] | None = None) -> RepoFiles:
+    """Read everything a plan needs of `repo`; `snapshots` when they were read already."""
+    if snapshots is None:
+        snapshots = read_latest_files(repo.snapshots_path)
+    return RepoFiles(
+        tuple(snapshots),
+        read_extensions(repo),
+        sql_names(str(repo.migrations_path)),
+        sql_names(str(repo.tenant_migrations_path)),
+    )
+
+
+def read_extensions(repo: RepoConfig) -> tuple[str, ...] | None:
+    path = repo.snapshots_path / EXTENSIONS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
+    try:
+        return tuple(json.loads(text)["installed"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
+
+
+def sql_names(folder: str) -> tuple[str, ...]:
+    """The `.sql` file names in `folder`, sorted; none when it does not exist."""
+    try:
+        return tuple(sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".sql")))
+    except (FileNotFoundError, NotADirectoryError):
+        return ()

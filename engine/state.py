@@ -1,0 +1,243 @@
+"""The project as read from disk, immutable: the config, each resource file's draft (or its problems), and
+each repo's snapshots and migration file names. `refresh` re-reads only what changed; `plan` reads and
+writes nothing, so the app can re-plan on every save, on any thread, while files keep changing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from engine.config import ProjectConfig, RepoConfig, load_config
+from engine.errors import Cancelled, InputError, all_problems
+from engine.generate import GenerateOptions, Generation, plan_generation
+from engine.model import Table
+from engine.questions import Answers
+from engine.repofiles import RepoFiles, read_extensions, read_repo_files, sql_names
+from engine.resource_draft import Draft
+from engine.resource_file import draft_file
+from engine.resource_links import ResolvedDrafts, resolve_drafts
+from engine.resources import resource_paths
+from engine.snapshots import KnownSnapshots, LatestFile, read_latest_files, snapshot_entry, table_folders
+
+CancelCheck = Callable[[], bool]  # true once the caller no longer wants the result
+
+
+@dataclass(frozen=True)
+class ResourceFile:
+    """One resource file: its draft, or the problems that kept it from one and the last draft it gave."""
+
+    path: Path
+    draft: Draft | None
+    problems: tuple[InputError, ...] = ()
+    last_good: Draft | None = None
+
+    @property
+    def usable(self) -> Draft | None:
+        """The draft a plan can use: the current one, else the last good one (the app's stale view)."""
+        return self.draft or self.last_good
+
+
+@dataclass(frozen=True)
+class _Memo:
+    """Work a state hands on to the states refreshed from it: tables resolved per draft, snapshots decoded
+    per repo. Each entry says what it was computed from, so a stale entry is never used, only replaced."""
+
+    resolved: ResolvedDrafts = field(default_factory=dict)
+    snapshots: dict[str, KnownSnapshots] = field(default_factory=dict)
+
+    def kept_for(self, resources: Mapping[Path, ResourceFile], repos: Mapping[str, RepoFiles]) -> _Memo:
+        """The entries still about the given files: a long session keeps no dead drafts or snapshots."""
+        drafts = {id(d) for entry in resources.values() for d in (entry.draft, entry.last_good) if d}
+        resolved = {key: hit for key, hit in self.resolved.items() if key in drafts}
+        snapshots = {}
+        for name, files in repos.items():
+            listed = {(entry[0], entry[2]) for entry in files.snapshots}
+            known = self.snapshots.get(name, {})
+            snapshots[name] = {key: hit for key, hit in known.items() if key in listed}
+        return _Memo(resolved, snapshots)
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    """Everything a plan reads, read once. Build it with `read_state`; never mutated."""
+
+    config: ProjectConfig
+    resources: Mapping[Path, ResourceFile]
+    repos: Mapping[str, RepoFiles]
+    repo_problems: Mapping[str, InputError] = field(default_factory=dict)  # unreadable snapshot files
+    memo: _Memo = field(default_factory=_Memo, compare=False, repr=False)
+
+    @property
+    def problems(self) -> list[InputError]:
+        """Every problem in the project's files: resource files, then the repos' snapshot files."""
+        found = [problem for entry in self.resources.values() for problem in entry.problems]
+        return found + list(self.repo_problems.values())
+
+    def refresh(self, changed: Iterable[Path], cancel: CancelCheck | None = None) -> ProjectState:
+        """A new state with the `changed` paths (files or folders; created, edited, deleted or renamed)
+        read again. A change to the config reads everything again; other paths are ignored."""
+        paths = {Path(os.path.abspath(path)) for path in changed}
+        if self.config.config_path in paths:
+            return read_state(load_config(self.config.config_path), cancel)
+        resources = self._refreshed_resources(paths, cancel)
+        repos, problems = dict(self.repos), dict(self.repo_problems)
+        for repo in self.config.repos:
+            if any(_within(str(path), str(folder)) for path in paths for folder in _repo_folders(repo)):
+                _check(cancel)
+                try:
+                    repos[repo.name] = self._reread_repo(repo, paths)
+                    problems.pop(repo.name, None)
+                except InputError as problem:
+                    problems[repo.name] = problem
+        return ProjectState(self.config, resources, repos, problems, self.memo.kept_for(resources, repos))
+
+    def _refreshed_resources(self, paths: set[Path], cancel: CancelCheck | None) -> dict[Path, ResourceFile]:
+        resources = dict(self.resources)
+        if all(path in resources and path.is_file() for path in paths):  # edits: no glob needed
+            for path in paths:
+                _check(cancel)
+                resources[path] = _read_resource(self.config, path, resources[path])
+            return resources
+        if not any(self._may_be_resource(path) for path in paths):
+            return resources
+        changed = [str(path) for path in paths]
+        fresh = {}
+        for path in resource_paths(self.config):
+            _check(cancel)
+            before = resources.get(path)
+            if before is None or any(_within(str(path), folder) for folder in changed):
+                fresh[path] = _read_resource(self.config, path, before)
+            else:
+                fresh[path] = before
+        return fresh
+
+    def _may_be_resource(self, path: Path) -> bool:
+        """Whether `path` is, or may hold, a resource file: a known one, or a .toml file or a folder in
+        the project (a deleted path is no longer known to be either)."""
+        if path in self.resources:
+            return True
+        if not _within(str(path), str(self.config.root)):
+            return False
+        return path.suffix == ".toml" or path.is_dir() or not path.exists()
+
+    def _reread_repo(self, repo: RepoConfig, paths: set[Path]) -> RepoFiles:
+        """Read again what `paths` touch of one repo: its changed table folders, listings, extensions."""
+        old = self.repos.get(repo.name)
+        if old is None:
+            return read_repo_files(repo)
+        return RepoFiles(
+            _refreshed_snapshots(repo.snapshots_path, old.snapshots, paths),
+            read_extensions(repo),
+            sql_names(str(repo.migrations_path)),
+            sql_names(str(repo.tenant_migrations_path)),
+        )
+
+
+def read_state(
+    config: ProjectConfig,
+    cancel: CancelCheck | None = None,
+    resources: Mapping[Path, ResourceFile] | None = None,
+    snapshots: Mapping[str, list[LatestFile]] | None = None,
+) -> ProjectState:
+    """Read every input of a plan: each resource file (to a draft, or its problems), each repo's snapshots
+    and migration listings; `resources` and `snapshots` (by repo) when they were read already."""
+    if resources is None:
+        resources = read_resources(config, resource_paths(config), cancel)
+    repos: dict[str, RepoFiles] = {}
+    problems: dict[str, InputError] = {}
+    for repo in config.repos:
+        _check(cancel)
+        try:
+            repos[repo.name] = read_repo_files(repo, (snapshots or {}).get(repo.name))
+        except InputError as problem:
+            problems[repo.name] = problem
+    return ProjectState(config, resources, repos, problems)
+
+
+def read_resources(
+    config: ProjectConfig, paths: Iterable[Path], cancel: CancelCheck | None = None
+) -> dict[Path, ResourceFile]:
+    """Each resource file read on its own: a draft, or every problem found in it."""
+    resources = {}
+    for path in paths:
+        _check(cancel)
+        resources[path] = _read_resource(config, path, None)
+    return resources
+
+
+def plan(
+    state: ProjectState,
+    answers: Answers = Answers(),
+    options: GenerateOptions = GenerateOptions(),
+    now: datetime | None = None,
+    repos: Sequence[str] | None = None,
+    cancel: CancelCheck | None = None,
+    stale: bool = False,
+    fork: bool = False,
+) -> Generation:
+    """What `generate` would write for `state`; reads and writes nothing. Problems in the project's files
+    are raised all at once (InputProblems; a lone one as itself) unless `stale`: then a file with
+    problems counts with its last good draft (the app keeps showing the last good plan). `cancel` is
+    checked between phases;
+    `fork` lets a large plan encode snapshots in another process (the command line only)."""
+    if state.repo_problems or (not stale and state.problems):
+        raise all_problems(state.problems)
+    _check(cancel)
+    tables = resolved_tables(state, stale)
+    _check(cancel)
+    return plan_generation(
+        state.config, tables, answers, options, now, repos, state.repos, state.memo.snapshots, fork
+    )
+
+
+def resolved_tables(state: ProjectState, stale: bool = False) -> list[Table]:
+    """The state's tables with their references resolved, sorted by table key (then repo)."""
+    drafts = [d for entry in state.resources.values() if (d := entry.usable if stale else entry.draft)]
+    tables = resolve_drafts(drafts, state.memo.resolved)
+    return sorted(
+        tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
+    )
+
+
+def _read_resource(config: ProjectConfig, path: Path, before: ResourceFile | None) -> ResourceFile:
+    try:
+        return ResourceFile(path, draft_file(config, path))
+    except InputError as problem:
+        return ResourceFile(path, None, (problem,), before.usable if before is not None else None)
+
+
+def _check(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("plan cancelled")
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether `path` is `folder`, inside it, or one of the folders above it (moving those moves it)."""
+    if len(path) > len(folder):
+        return path.startswith(folder) and path[len(folder)] == os.sep
+    return path == folder or (folder.startswith(path) and folder[len(path)] == os.sep)
+
+
+def _repo_folders(repo: RepoConfig) -> tuple[Path, ...]:
+    return (repo.snapshots_path, repo.migrations_path, repo.tenant_migrations_path)
+
+
+def _refreshed_snapshots(
+    root: Path, before: tuple[LatestFile, ...], paths: set[Path]
+) -> tuple[LatestFile, ...]:
+    """`before` with the table folders that `paths` touch read again; all of them when a path is not
+    inside a known table folder (a new folder, the repo's folder itself, the extensions file)."""
+    known = {entry[0]: entry for entry in before}
+    changed = [str(path) for path in paths if _within(str(path), str(root))]
+    touched = {folder for folder in known for path in changed if _within(path, folder)}
+    if any(not any(_within(path, folder) for folder in known) for path in changed):
+        return tuple(read_latest_files(root))
+    if not touched:
+        return before
+    entries = [entry for folder, entry in known.items() if folder not in touched]
+    entries += [snapshot_entry(folder, key) for folder, key in table_folders(root) if folder in touched]
+    return tuple(sorted(entries, key=lambda entry: entry[0]))
