@@ -87,13 +87,73 @@ attributes = ["price"]
 """
 
 
-def build_project(root: Path, n: int) -> Path:
+_VARIED_TYPES = [
+    ("bigint", lambda i: str(i * 7)),
+    ("text", lambda i: f"\"'v{i}'\""),
+    ("varchar", lambda i: f"\"'s{i % 97}'\""),
+    ("numeric", lambda i: f"{i % 1000}.{i % 10}"),
+    ("integer", lambda i: str(i % 50_000)),
+    ("boolean", lambda i: "true" if i % 2 else "false"),
+    ("timestamptz", lambda i: '"now()"'),
+    ("jsonb", lambda i: f'"\'{{\\"k{i}\\": {i}}}\'::jsonb"'),
+    ("date", lambda i: '"current_date"'),
+    ("smallint", lambda i: str(i % 30_000)),
+]
+
+
+def varied_resource_text(i: int) -> str:
+    """Resource number i with no line like another file's: every column name, type, size and default
+    differs from table to table, as do the identity, index and check (the parser cannot lean on repeats)."""
+    table = f"v{i:05d}_{(i * 2654435761) % 100_000:05d}"
+    columns = [f'id_{i} = {{ type = "bigint", primary_key = true, generated = true }}']
+    for k in range(10):
+        kind, default = _VARIED_TYPES[(i + k * 3) % len(_VARIED_TYPES)]
+        size = f", size = {20 + (i + k) % 200}" if kind == "varchar" else ""
+        precision = f", precision = {12 + k}, scale = {k % 5}" if kind == "numeric" else ""
+        nullable = f", allow_nil = {'false' if (i + k) % 3 else 'true'}"
+        columns.append(
+            f'col_{i}_{k} = {{ type = "{kind}"{size}{precision}{nullable}, default = {default(i + k)} }}'
+        )
+    parent = f'parent_{i} = {{ type = "bigint" }}'
+    if i:
+        target = (i * 7919) % i
+        parent = (
+            f'parent_{i} = {{ type = "bigint", references = {{ table = "v{target:05d}_'
+            f'{(target * 2654435761) % 100_000:05d}", column = "id_{target}", on_delete = "nilify" }} }}'
+        )
+    columns.append(parent)
+    int_column = next(k for k in range(10) if _VARIED_TYPES[(i + k * 3) % len(_VARIED_TYPES)][0] == "bigint")
+    return "\n".join(
+        [
+            f'table = "{table}"',
+            "",
+            "[attributes]",
+            *columns,
+            "",
+            "[identities]",
+            f'unique_{i} = {{ keys = ["col_{i}_0", "col_{i}_1"] }}',
+            "",
+            "[[indexes]]",
+            f'fields = ["col_{i}_2", "col_{i}_3 desc"]',
+            f'where = "col_{i}_{int_column} > {i % 1000}"',
+            "",
+            "[[check_constraints]]",
+            f'name = "{table}_check_{i}"',
+            f'check = "col_{i}_{int_column} >= {-(i % 500)}"',
+            f'attributes = ["col_{i}_{int_column}"]',
+            "",
+        ]
+    )
+
+
+def build_project(root: Path, n: int, varied: bool = False) -> Path:
     """Write snapshift.toml and n resource files under root (created); return root."""
     resources = root / "resources"
     resources.mkdir(parents=True)
     (root / "snapshift.toml").write_text(CONFIG)
+    text = varied_resource_text if varied else resource_text
     for i in range(n):
-        (resources / f"t{i:05d}.toml").write_text(resource_text(i))
+        (resources / f"t{i:05d}.toml").write_text(text(i))
     return root
 
 
@@ -167,8 +227,8 @@ class Result:
     files: int
 
 
-def bench(n: int, runs: int, work: Path) -> Result:
-    template = build_project(work / f"template-{n}", n)
+def bench(n: int, runs: int, work: Path, varied: bool = False) -> Result:
+    template = build_project(work / f"template-{n}", n, varied)
     cmd, env = snapshift_argv(work), child_env(work)
     generate: list[Run] = []
     project = template
@@ -393,10 +453,10 @@ def import_report(project: Path, args: list[str], work: Path) -> None:
         print(f"{us / 1000:9.1f} ms  {name}")
 
 
-def profile(sizes: list[int], work: Path, runs: int, top: int) -> None:
+def profile(sizes: list[int], work: Path, runs: int, top: int, varied: bool = False) -> None:
     """Phase timings for every N; import costs and cProfile of both commands for the largest N."""
     n = max(sizes)
-    template = build_project(work / f"profile-template-{n}", n)
+    template = build_project(work / f"profile-template-{n}", n, varied)
     project = work / f"profile-{n}-imports"
     shutil.copytree(template, project)
     import_report(project, ["generate"], work)
@@ -435,7 +495,7 @@ def instructions(argv: list[str], env: dict[str, str]) -> int:
     return int(found.group(1))
 
 
-def count_instructions(sizes: list[int], work: Path) -> None:
+def count_instructions(sizes: list[int], work: Path, varied: bool = False) -> None:
     """Instructions of `generate` from scratch, a cold `--check` and the start-up floor, per N."""
     if shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind on PATH")
@@ -448,7 +508,7 @@ def count_instructions(sizes: list[int], work: Path) -> None:
     for n in sizes:
         template = work / f"template-{n}"
         if not template.exists():
-            build_project(template, n)
+            build_project(template, n, varied)
         project = work / f"instructions-{n}"
         shutil.rmtree(project, ignore_errors=True)
         shutil.copytree(template, project)
@@ -466,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, help="resource counts (default: 1000 3000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per command (default 3)")
+    parser.add_argument(
+        "--varied", action="store_true", help="resources whose lines never repeat (names, types, defaults)"
+    )
     parser.add_argument("--keep", type=Path, help="build the projects in DIR (created) and keep them")
     parser.add_argument("--profile", action="store_true", help="also profile both commands at the largest N")
     parser.add_argument(
@@ -486,16 +549,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"command: {' '.join(snapshift_argv(work))} -C PROJECT generate [--check]")
         print(f"projects in {work}")
         if args.instructions:
-            count_instructions(sizes, work)
+            count_instructions(sizes, work, args.varied)
             return 0
         floor = startup(args.runs, work)
         results = []
         for n in sizes:
-            results.append(bench(n, args.runs, work))
+            results.append(bench(n, args.runs, work, args.varied))
             print(f"N={n} done", flush=True)
         print_table(results, floor)
         if args.profile:
-            profile(sizes, work, args.runs, args.top)
+            profile(sizes, work, args.runs, args.top, args.varied)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

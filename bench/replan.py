@@ -68,7 +68,7 @@ def measure(label: str, root: Path, edits: int) -> None:
         refresh_ms.append((middle - start) * 1000)
         plan_ms.append((end - middle) * 1000)
     total = [a + b for a, b in zip(refresh_ms, plan_ms, strict=True)]
-    aim = AIMS_MS.get(label if label == "example" else int(label.split()[0]), 0.0)
+    aim = AIMS_MS.get("example" if label == "example" else int(label.split()[0]), 0.0)
     print(
         f"{label:>14}: refresh median {statistics.median(refresh_ms):6.1f} ms, plan median "
         f"{statistics.median(plan_ms):6.1f} ms, refresh + plan median {statistics.median(total):6.1f} ms "
@@ -89,6 +89,8 @@ def main() -> None:
         measure("example", example, args.edits)
         for n in args.sizes:
             measure(f"{n} resources", build_project(Path(work) / f"n{n}", n), args.edits)
+            varied = build_project(Path(work) / f"v{n}", n, varied=True)
+            measure(f"{n} varied", varied, args.edits)
 
 
 if __name__ == "__main__":

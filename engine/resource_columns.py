@@ -24,7 +24,16 @@ _ON_DELETE = frozenset({"delete", "nilify", "restrict", "nothing"})
 _ON_UPDATE = frozenset({"update", "nilify", "restrict", "nothing"})
 
 
-def read_columns(doc: Doc, table: str, value: object) -> tuple[tuple[Column, ...], list[RefSpec]]:
+# Columns already validated, by their attribute's name and content (with each value's type, since
+# True == 1 == 1.0 in Python; `references` aside, resolved per table). Projects repeat the same attribute
+# lines across many files; a project state keeps one of these for all its reads.
+ColumnCache = dict[tuple[str, tuple[tuple[str, Any], ...], tuple[type, ...]], Column]
+COLUMN_CACHE_LIMIT = 100_000
+
+
+def read_columns(
+    doc: Doc, table: str, value: object, cache: ColumnCache | None = None
+) -> tuple[tuple[Column, ...], list[RefSpec]]:
     """The columns in file order, and their references as pass two needs them."""
     attributes = doc.table(value, ("attributes",))
     columns: list[Column] = []
@@ -32,7 +41,7 @@ def read_columns(doc: Doc, table: str, value: object) -> tuple[tuple[Column, ...
     for name, spec in attributes.items():
         if type(spec) is not dict:
             raise doc.wrong_type(("attributes", name), 'a table like { type = "text" }', spec)
-        columns.append(_column(doc, name, spec))
+        columns.append(_column(doc, name, spec) if cache is None else _cached_column(doc, name, spec, cache))
         if "references" in spec:
             key: KeyPath = ("attributes", name, "references")
             references.append(_reference(doc, table, name, doc.table(spec["references"], key)))
@@ -44,6 +53,21 @@ def read_columns(doc: Doc, table: str, value: object) -> tuple[tuple[Column, ...
                     key = ("attributes", reference.column, "references", "match_with", local)
                     raise doc.error(key, f"unknown attribute '{local}'{did_you_mean(local, names)}")
     return tuple(columns), references
+
+
+def _cached_column(doc: Doc, name: str, spec: TomlTable, cache: ColumnCache) -> Column:
+    items = tuple(item for item in spec.items() if item[0] != "references")
+    try:
+        content = (name, items, tuple(type(value) for _, value in items))
+        column = cache.get(content)
+    except TypeError:  # an unhashable (invalid) value: _column reports it
+        return _column(doc, name, spec)
+    if column is None:
+        column = _column(doc, name, spec)
+        if len(cache) >= COLUMN_CACHE_LIMIT:  # a long session's edits: start over rather than grow
+            cache.clear()
+        cache[content] = column
+    return column
 
 
 def _column(doc: Doc, name: str, spec: TomlTable) -> Column:

@@ -25,7 +25,7 @@ from engine.model import (
     Table,
     default_sequence_name,
 )
-from engine.resource_columns import read_columns
+from engine.resource_columns import ColumnCache, read_columns
 from engine.resource_draft import Draft, NameClaim, RefSpec, check_name, checked_sql
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml
 
@@ -64,8 +64,9 @@ def _check_index_method(doc: Doc, key: KeyPath, using: str) -> None:
 _NON_WORD = re.compile(r"[^\w]")
 
 
-def draft_file(config: ProjectConfig, path: Path) -> Draft:
-    """Read and check one resource file; raises ResourceError naming the key and line."""
+def draft_file(config: ProjectConfig, path: Path, column_cache: ColumnCache | None = None) -> Draft:
+    """Read and check one resource file; raises ResourceError naming the key and line. `column_cache`:
+    the columns validated for other files, shared."""
     data, text = load_toml(path, ResourceError)
     doc = Doc(path, text, ResourceError)
     doc.check_keys(data, _TOP_KEYS, ())
@@ -85,7 +86,7 @@ def draft_file(config: ProjectConfig, path: Path) -> Draft:
         raise doc.error(
             ("schema",), "a context-multitenant table lives in every tenant schema; drop 'schema'"
         )
-    columns, references = read_columns(doc, name, data.get("attributes", {}))
+    columns, references = read_columns(doc, name, data.get("attributes", {}), column_cache)
     by_name = {column.name: column for column in columns}
     tenant = multitenancy.attribute
     if tenant is not None and tenant not in by_name:

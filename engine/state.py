@@ -17,6 +17,7 @@ from engine.generate import GenerateOptions, Generation, plan_generation
 from engine.model import Table
 from engine.questions import Answers
 from engine.repofiles import RepoFiles, read_extensions, read_repo_files, sql_names
+from engine.resource_columns import ColumnCache
 from engine.resource_draft import Draft
 from engine.resource_file import draft_file
 from engine.resource_links import ResolvedDrafts, resolve_drafts
@@ -48,6 +49,7 @@ class _Memo:
 
     resolved: ResolvedDrafts = field(default_factory=dict)
     snapshots: dict[str, KnownSnapshots] = field(default_factory=dict)
+    columns: ColumnCache = field(default_factory=dict)
 
     def kept_for(self, resources: Mapping[Path, ResourceFile], repos: Mapping[str, RepoFiles]) -> _Memo:
         """The entries still about the given files: a long session keeps no dead drafts or snapshots."""
@@ -58,7 +60,7 @@ class _Memo:
             listed = {(entry[0], entry[2]) for entry in files.snapshots}
             known = self.snapshots.get(name, {})
             snapshots[name] = {key: hit for key, hit in known.items() if key in listed}
-        return _Memo(resolved, snapshots)
+        return _Memo(resolved, snapshots, self.columns)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class ProjectState:
         if all(path in resources and path.is_file() for path in paths):  # edits: no glob needed
             for path in paths:
                 _check(cancel)
-                resources[path] = _read_resource(self.config, path, resources[path])
+                resources[path] = _read_resource(self.config, path, resources[path], self.memo.columns)
             return resources
         if not any(self._may_be_resource(path) for path in paths):
             return resources
@@ -110,7 +112,7 @@ class ProjectState:
             _check(cancel)
             before = resources.get(path)
             if before is None or any(_within(str(path), folder) for folder in changed):
-                fresh[path] = _read_resource(self.config, path, before)
+                fresh[path] = _read_resource(self.config, path, before, self.memo.columns)
             else:
                 fresh[path] = before
         return fresh
@@ -145,8 +147,9 @@ def read_state(
 ) -> ProjectState:
     """Read every input of a plan: each resource file (to a draft, or its problems), each repo's snapshots
     and migration listings; `resources` and `snapshots` (by repo) when they were read already."""
+    memo = _Memo()
     if resources is None:
-        resources = read_resources(config, resource_paths(config), cancel)
+        resources = read_resources(config, resource_paths(config), cancel, memo.columns)
     repos: dict[str, RepoFiles] = {}
     problems: dict[str, InputError] = {}
     for repo in config.repos:
@@ -155,17 +158,21 @@ def read_state(
             repos[repo.name] = read_repo_files(repo, (snapshots or {}).get(repo.name))
         except InputError as problem:
             problems[repo.name] = problem
-    return ProjectState(config, resources, repos, problems)
+    return ProjectState(config, resources, repos, problems, memo)
 
 
 def read_resources(
-    config: ProjectConfig, paths: Iterable[Path], cancel: CancelCheck | None = None
+    config: ProjectConfig,
+    paths: Iterable[Path],
+    cancel: CancelCheck | None = None,
+    column_cache: ColumnCache | None = None,
 ) -> dict[Path, ResourceFile]:
     """Each resource file read on its own: a draft, or every problem found in it."""
+    cache: ColumnCache = {} if column_cache is None else column_cache
     resources = {}
     for path in paths:
         _check(cancel)
-        resources[path] = _read_resource(config, path, None)
+        resources[path] = _read_resource(config, path, None, cache)
     return resources
 
 
@@ -203,9 +210,11 @@ def resolved_tables(state: ProjectState, stale: bool = False) -> list[Table]:
     )
 
 
-def _read_resource(config: ProjectConfig, path: Path, before: ResourceFile | None) -> ResourceFile:
+def _read_resource(
+    config: ProjectConfig, path: Path, before: ResourceFile | None, column_cache: ColumnCache
+) -> ResourceFile:
     try:
-        return ResourceFile(path, draft_file(config, path))
+        return ResourceFile(path, draft_file(config, path, column_cache))
     except InputError as problem:
         return ResourceFile(path, None, (problem,), before.usable if before is not None else None)
 
