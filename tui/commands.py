@@ -136,7 +136,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
     for result in results:
         count = len(result.versions)
-        _print(f"== {result.repo}: {done} {count} migration(s)" if count else f"== {result.repo}: {nothing}")
+        runs = sum(len(versions) for versions in result.tenants.values())
+        first = f" and {runs} tenant migration run(s) in {len(result.tenants)} tenant(s)" if runs else ""
+        line = f"{done} {count} migration(s){first}" if count else nothing
+        _print(f"== {result.repo}: {line}")
 
 
 def _require_tenants_flag(args: argparse.Namespace) -> None:
