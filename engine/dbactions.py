@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -20,6 +20,9 @@ from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Connect, Migrator
 from engine.runs import Direction, Progress, ProgressEvent, Selection
 from engine.tenants import DEFAULT_JOBS, TenantRunReport, run_tenants, select_tenants, tenants_from_query
+
+if TYPE_CHECKING:
+    from engine.tenant_build import Baseline
 
 MISSING_DATABASE_HINT = "run `snapshift create` first"
 
@@ -186,8 +189,21 @@ def run_repo_tenants(
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
         return TenantsResult(repo.name, (), empty)
+
+    def baseline() -> Baseline | None:
+        from engine import tenant_build  # the generator's code: only when a tenant is new
+
+        return tenant_build.baseline(repo.snapshots_path, migrations)
+
     report = run_tenants(
-        connector(url), migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress
+        connector(url),
+        migrations,
+        tenants,
+        selection,
+        jobs=jobs,
+        fail_fast=fail_fast,
+        progress=progress,
+        baseline=baseline,
     )
     return TenantsResult(repo.name, tuple(tenants), report)
 
