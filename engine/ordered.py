@@ -18,7 +18,7 @@ says `after-tenants` or no tenant migration is newer than what is rolled back.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.config import RepoConfig
 from engine.dbactions import RunResult, connector, run_repo, tenant_names
@@ -132,36 +132,47 @@ def _tenant_versions(repo: RepoConfig, url: str) -> dict[str, set[int]]:
 
 
 def migrate_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
-    """`migrate`: refuse up front when a public migration would run before the tenant ones it follows."""
+    """`migrate`: the pending migrations up to the first one that runs after tenant migrations some tenant
+    has not applied; that one is refused (MigrationError naming `migrate --tenants`), nothing after it runs.
+    """
     files = list_migrations(repo.migrations_path)
-    if any(m.after_tenants for m in files):
-        plan = selection.plan(sorted_unique(files), Migrator(connector(url), files).applied_versions())
-        if any(m.after_tenants for m in plan):
-            _refuse_before_tenants(repo, url, plan)
-    return run_repo(repo, url, selection, progress, files)
+    if not any(m.after_tenants for m in files):
+        return run_repo(repo, url, selection, progress, files)
+    plan = selection.plan(sorted_unique(files), Migrator(connector(url), files).applied_versions())
+    problems: list[str] = []
+    blocked = next(
+        (i for i, m in enumerate(plan) if m.after_tenants and (problems := _missing_tenants(repo, url, m))),
+        None,
+    )
+    if blocked is None:
+        return run_repo(repo, url, selection, progress, files)
+    done: tuple[int, ...] = ()
+    if blocked:
+        done = run_repo(repo, url, replace(selection, steps=blocked), progress, files).versions
+    applied = f"applied {len(done)} migration(s) before it" if done else "nothing was applied"
+    raise MigrationError(
+        f"migrate stopped before {plan[blocked].label} ({applied}): tenant migrations must run first\n  "
+        + "\n  ".join(problems)
+        + "\n  run `snapshift migrate --tenants` first, then `snapshift migrate`",
+        path=plan[blocked].path,
+    )
 
 
-def _refuse_before_tenants(repo: RepoConfig, url: str, plan: Sequence[MigrationFile]) -> None:
+def _missing_tenants(repo: RepoConfig, url: str, migration: MigrationFile) -> list[str]:
+    """What keeps `migration` from running: its after-tenants versions that a tenant (one with any
+    applied version; a new one is built later) lacks."""
     tenants = _tenant_versions(repo, url)
     labels = {m.version: m.label for m in list_migrations(repo.tenant_migrations_path)}
     problems = []
-    for migration in plan:
-        for version in migration.after_tenants:
-            lacking = sorted(t for t, versions in tenants.items() if version not in versions)
-            if lacking:
-                name = labels.get(version, str(version))
-                problems.append(
-                    f"{migration.label} runs after tenant migration {name}, which "
-                    f"tenant{'s' if len(lacking) > 1 else ''} {_names(lacking)} "
-                    f"{'have' if len(lacking) > 1 else 'has'} not applied"
-                )
-    if problems:
-        raise MigrationError(
-            "migrate refused, nothing was applied: tenant migrations must run first\n  "
-            + "\n  ".join(problems)
-            + "\n  run `snapshift migrate --tenants` first, then `snapshift migrate`",
-            path=plan[0].path if len(plan) == 1 else None,
-        )
+    for version in migration.after_tenants:
+        lacking = sorted(t for t, versions in tenants.items() if version not in versions)
+        if lacking:
+            plural = len(lacking) > 1
+            problems.append(
+                f"{migration.label} runs after tenant migration {labels.get(version, version)}, which "
+                f"tenant{'s' if plural else ''} {_names(lacking)} {'have' if plural else 'has'} not applied"
+            )
+    return problems
 
 
 def rollback_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
