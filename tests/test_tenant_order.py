@@ -139,7 +139,12 @@ def test_a_public_index_that_tenant_keys_use_is_dropped_after_them_and_migrate_e
 
     code, out = project.run("migrate")
     assert code == 1, out
-    assert "snapshift migrate --tenants" in out and "org_a, org_b" in out and "nothing was applied" in out and "migrate stopped before" in out
+    assert (
+        "snapshift migrate --tenants" in out
+        and "org_a, org_b" in out
+        and "nothing was applied" in out
+        and "migrate stopped before" in out
+    )
     assert catalog(database_url) == before
     assert stamp(public) not in versions(database_url)
 
@@ -318,3 +323,21 @@ def test_after_rolling_everything_back_public_then_tenants_migrate_again(
     project.ok("migrate", "--tenants")  # then every (now empty) tenant
     assert tenant_catalog(database_url, "org_b") == built
     assert catalog(database_url) == everything
+
+
+def test_after_tenants_is_read_and_checked_like_the_other_directives(tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.migrations import parse_migration_text, render_migration_file
+
+    text = render_migration_file(["SELECT 1;"], ["SELECT 2;"], header=["a note"], after_tenants=[5, 7])
+    assert "-- migrate:after-tenants 5 7\n-- migrate:up\n" in text
+    parsed = parse_migration_text(text, path=tmp_path / "9_x.sql", version=9, name="x")
+    assert parsed.after_tenants == (5, 7)
+    for bad, line in (
+        ("-- migrate:after-tenants next\n-- migrate:up\n-- migrate:down\n", 1),
+        ("-- migrate:up\n-- migrate:after-tenants 5\n-- migrate:down\n", 2),
+    ):
+        with pytest.raises(InputError) as raised:
+            parse_migration_text(bad, path=tmp_path / "9_x.sql", version=9, name="x")
+        assert raised.value.exit_code == 2 and "after-tenants" in str(raised.value)
+        assert raised.value.location.line == line
