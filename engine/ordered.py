@@ -25,7 +25,7 @@ from engine.dbactions import RunResult, connector, run_repo, tenant_names
 from engine.errors import MigrationError
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Migrator, open_connection, refuse_irreversible, sorted_unique
-from engine.runs import Progress, Selection
+from engine.runs import Progress, ProgressEvent, Selection
 from engine.tenants import TenantsQueryError, read_tenant_versions, run_tenants
 
 SHOWN = 5
@@ -87,11 +87,18 @@ def run_steps(
     public_files = list_migrations(repo.migrations_path) if public_files is None else public_files
     tenant_files = list_migrations(repo.tenant_migrations_path) if tenant_files is None else tenant_files
     done = Done()
+
+    def record(event: ProgressEvent) -> None:  # public versions as they go: a failure keeps the earlier ones
+        if event.kind == "rolled_back" and event.version is not None and event.tenant is None:
+            done.public.append(event.version)
+        if progress is not None:
+            progress(event)
+
     for step in steps:
         selection = Selection("down", versions=frozenset(step.versions))
         if not step.tenant:
             try:
-                done.public.extend(Migrator(connect, public_files, progress=progress).run(selection))
+                Migrator(connect, public_files, progress=record).run(selection)
             except MigrationError as exc:
                 raise StepFailed(str(exc), done) from exc
             continue
