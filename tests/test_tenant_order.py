@@ -341,3 +341,20 @@ def test_after_tenants_is_read_and_checked_like_the_other_directives(tmp_path: P
             parse_migration_text(bad, path=tmp_path / "9_x.sql", version=9, name="x")
         assert raised.value.exit_code == 2 and "after-tenants" in str(raised.value)
         assert raised.value.location.line == line
+
+
+def test_regen_rolls_back_a_tenant_first_change_in_the_reverse_order(
+    project: Project, database_url: str
+) -> None:
+    with_email_key(project)
+    commit_all(project.root)
+    committed = catalog(database_url)
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_email = { type = "text" }\n')
+    project.ok("generate", "--name", "drop_key")
+    project.ok("migrate", "--tenants")
+    project.ok("migrate")
+    project.ok("regen", "--yes")  # the public down first: the tenant keys need the index back
+    assert catalog(database_url) == committed
+    public, tenant = project.files()[-1], project.files(tenant=True)[-1]  # regenerated, not applied
+    assert stamp(tenant) < stamp(public) and "-- migrate:after-tenants" in public.read_text()

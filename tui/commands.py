@@ -381,7 +381,10 @@ def add_database_commands(sub: Subcommands) -> None:
     _tenant_options(p)
     p.set_defaults(func=cmd_migrate, all=False)
 
-    p = sub.add_parser("rollback", help="undo applied migrations, newest first")
+    p = sub.add_parser(
+        "rollback",
+        help="undo applied migrations, newest first (newer tenant migrations first, in every tenant)",
+    )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "-n", "--step", dest="steps", type=int, default=1, metavar="N", help="undo N migrations (default 1)"
