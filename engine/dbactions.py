@@ -6,20 +6,23 @@ facade loops over repos. Connection failures become DatabaseError with the URL r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from engine import database
 from engine.config import RepoConfig, url_problem
 from engine.errors import ConfigError, DatabaseError, UsageError
-from engine.migrations import list_migrations
+from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Connect, Migrator
 from engine.runs import Direction, Progress, ProgressEvent, Selection
 from engine.tenants import DEFAULT_JOBS, TenantRunReport, run_tenants, select_tenants, tenants_from_query
+
+if TYPE_CHECKING:
+    from engine.tenant_build import Baseline
 
 MISSING_DATABASE_HINT = "run `snapshift create` first"
 
@@ -44,11 +47,13 @@ class RepoUrl:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one migrate or rollback did in one repo's schema: the versions, in the order they ran."""
+    """What one migrate or rollback did in one repo's schema: the versions, in the order they ran, and
+    the tenant migrations a rollback undid first (engine/ordered.py), by tenant."""
 
     repo: str
     direction: Direction
     versions: tuple[int, ...]
+    tenants: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,16 @@ def check_jobs(jobs: int | None) -> int:
     return jobs
 
 
-def run_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
-    """Migrate or roll back the repo's own migrations (not the tenant ones)."""
-    migrator = Migrator(connector(url), list_migrations(repo.migrations_path), progress=progress)
+def run_repo(
+    repo: RepoConfig,
+    url: str,
+    selection: Selection,
+    progress: Progress | None,
+    migrations: Sequence[MigrationFile] | None = None,
+) -> RunResult:
+    """Migrate or roll back the repo's own migrations (not the tenant ones); `migrations` when read."""
+    files = list_migrations(repo.migrations_path) if migrations is None else migrations
+    migrator = Migrator(connector(url), files, progress=progress)
     versions = migrator.run(selection)
     return RunResult(repo.name, selection.direction, tuple(versions))
 
@@ -177,8 +189,21 @@ def run_repo_tenants(
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
         return TenantsResult(repo.name, (), empty)
+
+    def baseline() -> Baseline | None:
+        from engine import tenant_build  # the generator's code: only when a tenant is new
+
+        return tenant_build.baseline(repo.snapshots_path, migrations)
+
     report = run_tenants(
-        connector(url), migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress
+        connector(url),
+        migrations,
+        tenants,
+        selection,
+        jobs=jobs,
+        fail_fast=fail_fast,
+        progress=progress,
+        baseline=baseline,
     )
     return TenantsResult(repo.name, tuple(tenants), report)
 

@@ -219,14 +219,24 @@ def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[
         True: next_auto_number(r.files.tenant_migrations),
     }
     seen = {False: 0, True: 0}
+    tenant_versions: list[int] = []  # of this run so far: what a public migration that waits names
     for m in r.migrations:
         base = name or f"migrate_resources{numbers[m.tenant]}"
         part_name = base if seen[m.tenant] == 0 else f"{base}_{seen[m.tenant]}"
         seen[m.tenant] += 1
         folder = r.repo.tenant_migrations_path if m.tenant else r.repo.migrations_path
-        text = render_migration_file(m.up, m.down, no_transaction=m.no_transaction, header=m.header())
+        version = int(clock.tick())
+        text = render_migration_file(
+            m.up,
+            m.down,
+            no_transaction=m.no_transaction,
+            header=m.header(),
+            after_tenants=tenant_versions if m.after_tenants else (),
+        )
+        if m.tenant:
+            tenant_versions.append(version)
         kind: FileKind = "tenant_migration" if m.tenant else "migration"
-        files.append(PlannedFile(folder / migration_filename(int(clock.tick()), part_name), text, kind))
+        files.append(PlannedFile(folder / migration_filename(version, part_name), text, kind))
     return files
 
 

@@ -19,7 +19,7 @@ from engine.errors import InputError, Location, UsageError
 FILENAME_RE = re.compile(r"^(\d+)_(.+)\.sql$")
 NAME_RE = re.compile(r"^[\w.-]+$")
 DIRECTIVE_RE = re.compile(r"^--\s*migrate:(\S+)[ \t]*(.*?)\s*$")
-DIRECTIVES = ("up", "down", "no-transaction", "irreversible")
+DIRECTIVES = ("up", "down", "no-transaction", "irreversible", "after-tenants")
 # PostgreSQL's tag: a letter, `_` or any non-ASCII character, then those or digits. Written as negated
 # ASCII classes: a range up to U+FFFF made `re` build a 64k-entry charset at import (15 ms here).
 _TAG_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # not ASCII, or A-Z a-z _
@@ -59,6 +59,8 @@ class MigrationFile:
     up: tuple[SqlStatement, ...]
     down: tuple[SqlStatement, ...]
     irreversible: str | None = None
+    # `-- migrate:after-tenants V ...`: tenant migrations that must be applied in every tenant first
+    after_tenants: tuple[int, ...] = ()
 
     @property
     def label(self) -> str:
@@ -308,6 +310,7 @@ def _split_migration(text: str, *, path: Path, version: int, name: str) -> Migra
     current: str | None = None
     no_transaction = False
     irreversible: str | None = None
+    after_tenants: tuple[int, ...] = ()
 
     def fail(message: str, offset: int) -> InputError:
         return InputError(message, Location(path=path, line=lines.line(offset)))
@@ -333,6 +336,17 @@ def _split_migration(text: str, *, path: Path, version: int, name: str) -> Migra
                 if current is not None:
                     raise fail("`-- migrate:no-transaction` must come before `-- migrate:up`", item.start)
                 no_transaction = True
+            elif item.name == "after-tenants":
+                if current is not None:
+                    raise fail("`-- migrate:after-tenants` must come before `-- migrate:up`", item.start)
+                words = item.argument.split()
+                if not words or not all(word.isdigit() for word in words):
+                    raise fail(
+                        "`-- migrate:after-tenants` takes the versions of tenant migrations "
+                        f"(digits, separated by spaces), got {item.argument!r}",
+                        item.start,
+                    )
+                after_tenants += tuple(int(word) for word in words)
             elif item.name == "irreversible":
                 if current != "down":
                     raise fail("`-- migrate:irreversible` belongs in the down section", item.start)
@@ -352,6 +366,7 @@ def _split_migration(text: str, *, path: Path, version: int, name: str) -> Migra
         up=tuple(sections["up"]),
         down=tuple(sections.get("down", ())),
         irreversible=irreversible if "down" in sections else NO_DOWN_SECTION,
+        after_tenants=after_tenants,
     )
 
 
@@ -397,6 +412,7 @@ def render_migration_file(
     no_transaction: bool = False,
     header: Sequence[str] = (),
     irreversible: str | None = None,
+    after_tenants: Sequence[int] = (),
 ) -> str:
     """The text of a migration file; statements are written as given (each should end with `;`)."""
     lines: list[str] = []
@@ -407,6 +423,8 @@ def render_migration_file(
             lines.append(f"-- {line}".rstrip())
     if no_transaction:
         lines.append("-- migrate:no-transaction")
+    if after_tenants:
+        lines.append(f"-- migrate:after-tenants {' '.join(map(str, after_tenants))}")
     lines.append("-- migrate:up")
     lines.extend(_render_section(up))
     lines.extend(["", "-- migrate:down"])

@@ -14,7 +14,6 @@ from engine.operations import (
     CreateIndex,
     CreateTable,
     DropForeignKey,
-    DropTable,
     Operation,
     ReattachForeignKeys,
     is_commented,
@@ -36,6 +35,7 @@ class MigrationPlan:
     up: tuple[str, ...]
     down: tuple[str, ...]
     notes: tuple[str, ...] = ()  # ordering advice across migration files
+    after_tenants: bool = False  # public, and needs the tenant migrations generated before it in every tenant
 
     @property
     def no_transaction(self) -> bool:
@@ -119,10 +119,23 @@ def split_parts(ops: Sequence[Operation]) -> list[list[Operation]]:
 
 
 def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
-    """Sorted, folded, rendered migrations: public ones first, then tenant ones."""
+    """Sorted, folded, rendered migrations in the order they must run (SPEC 7, "Public and tenant
+    migrations"): public ones first, then tenant ones, unless public steps need tenant ones first."""
+    tenant_ops = [op for op in ops if op.table.tenant]
+    public_ops = [op for op in ops if not op.table.tenant]
+    levels = kind_levels(ops) if tenant_ops and public_ops else None
+    if levels is None:
+        segments = [(0, public_ops), (1, tenant_ops)]
+    else:
+        by_level: dict[int, list[Operation]] = defaultdict(list)
+        for op, level in zip(ops, levels, strict=True):
+            by_level[level].append(op)
+        segments = sorted(by_level.items())
     plans: list[MigrationPlan] = []
-    for tenant in (False, True):
-        scoped = [op for op in ops if op.table.tenant == tenant]
+    first_tenant_level = min((level for level, seg in segments if level % 2 and seg), default=None)
+    for level, scoped in segments:
+        tenant = level % 2 == 1
+        waits = not tenant and first_tenant_level is not None and first_tenant_level < level
         for part, part_ops in enumerate(split_parts(scoped)):
             if not part_ops:
                 continue
@@ -130,35 +143,85 @@ def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
             if part == 0:
                 ordered = fold_foreign_keys(ordered, facts)
             up, down = render_operations(ordered)
-            plans.append(MigrationPlan(tenant, part, tuple(ordered), tuple(up), tuple(down)))
-    return with_tenant_first_notes(plans)
+            plan = MigrationPlan(tenant, part, tuple(ordered), tuple(up), tuple(down), after_tenants=waits)
+            plans.append(with_tenant_first_note(plan) if waits else plan)
+    return plans
 
 
-def with_tenant_first_notes(plans: list[MigrationPlan]) -> list[MigrationPlan]:
-    """Public drops that tenant tables still reference need the tenant migration to run first; say so."""
-    released = {
-        (op.reference.schema or "public", op.reference.table)
-        for m in plans
-        if m.tenant
-        for op in m.operations
-        if isinstance(op, DropForeignKey) and not op.reference.tenant_table
-    }
-    if not released:
-        return plans
-    result = []
-    for m in plans:
-        dropped = sorted(
-            op.table.display()
-            for op in m.operations
-            if not m.tenant
-            and isinstance(op, DropTable)
-            and (op.table.schema or "public", op.table.name) in released
-        )
-        if dropped:
-            note = (
-                f"tenant tables reference {', '.join(dropped)}: run `snapshift migrate --tenants` "
-                "before `snapshift migrate` so their foreign keys are gone first"
-            )
-            m = replace(m, notes=(*m.notes, note))
-        result.append(m)
-    return result
+def kind_levels(ops: Sequence[Operation]) -> list[int] | None:
+    """The segment of every operation when public and tenant operations depend on each other: odd
+    levels are tenant migrations, even ones public, and a segment runs after every lower one.
+
+    Each operation gets the lowest level its dependencies allow, except that a tenant operation stays
+    in the usual place after the public ones (level 1) unless a public operation needs it earlier
+    (a public index or table that tenant foreign keys use is dropped after those keys: level -1).
+    None when the combined graph has a cycle (then public first, then tenant, as without levels).
+    """
+    facts = all_facts(ops)
+    providers: dict[object, list[int]] = defaultdict(list)
+    for index, (provides, _) in enumerate(facts):
+        for fact in provides:
+            providers[fact].append(index)
+    before: list[set[int]] = [set() for _ in ops]
+    after: list[set[int]] = [set() for _ in ops]
+    for index, (_, requires) in enumerate(facts):
+        for fact in requires:
+            for provider in providers.get(fact, ()):
+                if provider != index:
+                    before[index].add(provider)
+                    after[provider].add(index)
+    order = _topological(before, after)
+    if order is None:
+        return None
+    tenant = [op.table.tenant for op in ops]
+
+    def fit_up(level: int, index: int) -> int:
+        return level if (level % 2 == 1) == tenant[index] else level + 1
+
+    def lowest(index: int, levels: list[int]) -> int:
+        floor = -1 if tenant[index] else 0
+        for p in before[index]:
+            floor = max(floor, levels[p] + (tenant[p] != tenant[index]))
+        return fit_up(floor, index)
+
+    earliest = [0] * len(ops)
+    for index in order:
+        earliest[index] = lowest(index, earliest)
+    top = max([*earliest, 1])
+    latest = [0] * len(ops)
+    for index in reversed(order):
+        ceiling = top
+        for s in after[index]:
+            ceiling = min(ceiling, latest[s] - (tenant[s] != tenant[index]))
+        latest[index] = ceiling if (ceiling % 2 == 1) == tenant[index] else ceiling - 1
+    chosen = [0] * len(ops)
+    for index in order:
+        usual = min(1 if tenant[index] else 0, latest[index])
+        chosen[index] = fit_up(max(lowest(index, chosen), usual), index)
+    return chosen
+
+
+def _topological(before: Sequence[set[int]], after: Sequence[set[int]]) -> list[int] | None:
+    indegree = [len(preds) for preds in before]
+    ready = [i for i, d in enumerate(indegree) if d == 0]
+    order: list[int] = []
+    while ready:
+        index = ready.pop()
+        order.append(index)
+        for nxt in after[index]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    return order if len(order) == len(before) else None
+
+
+def with_tenant_first_note(plan: MigrationPlan) -> MigrationPlan:
+    """A public migration that waits for tenant migrations says so (and `migrate` enforces it)."""
+    shown = [op.describe() for op in plan.operations if is_destructive(op) or isinstance(op, DropForeignKey)]
+    what = f" ({'; '.join(shown[:3])}{'; ...' if len(shown) > 3 else ''})" if shown else ""
+    note = (
+        f"tenant tables use what this migration drops or changes{what}: run `snapshift migrate --tenants` "
+        "before `snapshift migrate`, so that the tenant migration generated just before this one runs "
+        "first (`snapshift migrate` refuses until every tenant has it)"
+    )
+    return replace(plan, notes=(*plan.notes, note))

@@ -19,7 +19,18 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
-    from engine import cleancache, dbactions, devdb, journal, prefetch, resources, runs, state, status
+    from engine import (
+        cleancache,
+        dbactions,
+        devdb,
+        journal,
+        ordered,
+        prefetch,
+        resources,
+        runs,
+        state,
+        status,
+    )
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
@@ -29,6 +40,7 @@ else:  # the generator and the database side each load only when used
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
     journal = lazy_module("engine.journal")
+    ordered = lazy_module("engine.ordered")
     prefetch = lazy_module("engine.prefetch")
     resources = lazy_module("engine.resources")
     generator = lazy_module("engine.generate")
@@ -177,11 +189,10 @@ class Project:
         self, repo: str | None, selection: runs.Selection, progress: runs.Progress | None
     ) -> list[dbactions.RunResult]:
         results = []
+        run = ordered.migrate_repo if selection.direction == "up" else ordered.rollback_repo
         for config in self.repos(repo):
             url = self._target(config).url
-            results.append(
-                dbactions.run_repo(config, url, selection, dbactions.tagged(progress, config.name))
-            )
+            results.append(run(config, url, selection, dbactions.tagged(progress, config.name)))
         return results
 
     def tenants(
@@ -246,6 +257,8 @@ class Project:
                 break
             url = self._target(config).url
             names = dbactions.tenant_names(config, url, only, except_)
+            if selection.direction == "down":
+                ordered.refuse_tenant_rollback(config, url, selection, names)
             tagged = dbactions.tagged(progress, config.name)
             results.append(
                 dbactions.run_repo_tenants(

@@ -11,10 +11,10 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -44,7 +44,11 @@ from engine.runs import (
     rollback_selection,
 )
 
+if TYPE_CHECKING:
+    from engine.tenant_build import Baseline
+
 DEFAULT_JOBS = 4
+BaselineSource = Callable[[], "Baseline | None"]  # how a new tenant is built (engine/tenant_build.py)
 
 
 def _last_rows(cursor: psycopg.Cursor[Any]) -> list[Any]:
@@ -123,9 +127,13 @@ def run_tenants(
     jobs: int = DEFAULT_JOBS,
     fail_fast: bool = False,
     progress: Progress | None = None,
+    baseline: BaselineSource | None = None,
 ) -> TenantRunReport:
-    """Migrate or roll back what `selection` picks in every tenant (the facade's entry point)."""
-    return _TenantRun(connect, migrations, selection, jobs, fail_fast, progress).run(tenants)
+    """Migrate or roll back what `selection` picks in every tenant (the facade's entry point); with
+    `baseline`, a full migrate builds each tenant that has no applied version from it."""
+    run = _TenantRun(connect, migrations, selection, jobs, fail_fast, progress)
+    run.baseline_source = baseline
+    return run.run(tenants)
 
 
 # undefined_table, invalid_schema_name, undefined_column: what the repo's own migrations may create later
@@ -274,6 +282,44 @@ def _run_tenant_in_session(
                 conn.execute("RESET search_path")
 
 
+class _Raced(Exception):
+    """Another run migrated the tenant since the bulk read: it is not new any more."""
+
+
+def _build_tenant(
+    conn: psycopg.Connection[Any], baseline: Baseline, emit: Emitter, tenant: str, found: Found
+) -> list[int]:
+    """A tenant with no applied version, built from the latest snapshots in one transaction: the tables,
+    then the hand-written migrations, then every version row (engine/tenant_build.py)."""
+    target = Target(tenant)
+    plan = baseline.versions
+    with conn.transaction():
+        lock = sql.SQL("SELECT pg_advisory_xact_lock({})").format(sql.Literal(target.lock_key))
+        parts = [lock, *target.reset(local=True), *target.prepare("up", found, local=True)]
+        if _last_rows(conn.execute(sql.SQL("; ").join([*parts, target.read()]))):
+            raise _Raced
+        for statement in baseline.statements:
+            try:
+                conn.execute(statement, prepare=False)
+            except psycopg.Error as exc:
+                primary = exc.diag.message_primary or str(exc).strip()
+                raise MigrationError(
+                    f"building new tenant {tenant} from the latest tenant snapshots failed: {primary}\n  "
+                    f"statement: {statement}\n  the tenant's transaction was rolled back",
+                    tenant=tenant,
+                ) from exc
+        note = "the tenant's transaction was rolled back: it is still empty"
+        for migration in baseline.replayed:
+            conn.execute(sql.SQL("; ").join(target.reset(local=True)))
+            execute_migration(conn, migration, "up", tenant, note)
+        record_step(conn, target, plan, "up", tenant, local=True)
+    built = {m.version for m in baseline.covered}
+    for migration in plan:
+        how = " (built from the latest snapshots)" if migration.version in built else ""
+        emit("applied", f"applied {migration.label}{how}", migration=migration, tenant=tenant)
+    return [migration.version for migration in plan]
+
+
 def _check_tenants(tenants: Sequence[str]) -> list[str]:
     for tenant in tenants:
         if not tenant or len(tenant.encode()) > 63:
@@ -306,6 +352,9 @@ class _TenantRun:
         self._done = 0
         self._total = 0
         self._found: dict[str, Found] = {}
+        self.baseline_source: BaselineSource | None = None
+        self._baseline: Baseline | None = None
+        self._new: set[str] = set()
 
     def run(self, tenants: Sequence[str]) -> TenantRunReport:
         names = _check_tenants(tenants)
@@ -318,6 +367,7 @@ class _TenantRun:
             skipped = [name for name in names if name not in pending]
             for name in skipped:
                 self._finish("skipped", name, "nothing to do")
+            self._prepare_build({name for name in todo if not applied[name]})
             for name in todo:
                 self._queue.put(name)
             self._work_in_parallel(conn, min(self._jobs, len(todo)))
@@ -332,6 +382,14 @@ class _TenantRun:
             ),
             not_run=tuple(name for name in todo if name not in finished),
         )
+
+    def _prepare_build(self, new: set[str]) -> None:
+        """A full migrate builds new and empty tenants from the baseline, when there is one."""
+        selection = self._selection
+        full = selection.direction == "up" and selection.steps is None and selection.to is None
+        if new and full and self.baseline_source is not None:
+            self._baseline = self.baseline_source()
+            self._new = new if self._baseline is not None else set()
 
     def _work_in_parallel(self, conn: psycopg.Connection[Any], workers: int) -> None:
         """The calling thread works with `conn`; `workers - 1` threads open their own connections."""
@@ -369,7 +427,7 @@ class _TenantRun:
         started = time.perf_counter()
         try:
             found = self._found[tenant]
-            versions = _run_tenant(conn, self._selection, self._migrations, self._emit, tenant, found)
+            versions = self._run_or_build(conn, tenant, found)
         except MigrationError as exc:
             self._fail(tenant, exc, time.perf_counter() - started)
         except psycopg.Error as exc:
@@ -380,6 +438,14 @@ class _TenantRun:
                 self._changed[tenant] = tuple(versions)
             message = f"{len(versions)} migration(s)"
             self._finish("tenant_done", tenant, message, time.perf_counter() - started)
+
+    def _run_or_build(self, conn: psycopg.Connection[Any], tenant: str, found: Found) -> list[int]:
+        if self._baseline is not None and tenant in self._new:
+            try:
+                return _build_tenant(conn, self._baseline, self._emit, tenant, found)
+            except _Raced:
+                pass
+        return _run_tenant(conn, self._selection, self._migrations, self._emit, tenant, found)
 
     def _fail(self, tenant: str, error: MigrationError, elapsed: float) -> None:
         with self._lock:

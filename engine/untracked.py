@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
 
-from engine import dbactions, gitstate
+from engine import dbactions, gitstate, ordered
 from engine.config import RepoConfig
-from engine.errors import MigrationError, RegenError, RegenRefused
+from engine.errors import RegenError, RegenRefused
 from engine.migrations import FILENAME_RE, MigrationFile, list_migrations
 from engine.migrator import Migrator, open_connection
-from engine.runs import Progress, ProgressEvent
+from engine.runs import Progress
 from engine.snapshots import EXTENSIONS_FILE, SNAPSHOT_NAME, TENANTS_DIR
 from engine.tenants import TenantRunReport, read_tenant_versions
 
@@ -231,34 +231,20 @@ def tenant_failure(report: TenantRunReport) -> str:
 def execute_untracked_rollback(
     db: RepoDatabase, plan: UntrackedRollback, progress: Progress | None = None
 ) -> RolledBack:
-    """Tenant migrations first (tenant tables may reference public ones), then the public ones.
+    """Public and tenant migrations in the exact reverse of the order they were generated in (and
+    applied in: engine/ordered.py), consecutive tenant ones in one run over the tenants that have them.
 
     On a failure raises RegenError naming what was rolled back and what is still applied.
     """
-    project, name = db.project, plan.repo
-    tenants_done: dict[str, tuple[int, ...]] = {}
-    if plan.tenant:
-        versions = [m.version for m in plan.tenant]
-        runs = project.rollback_tenants(name, versions=versions, only=list(plan.tenants), progress=progress)
-        report = runs[0].report
-        tenants_done = dict(report.changed)
-        if not report.ok:
-            raise RegenError(_failure_text(plan, RolledBack(name, (), tenants_done), tenant_failure(report)))
-    public_done: list[int] = []
-
-    def record(event: ProgressEvent) -> None:
-        if event.kind == "rolled_back" and event.version is not None:
-            public_done.append(event.version)
-        if progress is not None:
-            progress(event)
-
-    if plan.public:
-        try:
-            project.rollback(name, versions=[m.version for m in plan.public], progress=record)
-        except MigrationError as exc:
-            done = RolledBack(name, tuple(public_done), tenants_done)
-            raise RegenError(_failure_text(plan, done, str(exc))) from exc
-    return RolledBack(name, tuple(public_done), tenants_done)
+    steps = ordered.reverse_steps([m.version for m in plan.public], plan.tenants)
+    if not steps:
+        return RolledBack(plan.repo)
+    try:
+        done = ordered.run_steps(db.repo, db.url(), steps, dbactions.tagged(progress, plan.repo))
+    except ordered.StepFailed as exc:
+        partial = RolledBack(plan.repo, tuple(exc.done.public), dict(exc.done.tenants))
+        raise RegenError(_failure_text(plan, partial, exc.cause)) from exc
+    return RolledBack(plan.repo, tuple(done.public), dict(done.tenants))
 
 
 def _failure_text(plan: UntrackedRollback, done: RolledBack, cause: str) -> str:

@@ -136,7 +136,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
     for result in results:
         count = len(result.versions)
-        _print(f"== {result.repo}: {done} {count} migration(s)" if count else f"== {result.repo}: {nothing}")
+        runs = sum(len(versions) for versions in result.tenants.values())
+        first = f" and {runs} tenant migration run(s) in {len(result.tenants)} tenant(s)" if runs else ""
+        line = f"{done} {count} migration(s){first}" if count else nothing
+        _print(f"== {result.repo}: {line}")
 
 
 def _require_tenants_flag(args: argparse.Namespace) -> None:
@@ -378,7 +381,10 @@ def add_database_commands(sub: Subcommands) -> None:
     _tenant_options(p)
     p.set_defaults(func=cmd_migrate, all=False)
 
-    p = sub.add_parser("rollback", help="undo applied migrations, newest first")
+    p = sub.add_parser(
+        "rollback",
+        help="undo applied migrations, newest first (newer tenant migrations first, in every tenant)",
+    )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "-n", "--step", dest="steps", type=int, default=1, metavar="N", help="undo N migrations (default 1)"
