@@ -65,7 +65,7 @@ HOSTILE = [
 ]
 
 identifiers = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1
 ).filter(lambda name: len(name.encode()) <= 63)
 keys = st.builds(
     lambda schema, name, tenant: TableKey(None if tenant else schema, name, tenant),
