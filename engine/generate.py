@@ -365,13 +365,15 @@ def require_answers(generation: Generation) -> None:
 def write_generation(generation: Generation, root: Path) -> list[Path]:
     """Write every planned file, then remove the snapshot folders of dropped/renamed tables.
 
-    All files are written aside first and only then renamed into place, migrations before snapshots:
+    The temp files a generate killed while writing left are removed first. All files are written aside
+    first and only then renamed into place, migrations before snapshots:
     a failure while writing (a full disk, a read-only folder, Ctrl-C) changes nothing, and Ctrl-C
     during the renames and removals waits until they are done. That last step is journaled in `root`
     first: if the run is killed outright in the middle, the next plan finishes it.
     """
     require_answers(generation)
     check_confined(generation)
+    journal.sweep_stale(root, [r.repo for r in generation.repos])  # what a generate killed in writing left
     ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
     try:
         staged = stage_group([(f.path, f.text) for f in ordered])
