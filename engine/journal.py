@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
+
 from engine.atomic import interrupts_deferred, is_temp_of, process_alive, sweep_stale_temps, write_atomic
 from engine.config import RepoConfig
 from engine.confine import is_inside
@@ -149,7 +151,7 @@ def _refused(path: Path, what: str) -> InputError:
 
 def _parse(path: Path, text: str) -> tuple[list[tuple[str, str]], list[str], int]:
     try:
-        record = json.loads(text)
+        record = orjson.loads(text)  # a depth limit, where json's decoder would raise RecursionError
         renames = [(str(tmp), str(target)) for tmp, target in record["renames"]]
         return renames, [str(folder) for folder in record["removals"]], int(record["pid"])
     except (ValueError, TypeError, KeyError) as exc:

@@ -469,8 +469,8 @@ def load_state(
     ext_path = repo_snapshots / EXTENSIONS_FILE
     if ext_path.exists():
         try:
-            state.extensions = tuple(json.loads(ext_path.read_text(encoding="utf-8"))["installed"])
-        except (ValueError, KeyError, TypeError) as exc:
+            state.extensions = tuple(orjson.loads(read_bytes(ext_path))["installed"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SnapshotError(f"cannot read extensions: {exc}", Location(ext_path)) from exc
     return state
 

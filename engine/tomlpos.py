@@ -53,14 +53,49 @@ def load_toml(path: Path, error_cls: type[InputError]) -> tuple[TomlTable, str]:
     return parse_text(text, path, error_cls), text
 
 
+MAX_NESTING = 100  # arrays and tables inside each other; no config or resource file needs a tenth of it
+_TOO_DEEP = f"values nested more than {MAX_NESTING} levels deep (arrays or tables inside each other)"
+
+
 def parse_text(text: str, path: Path, error_cls: type[InputError]) -> TomlTable:
-    """Parse TOML text that belongs to `path`; malformed TOML raises `error_cls` with file and line."""
+    """Parse TOML text that belongs to `path`; malformed TOML raises `error_cls` with file and line, and
+    so does nesting deeper than MAX_NESTING: hundreds of nested arrays would otherwise end in a
+    RecursionError, in the parser or in whatever walks the value next."""
     try:
-        return parse_toml(text)
+        data = parse_toml(text)
     except tomllib.TOMLDecodeError as error:
         reason = _DECODE_LINE.sub("", str(error)).replace("(, column", "(column").replace(" ()", "")
         line = decode_error_line(error, text)
         raise error_cls(f"invalid TOML: {reason.strip()}", Location(path, None, line)) from None
+    except RecursionError:
+        raise error_cls(_TOO_DEEP, Location(path)) from None
+    # each level of nesting takes a `[`, a `{` or a `.` (a dotted key) in the text: most files hold
+    # too few of those to nest too deep, and need no walk
+    if text.count("[") + text.count("{") + text.count(".") >= MAX_NESTING:
+        deep = too_deep(data)
+        if deep is not None:
+            keys = ".".join([part for part in deep if isinstance(part, str)][:3])
+            raise error_cls(_TOO_DEEP, Location(path, keys or None, find_line(text, deep)))
+    return data
+
+
+def too_deep(value: object) -> KeyPath | None:
+    """The key path to the first value nested deeper than MAX_NESTING in `value`, or None; iterative,
+    so that the walk itself never recurses."""
+    stack: list[tuple[object, KeyPath]] = [(value, ())]
+    while stack:
+        item, where = stack.pop()
+        if len(where) > MAX_NESTING:
+            return where
+        if isinstance(item, dict):
+            stack.extend(
+                (inner, (*where, key)) for key, inner in item.items() if isinstance(inner, (dict, list))
+            )
+        elif isinstance(item, list):
+            stack.extend(
+                (inner, (*where, n)) for n, inner in enumerate(item) if isinstance(inner, (dict, list))
+            )
+    return None
 
 
 # --- key -> line -----------------------------------------------------------------------------------------
