@@ -27,10 +27,10 @@ def temp_owner(name: str) -> int | None:
 
 
 def is_temp_of(tmp: str, target: str) -> bool:
-    """Whether path `tmp` is a temp file this module makes for path `target`: same folder (as written),
-    named after the target."""
-    folder, name = os.path.split(os.path.normpath(tmp))
-    target_folder, target_name = os.path.split(os.path.normpath(target))
+    """Whether path `tmp` is a temp file this module makes for path `target`: the same folder, written
+    the same way (not normalised: `a/link/..` is not `a`), named after the target."""
+    folder, name = os.path.split(tmp)
+    target_folder, target_name = os.path.split(target)
     match = _TEMP_NAME.fullmatch(name)
     return match is not None and folder == target_folder and match.group(1) == target_name
 

@@ -8,7 +8,7 @@ here, resolved (symlinks included), before anything is touched.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from engine.config import ProjectConfig, RepoConfig
@@ -23,24 +23,41 @@ def project_folders(config: ProjectConfig) -> list[Path]:
     return repo_folders(config.repos)
 
 
-def resolved(path: Path | str) -> str:
-    return os.path.realpath(path)
+class Confinement:
+    """The check that paths lie inside some folders, resolved (symlinks included). Resolved folders are
+    remembered: a generate checks thousands of files in a few folders, and `os.path.realpath` of each
+    (an lstat per part of the path) would cost more than writing them."""
+
+    def __init__(self, folders: Iterable[Path | str]) -> None:
+        self._seen: dict[str, str] = {}
+        self._roots = [self._resolved(os.path.join(os.getcwd(), folder)) for folder in folders]
+
+    def contains(self, path: Path | str) -> bool:
+        """Whether `path`, its folder resolved, lies inside one of the folders. The last part is not
+        resolved: a rename replaces a symlink there, it does not write through it."""
+        text = os.fspath(path)
+        name = os.path.basename(text)
+        if name in ("", ".", "..") or (os.altsep and os.altsep in name) or "\x00" in text:
+            return False
+        # no abspath: it would drop `x/..` by the text, where the file system follows `x` first if a symlink
+        parent = self._resolved(
+            os.path.dirname(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
+        )
+        return any(parent == root or parent.startswith(root.rstrip(os.sep) + os.sep) for root in self._roots)
+
+    def _resolved(self, folder: str) -> str:
+        known = self._seen.get(folder)
+        if known is not None:
+            return known
+        head, leaf = os.path.split(folder)
+        if head == folder or leaf in ("", ".", "..") or os.path.islink(folder):
+            result = os.path.realpath(folder)
+        else:  # not a symlink (maybe not there yet): its parent, resolved, and its name
+            result = os.path.join(self._resolved(head), leaf)
+        self._seen[folder] = result
+        return result
 
 
-def is_inside(path: Path | str, folders: Sequence[Path]) -> bool:
-    """Whether `path`, its folder resolved (symlinks included), lies inside one of `folders` (resolved too).
-    The last part is not resolved: a rename replaces a symlink there, it does not write through it."""
-    name = os.path.basename(path)
-    if name in ("", ".", "..") or os.sep in name or (os.altsep and os.altsep in name) or "\x00" in name:
-        return False
-    parent = resolved(os.path.dirname(os.path.abspath(path)))
-    for folder in folders:
-        root = resolved(folder)
-        if parent == root or parent.startswith(root.rstrip(os.sep) + os.sep):
-            return True
-    return False
-
-
-def is_plain_folder(path: Path | str) -> bool:
-    """A folder that is not a symlink: removing what is inside stays inside."""
-    return os.path.isdir(path) and not os.path.islink(path)
+def is_inside(path: Path | str, folders: Iterable[Path | str]) -> bool:
+    """`Confinement(folders).contains(path)`, for a single check."""
+    return Confinement(folders).contains(path)

@@ -18,7 +18,7 @@ from engine import journal
 from engine.aside import Aside, worth_forking
 from engine.atomic import interrupts_deferred, stage_group
 from engine.config import ProjectConfig, RepoConfig
-from engine.confine import is_inside, repo_folders
+from engine.confine import Confinement, repo_folders
 from engine.diff_result import DiffOptions, DiffResult
 from engine.errors import (
     InputError,
@@ -305,16 +305,16 @@ def _source(r: RepoGeneration, key: TableKey) -> Path | None:
 def check_confined(generation: Generation) -> None:
     """Every file generate would write, and every folder it would empty, lies inside its repo's
     migrations and snapshot folders, resolved (a symlinked table folder pointing elsewhere is refused)."""
-    folders = repo_folders(r.repo for r in generation.repos)
+    confinement = Confinement(repo_folders(r.repo for r in generation.repos))
     for planned in generation.files:
-        if not is_inside(planned.path, folders):
+        if not confinement.contains(planned.path):
             raise InputError(
                 f"refusing to write {planned.path}: it resolves to {os.path.realpath(planned.path)}, outside "
                 "the repo's migrations and snapshot folders",
                 Location(planned.path),
             )
     for folder in generation.removed_folders:
-        if not is_inside(folder, folders) or os.path.islink(folder):
+        if not confinement.contains(folder) or os.path.islink(folder):
             raise InputError(
                 "refusing to remove the snapshots in this folder: it is a symlink or lies outside the "
                 "repo's snapshot folders",

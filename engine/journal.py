@@ -16,7 +16,7 @@ import orjson
 
 from engine.atomic import interrupts_deferred, is_temp_of, process_alive, sweep_stale_temps, write_atomic
 from engine.config import RepoConfig
-from engine.confine import is_inside
+from engine.confine import Confinement
 from engine.errors import InputError, Location
 from engine.lazy import lazy_module
 
@@ -128,15 +128,16 @@ def _check(
     removals: Sequence[str],
     folders: Sequence[Path],
 ) -> None:
+    confinement = Confinement(folders)
     for tmp, target in renames:
         source, place = os.path.join(root, tmp), os.path.join(root, target)
-        if not (is_temp_of(source, place) and is_inside(place, folders) and is_inside(source, folders)):
+        if not (is_temp_of(source, place) and confinement.contains(place) and confinement.contains(source)):
             raise _refused(path, f"rename {tmp!r} to {target!r}")
         if os.path.lexists(source) and (os.path.islink(source) or not os.path.isfile(source)):
             raise _refused(path, f"rename {tmp!r}, which is not a plain file,")
     for folder in removals:
         place = os.path.join(root, folder)
-        if not is_inside(place, folders) or os.path.islink(place):
+        if not confinement.contains(place) or os.path.islink(place):
             raise _refused(path, f"remove the snapshots in {folder!r}")
 
 

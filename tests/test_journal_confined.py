@@ -106,6 +106,19 @@ def test_a_journal_target_behind_a_symlinked_folder_is_refused(
     assert_refused(root, victim, database_url)
 
 
+def test_a_journal_path_that_climbs_out_through_a_symlink_is_refused(
+    tmp_path: Path, victim: Path, database_url: str
+) -> None:
+    """`repo/evil/..` reads as `repo` by its text, but the file system follows `evil` first."""
+    root = edited_project(tmp_path / "p")
+    (victim / "sub").mkdir()
+    (root / "priv" / "resource_snapshots" / "repo" / "evil").symlink_to(victim / "sub")
+    (victim / ".bashrc.7.0.tmp").write_text("payload\n")
+    climb = "priv/resource_snapshots/repo/evil/.."
+    hostile(root, [[f"{climb}/.bashrc.7.0.tmp", f"{climb}/.bashrc"]])
+    assert_refused(root, victim, database_url)
+
+
 def test_a_symlink_posing_as_a_temp_file_is_refused(tmp_path: Path, victim: Path, database_url: str) -> None:
     root = edited_project(tmp_path / "p")
     temp = root / "priv" / "repo" / "migrations" / ".20200101000000_x.sql.7.0.tmp"
@@ -166,3 +179,44 @@ def test_the_temp_files_of_a_generate_killed_while_writing_are_swept_by_the_next
     after = contents(root)
     assert set(after) - set(before) and not (root / "priv" / "resource_snapshots" / "repo" / "c").exists()
     assert run("-C", str(root), "generate", "--check").returncode == 0
+
+
+KILLED_AT_RENAME_TWO = textwrap.dedent(
+    """
+    import os, signal, sys
+    from datetime import datetime
+    from pathlib import Path
+    from engine.project import Project
+    from engine.questions import Answers
+
+    real, count = os.replace, 0
+    def replace(source, target):  # the journal's rename, then the migration's: the snapshots wait
+        global count
+        real(source, target)
+        count += 1
+        if count == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.replace = replace
+    answers = Answers(drop_tables=frozenset({"c"}))
+    Project.open(Path(sys.argv[1])).generate(answers, now=datetime.fromisoformat(sys.argv[2]))
+    """
+)
+
+
+def test_status_only_reports_a_pending_journal_and_migrate_finishes_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    root = edited_project(tmp_path / "p", database_url)
+    assert python(KILLED_AT_RENAME_TWO, str(root), NOW).returncode == -signal.SIGKILL
+    assert journal.pending(root)
+    killed = {name: data for name, data in tree(root).items() if not name.startswith(".git/")}
+    status = run("-C", str(root), "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "resources: changes pending" in status.stdout
+    assert {name: data for name, data in tree(root).items() if not name.startswith(".git/")} == killed
+    migrate = run("-C", str(root), "migrate")
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    assert not journal.pending(root) and not temps(root)
+    assert "2 file(s), 2 applied, 0 pending" in run("-C", str(root), "status").stdout  # the killed one too
+    check = run("-C", str(root), "generate", "--check")
+    assert check.returncode == 0, check.stdout + check.stderr  # every snapshot is in place
