@@ -273,13 +273,14 @@ def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], l
 
 def check_folders(r: RepoGeneration) -> None:
     """Two tables never share a snapshot folder, not even on a case-insensitive file system (macOS,
-    Windows): the second one's snapshots would overwrite the first's. ResourceError naming both files."""
+    Windows): the second one's snapshots would overwrite the first's. ResourceError naming both files.
+    Two tables whose folders both exist already are left alone: this file system keeps them apart."""
     seen: dict[str, TableKey] = {}
     keys = sorted(set(r.tables) | set(r.state.tables), key=TableKey.sort_key)
     for key in keys:
         folder = _folder(r, key)
         other = seen.setdefault(clash_form(str(folder)), key)
-        if other != key:
+        if other != key and not (key in r.state.tables and other in r.state.tables):
             raise ResourceError(
                 f"{_described(other)} ({_source(r, other)}) and {_described(key)} would share the snapshot "
                 f"folder {folder} (file systems that ignore case, as on macOS and Windows, see one folder "
@@ -373,7 +374,8 @@ def write_generation(generation: Generation, root: Path) -> list[Path]:
     """
     require_answers(generation)
     check_confined(generation)
-    journal.sweep_stale(root, [r.repo for r in generation.repos])  # what a generate killed in writing left
+    touched = [f.path.parent for f in generation.files if f.kind == "snapshot"] + generation.removed_folders
+    journal.sweep_stale(root, [r.repo for r in generation.repos], touched)  # what a killed generate left
     ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
     try:
         staged = stage_group([(f.path, f.text) for f in ordered])

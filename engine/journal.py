@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,19 +91,26 @@ def finish_interrupted(root: Path, folders: Sequence[Path]) -> list[Path]:
     return placed
 
 
-def sweep_stale(root: Path, repos: Sequence[RepoConfig]) -> list[Path]:
+def sweep_stale(root: Path, repos: Sequence[RepoConfig], touched: Iterable[Path] = ()) -> list[Path]:
     """Remove the temp files a generate killed while it wrote them left behind (their process is gone),
-    in the project root (the journal's), the repos' migrations folders and every snapshot folder, and a
-    table folder left empty by that; the files removed. Run after `finish_interrupted`, which puts a
-    killed generate's finished temp files in place first."""
+    and a table folder left empty by that; the files removed. Run after `finish_interrupted`, which puts
+    a killed generate's finished temp files in place first.
+
+    Looked for in the project root (the journal's), the repos' migrations and snapshot folders, and the
+    `touched` table folders (those this generate writes); in every table folder only when some were
+    found there: a killed run writes its migrations first, and listing thousands of folders on every
+    generate to find nothing would cost more than the rest of a small one."""
     folders = [root]
-    table_folders: list[Path] = []
     for repo in repos:
         folders += [repo.migrations_path, repo.tenant_migrations_path, repo.snapshots_path]
         folders.append(repo.snapshots_path / snapshots.TENANTS_DIR)
-        table_folders += [Path(folder) for folder, _ in snapshots.table_folders(repo.snapshots_path)]
     removed = sweep_stale_temps(folders)
-    for folder in table_folders:
+    table_folders = list(touched)
+    if removed:
+        table_folders += [Path(f) for repo in repos for f, _ in snapshots.table_folders(repo.snapshots_path)]
+    for folder in dict.fromkeys(table_folders):
+        if folder.is_symlink():  # not ours to clean (and generate refuses to write through it)
+            continue
         swept = sweep_stale_temps([folder])
         if swept:
             removed += swept

@@ -64,9 +64,9 @@ HOSTILE = [
     "*?<>|:",
 ]
 
-identifiers = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1
-).filter(lambda name: len(name.encode()) <= 63)
+identifiers = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1).filter(
+    lambda name: len(name.encode()) <= 63
+)
 keys = st.builds(
     lambda schema, name, tenant: TableKey(None if tenant else schema, name, tenant),
     st.none() | identifiers,
@@ -208,6 +208,14 @@ def test_names_that_differ_only_in_case_are_refused_naming_both_files(tmp_path: 
     assert str(first) in result.stderr and str(second) in result.stderr
     assert "would share the snapshot folder" in result.stderr
     assert not (root / "priv").exists()
+    second.unlink()  # the same when one of them has its snapshots already
+    assert run("-C", str(root), "generate").returncode == 0
+    second = resource(root, "lower.toml", "users")
+    before = tree(root)
+    result = run("-C", str(root), "generate")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert str(second) in result.stderr and "would share the snapshot folder" in result.stderr
+    assert tree(root) == before
 
 
 def test_a_symlinked_table_folder_is_never_written_through(tmp_path: Path) -> None:
