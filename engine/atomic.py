@@ -50,9 +50,10 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale_temps(folders: Iterable[Path]) -> list[Path]:
-    """Remove the temp files right inside `folders` that a process no longer alive left behind (a write
-    killed outright); the files removed. A live process's temp files are its own business."""
+def sweep_stale_temps(folders: Iterable[Path], target: str | None = None) -> list[Path]:
+    """Remove the temp files right inside `folders` (only those made for a file named `target`, when
+    given) that a process no longer alive left behind (a write killed outright); the files removed. A
+    live process's temp files are its own business."""
     removed = []
     for folder in folders:
         try:
@@ -62,6 +63,8 @@ def sweep_stale_temps(folders: Iterable[Path]) -> list[Path]:
         for entry in entries:
             owner = temp_owner(entry.name)
             if owner is None or owner == os.getpid() or process_alive(owner):
+                continue
+            if target is not None and not is_temp_of(entry.name, target):
                 continue
             if entry.is_file(follow_symlinks=False) or entry.is_symlink():
                 with contextlib.suppress(FileNotFoundError):

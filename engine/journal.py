@@ -96,15 +96,16 @@ def sweep_stale(root: Path, repos: Sequence[RepoConfig], touched: Iterable[Path]
     and a table folder left empty by that; the files removed. Run after `finish_interrupted`, which puts
     a killed generate's finished temp files in place first.
 
-    Looked for in the project root (the journal's), the repos' migrations and snapshot folders, and the
+    Looked for in the project root (the journal's only), the repos' migrations and snapshot folders, and the
     `touched` table folders (those this generate writes); in every table folder only when some were
     found there: a killed run writes its migrations first, and listing thousands of folders on every
     generate to find nothing would cost more than the rest of a small one."""
-    folders = [root]
+    removed = sweep_stale_temps([root], NAME)  # the project root holds other people's files too
+    folders = []
     for repo in repos:
         folders += [repo.migrations_path, repo.tenant_migrations_path, repo.snapshots_path]
         folders.append(repo.snapshots_path / snapshots.TENANTS_DIR)
-    removed = sweep_stale_temps(folders)
+    removed += sweep_stale_temps(folders)
     table_folders = list(touched)
     if removed:
         table_folders += [Path(f) for repo in repos for f, _ in snapshots.table_folders(repo.snapshots_path)]

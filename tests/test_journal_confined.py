@@ -171,11 +171,15 @@ def test_the_temp_files_of_a_generate_killed_while_writing_are_swept_by_the_next
     assert not journal.pending(root)
     live = root / "priv" / "repo" / "migrations" / f".20200101000000_x.sql.{os.getpid()}.0.tmp"
     live.write_text("a live process's\n")  # this test's own process: alive
+    foreign = root / f".notes.txt.{DEAD_PID}.0.tmp"  # in the project root, not snapshift's
+    foreign.write_text("someone else's\n")
     assert run("-C", str(root), "generate", "--check").returncode == 1
-    assert temps(root) == sorted([*left, str(live.relative_to(root))])  # read-only: left alone
+    kept = sorted([str(live.relative_to(root)), foreign.name])
+    assert temps(root) == sorted([*left, *kept])  # read-only: left alone
     Project.open(root).generate(Answers(drop_tables=frozenset({"c"})), now=datetime.fromisoformat(NOW))
-    assert temps(root) == [str(live.relative_to(root))]
+    assert temps(root) == kept
     live.unlink()
+    foreign.unlink()
     after = contents(root)
     assert set(after) - set(before) and not (root / "priv" / "resource_snapshots" / "repo" / "c").exists()
     assert run("-C", str(root), "generate", "--check").returncode == 0
