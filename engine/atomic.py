@@ -5,20 +5,79 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 WRITERS = 2  # threads for large groups: the time is in the kernel, which does not hold the GIL; more
 # threads than cores only fight over the GIL between system calls (4 wrote slower than 2 here)
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_TEMP_NAME = re.compile(r"\.(.+)\.(\d{1,10})\.(\d{1,3})\.tmp")  # .<file name>.<pid>.<attempt>.tmp
+
+
+def _temp_name(name: str, pid: int, attempt: int) -> str:
+    return f".{name}.{pid}.{attempt}.tmp"
+
+
+def temp_owner(name: str) -> int | None:
+    """The pid of the process that made temp file `name` (a file name), None when it is not one of ours."""
+    match = _TEMP_NAME.fullmatch(name)
+    return int(match.group(2)) if match else None
+
+
+def is_temp_of(tmp: str, target: str) -> bool:
+    """Whether path `tmp` is a temp file this module makes for path `target`: the same folder, written
+    the same way (not normalised: `a/link/..` is not `a`), named after the target."""
+    folder, name = os.path.split(tmp)
+    target_folder, target_name = os.path.split(target)
+    match = _TEMP_NAME.fullmatch(name)
+    return match is not None and folder == target_folder and match.group(1) == target_name
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (someone else's counts)."""
+    if pid <= 0:  # kill(0) or kill(-n) would ask about a whole process group
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def sweep_stale_temps(folders: Iterable[Path], target: str | None = None) -> list[Path]:
+    """Remove the temp files right inside `folders` (only those made for a file named `target`, when
+    given) that a process no longer alive left behind (a write killed outright); the files removed. A
+    live process's temp files are its own business."""
+    removed = []
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            owner = temp_owner(entry.name)
+            if owner is None or owner == os.getpid() or process_alive(owner):
+                continue
+            if target is not None and not is_temp_of(entry.name, target):
+                continue
+            if entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def _write_temp(path: Path, text: str) -> Path:
     """`text` in a new temp file next to `path` (plain os calls: one open, one write); its path."""
     data = memoryview(text.encode("utf-8"))
     for attempt in range(100):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{attempt}.tmp")
+        tmp = path.with_name(_temp_name(path.name, os.getpid(), attempt))
         try:
             fd = os.open(tmp, _FLAGS, 0o666)
         except FileExistsError:

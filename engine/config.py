@@ -172,8 +172,9 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
     if tenants_query is not None and not tenants_query.strip():
         raise doc.error((*key, "tenants_query"), "tenants_query must not be empty")
     for position, tenant in enumerate(tenants or ()):
-        if not tenant or len(tenant.encode()) > MAX_IDENTIFIER_BYTES:
-            raise doc.error((*key, "tenants", position), f"tenant schema name '{tenant}' must be 1-63 bytes")
+        problem = tenant_problem(tenant)
+        if problem is not None:
+            raise doc.error((*key, "tenants", position), problem)
     if tenants is not None and len(set(tenants)) != len(tenants):
         duplicate = next(t for t in tenants if tenants.count(t) > 1)
         raise doc.error((*key, "tenants"), f"tenant '{duplicate}' is listed twice")
@@ -194,6 +195,29 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
         tenants_query=tenants_query,
         config_path=doc.path,
     )
+
+
+OWN_SCHEMA = "public"  # where the repo's own schema_migrations lives
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def tenant_problem(tenant: str) -> str | None:
+    """Why `tenant` cannot be a tenant schema name, or None. A control character (NUL above all) would
+    fail at the driver, or print as something else; `public` holds the repo's own schema_migrations, so
+    its tenant migrations would be recorded as the repo's; PostgreSQL reserves `pg_` names."""
+    shown = _CONTROL.sub(lambda match: repr(match.group())[1:-1], tenant)
+    if not tenant or len(tenant.encode("utf-8", "surrogatepass")) > MAX_IDENTIFIER_BYTES:
+        return f"tenant schema name '{shown}' must be 1-63 bytes"
+    if _CONTROL.search(tenant):
+        return f"tenant schema name '{shown}' must not contain a control character (NUL, tab, newline...)"
+    if tenant == OWN_SCHEMA:
+        return (
+            f"tenant '{OWN_SCHEMA}' is the repo's own schema: its schema_migrations would record tenant "
+            "migrations as the repo's; use another schema"
+        )
+    if tenant.startswith("pg_"):
+        return f"tenant schema name '{shown}' starts with pg_, which PostgreSQL reserves for system schemas"
+    return None
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from engine import database
-from engine.config import RepoConfig, url_problem
-from engine.errors import ConfigError, DatabaseError, UsageError
+from engine.config import RepoConfig, tenant_problem, url_problem
+from engine.errors import ConfigError, DatabaseError, Location, UsageError
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Connect, Migrator
 from engine.runs import Direction, Progress, ProgressEvent, Selection
@@ -169,6 +169,11 @@ def tenant_names(
         if url is None:
             raise ValueError("tenant_names needs the database URL to run tenants_query")
         known = tenants_from_query(connector(url), repo.tenants_query)
+        for name in known:
+            problem = tenant_problem(name)
+            if problem is not None:
+                where = Location(repo.config_path, f"repos.{repo.name}.tenants_query")
+                raise ConfigError(f"tenants_query returned a name that cannot be a tenant: {problem}", where)
     else:
         known = list(repo.tenants or ())
     return select_tenants(known, only, except_)

@@ -7,6 +7,7 @@ so `--check`, `--dry-run`, the app's live view and a real run all go through the
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,19 @@ from engine import journal
 from engine.aside import Aside, worth_forking
 from engine.atomic import interrupts_deferred, stage_group
 from engine.config import ProjectConfig, RepoConfig
+from engine.confine import Confinement, repo_folders
 from engine.diff_result import DiffOptions, DiffResult
-from engine.errors import InputError, InterruptedAfterWriting, Location, UnansweredQuestions, WriteError
+from engine.errors import (
+    InputError,
+    InterruptedAfterWriting,
+    Location,
+    ResourceError,
+    UnansweredQuestions,
+    WriteError,
+)
 from engine.lazy import lazy_module
 from engine.model import Table, TableKey
+from engine.pathnames import clash_form
 from engine.questions import Answers, Question
 from engine.repofiles import RepoFiles, read_repo_files
 from engine.snapshots import (
@@ -240,10 +250,17 @@ def _migration_files(r: RepoGeneration, name: str | None, clock: Clock) -> list[
     return files
 
 
+def _folder(r: RepoGeneration, key: TableKey) -> Path:
+    """Where `key`'s snapshots go: the folder its stored snapshots are in (one an older snapshift named
+    differently stays in use), else the folder `engine.pathnames` names for it."""
+    stored = r.state.tables.get(key)
+    return stored.path.parent if stored is not None else table_folder(r.repo.snapshots_path, key)
+
+
 def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], list[Path]]:
     root = r.repo.snapshots_path
     files = [
-        PlannedFile(table_folder(root, key) / f"{stamp}.json", r.snapshot_json[key], "snapshot")
+        PlannedFile(_folder(r, key) / f"{stamp}.json", r.snapshot_json[key], "snapshot")
         for key in sorted(r.diff.changed, key=TableKey.sort_key)
     ]
     for key in sorted(r.diff.kept, key=TableKey.sort_key):
@@ -251,10 +268,60 @@ def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], l
     if r.new_extensions or set(r.state.extensions) != set(r.repo.extensions):
         merged = list(r.repo.extensions)
         files.append(PlannedFile(root / EXTENSIONS_FILE, extensions_json(merged), "extensions"))
-    removed = [
-        table_folder(root, k) for k in sorted(r.diff.dropped | set(r.diff.renamed), key=TableKey.sort_key)
-    ]
+    removed = [_folder(r, k) for k in sorted(r.diff.dropped | set(r.diff.renamed), key=TableKey.sort_key)]
     return files, removed
+
+
+def check_folders(r: RepoGeneration) -> None:
+    """Two tables never share a snapshot folder, not even on a case-insensitive file system (macOS,
+    Windows): the second one's snapshots would overwrite the first's. ResourceError naming both files.
+    Two tables whose folders both exist already are left alone: this file system keeps them apart."""
+    seen: dict[str, TableKey] = {}
+    keys = sorted(set(r.tables) | set(r.state.tables), key=TableKey.sort_key)
+    for key in keys:
+        folder = _folder(r, key)
+        other = seen.setdefault(clash_form(str(folder)), key)
+        if other != key and not (key in r.state.tables and other in r.state.tables):
+            raise ResourceError(
+                f"{_described(other)} ({_source(r, other)}) and {_described(key)} would share the snapshot "
+                f"folder {folder} (file systems that ignore case, as on macOS and Windows, see one folder "
+                "for names that differ only in case): rename one of them",
+                Location(_source(r, key)),
+            )
+
+
+def _described(key: TableKey) -> str:
+    if key.tenant:
+        return f"tenant table '{key.name}'"
+    return f"table '{key.name}'" + (f" in schema '{key.schema}'" if key.schema else "")
+
+
+def _source(r: RepoGeneration, key: TableKey) -> Path | None:
+    table = r.tables.get(key)
+    if table is not None and table.source is not None:
+        return table.source
+    stored = r.state.tables.get(key)
+    return stored.path if stored is not None else None
+
+
+def check_confined(generation: Generation) -> None:
+    """Every file generate would write, and every folder it would empty, lies inside its repo's
+    migrations and snapshot folders, resolved (a symlinked table folder pointing elsewhere is refused)."""
+    confinement = Confinement(repo_folders(r.repo for r in generation.repos))
+    for planned in generation.files:
+        if not confinement.contains(planned.path):
+            raise InputError(
+                f"refusing to write {planned.path}: it resolves to {os.path.realpath(planned.path)}, outside "
+                "the repo's migrations and snapshot folders",
+                Location(planned.path),
+            )
+    for folder in generation.removed_folders:
+        if not confinement.contains(folder) or os.path.islink(folder):
+            raise InputError(
+                "refusing to remove the snapshots in this folder: it is a symlink or lies outside the "
+                "repo's snapshot folders",
+                Location(folder),
+            )
 
 
 def plan_generation(
@@ -292,6 +359,7 @@ def plan_generation(
         return generation
     clock = Clock(now or datetime.now(UTC), *_latest_version(gens))
     for r in changed:
+        check_folders(r)
         generation.files += _migration_files(r, options.name, clock)
         written, removed = _snapshot_files(r, clock.tick())
         generation.files += written
@@ -309,12 +377,16 @@ def require_answers(generation: Generation) -> None:
 def write_generation(generation: Generation, root: Path) -> list[Path]:
     """Write every planned file, then remove the snapshot folders of dropped/renamed tables.
 
-    All files are written aside first and only then renamed into place, migrations before snapshots:
+    The temp files a generate killed while writing left are removed first. All files are written aside
+    first and only then renamed into place, migrations before snapshots:
     a failure while writing (a full disk, a read-only folder, Ctrl-C) changes nothing, and Ctrl-C
     during the renames and removals waits until they are done. That last step is journaled in `root`
     first: if the run is killed outright in the middle, the next plan finishes it.
     """
     require_answers(generation)
+    check_confined(generation)
+    touched = [f.path.parent for f in generation.files if f.kind == "snapshot"] + generation.removed_folders
+    journal.sweep_stale(root, [r.repo for r in generation.repos], touched)  # what a killed generate left
     ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
     try:
         staged = stage_group([(f.path, f.text) for f in ordered])

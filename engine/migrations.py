@@ -17,7 +17,8 @@ from typing import Literal
 from engine.errors import InputError, Location, UsageError
 
 FILENAME_RE = re.compile(r"^(\d+)_(.+)\.sql$")
-NAME_RE = re.compile(r"^[\w.-]+$")
+NAME_RE = re.compile(r"[\w.-]+")  # fullmatch: `$` would let a trailing newline through
+MAX_NAME_BYTES = 180  # with the version, `.sql`, a part suffix and a temp file's `.<pid>.<n>.tmp`: < 255
 DIRECTIVE_RE = re.compile(r"^--\s*migrate:(\S+)[ \t]*(.*?)\s*$")
 DIRECTIVES = ("up", "down", "no-transaction", "irreversible", "after-tenants")
 # PostgreSQL's tag: a letter, `_` or any non-ASCII character, then those or digits. Written as negated
@@ -400,8 +401,11 @@ def migration_filename(version: int, name: str) -> str:
     """`<version>_<name>.sql`; the name must be a plain word (letters, digits, `_`, `.`, `-`)."""
     if version < 0:
         raise UsageError(f"a migration version cannot be negative: {version}")
-    if not NAME_RE.match(name):
-        raise UsageError(f"invalid migration name {name!r}: use letters, digits, '_', '.' and '-'")
+    if not NAME_RE.fullmatch(name) or len(name.encode()) > MAX_NAME_BYTES:
+        raise UsageError(
+            f"invalid migration name {name!r}: use letters, digits, '_', '.' and '-', at most "
+            f"{MAX_NAME_BYTES} bytes (it becomes part of a file name)"
+        )
     return f"{version}_{name}.sql"
 
 

@@ -21,6 +21,7 @@ from engine.questions import Answers
 if TYPE_CHECKING:
     from engine import (
         cleancache,
+        confine,
         dbactions,
         devdb,
         journal,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from engine.model import Table
 else:  # the generator and the database side each load only when used
     cleancache = lazy_module("engine.cleancache")
+    confine = lazy_module("engine.confine")
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
     journal = lazy_module("engine.journal")
@@ -127,8 +129,14 @@ class Project:
 
     def finish_interrupted_generate(self) -> list[Path]:
         """Put in place the files of a generate that was killed while it renamed them (engine.journal):
-        the files put in place now, none when no generate was cut short."""
-        return journal.finish_interrupted(self.root)
+        the files put in place now, none when no generate was cut short. InputError when the journal asks
+        for more than that."""
+        return journal.finish_interrupted(self.root, confine.project_folders(self.config))
+
+    def interrupted_generate_pending(self) -> bool:
+        """Whether a killed generate's journal waits for `generate` to finish it; read-only commands say so
+        rather than finish it. InputError when the journal is unreadable or asks for more than that."""
+        return journal.check_pending(self.root, confine.project_folders(self.config))
 
     def known_clean(self, repo: str | None = None) -> bool:
         """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
@@ -169,7 +177,9 @@ class Project:
         to: int | None = None,
         progress: runs.Progress | None = None,
     ) -> list[dbactions.RunResult]:
-        """Apply pending migrations of each repo; the first failure stops the run (MigrationError)."""
+        """Apply pending migrations of each repo; the first failure stops the run (MigrationError). A
+        generate killed while it put its files in place is finished first: its migration is among them."""
+        self.finish_interrupted_generate()
         return self._run(repo, runs.migrate_selection(steps, to), progress)
 
     def rollback(
@@ -218,7 +228,9 @@ class Project:
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
     ) -> list[dbactions.TenantsResult]:
-        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
+        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised.
+        A generate killed while it put its files in place is finished first."""
+        self.finish_interrupted_generate()
         selection = runs.migrate_selection(steps, to)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
 
@@ -286,6 +298,8 @@ class Project:
         return status.project_status(self.root, configs, urls, self._pending_changes)
 
     def _pending_changes(self, repo: str) -> bool:
+        if self.interrupted_generate_pending():  # read-only: say so, leave it to `generate`
+            return True
         return not self.known_clean(repo) and self.plan(repo=repo).has_changes
 
     def devdb_start(self) -> str:

@@ -3,12 +3,14 @@ the migration file names. Read once into plain data, so that planning itself rea
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
+import orjson
+
 from engine.config import RepoConfig
 from engine.errors import Location, SnapshotError
+from engine.fileread import read_bytes
 from engine.snapshots import EXTENSIONS_FILE, LatestFile, read_latest_files
 
 
@@ -38,13 +40,13 @@ def read_repo_files(repo: RepoConfig, snapshots: list[LatestFile] | None = None)
 def read_extensions(repo: RepoConfig) -> tuple[str, ...] | None:
     path = repo.snapshots_path / EXTENSIONS_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_bytes(path)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
-    try:
-        return tuple(json.loads(text)["installed"])
+    try:  # orjson: a deeply nested file is a ValueError, not a RecursionError
+        return tuple(orjson.loads(raw)["installed"])
     except (ValueError, KeyError, TypeError) as exc:
         raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
 

@@ -25,6 +25,7 @@ from engine.model import (
     Table,
     default_sequence_name,
 )
+from engine.pglimits import MAX_COLUMNS
 from engine.resource_columns import ColumnCache, read_columns
 from engine.resource_draft import Draft, NameClaim, RefSpec, check_name, checked_sql
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml
@@ -87,6 +88,11 @@ def draft_file(config: ProjectConfig, path: Path, column_cache: ColumnCache | No
             ("schema",), "a context-multitenant table lives in every tenant schema; drop 'schema'"
         )
     columns, references = read_columns(doc, name, data.get("attributes", {}), column_cache)
+    if len(columns) > MAX_COLUMNS:
+        raise doc.error(
+            ("attributes",),
+            f"table '{name}' has {len(columns)} columns; PostgreSQL allows at most {MAX_COLUMNS}",
+        )
     by_name = {column.name: column for column in columns}
     tenant = multitenancy.attribute
     if tenant is not None and tenant not in by_name:

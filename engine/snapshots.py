@@ -33,6 +33,7 @@ from engine.model import (
     Table,
     TableKey,
 )
+from engine.pathnames import decode_name, encode_name, parse_table_folder_name, table_folder_name
 
 if TYPE_CHECKING:
     import hashlib
@@ -76,10 +77,11 @@ class SnapshotState:
 
 
 def table_folder(repo_snapshots: Path, key: TableKey) -> Path:
-    """`<table>/`, `<schema>.<table>/` or `tenants/<table>/` under the repo's snapshot folder."""
+    """`<table>/`, `<schema>.<table>/` or `tenants/<table>/` under the repo's snapshot folder, each name
+    encoded by `engine.pathnames` (a folder right there, whatever the name holds)."""
     if key.tenant:
-        return repo_snapshots / TENANTS_DIR / key.name
-    return repo_snapshots / (f"{key.schema}.{key.name}" if key.schema else key.name)
+        return repo_snapshots / TENANTS_DIR / encode_name(key.name)
+    return repo_snapshots / table_folder_name(key.schema, key.name)
 
 
 def remove_table_snapshots(folder: Path) -> None:
@@ -383,13 +385,13 @@ def table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
         if not entry.is_dir():
             continue
         if entry.name == TENANTS_DIR:  # tenant tables; snapshots right inside: a public table "tenants"
-            folders += [(e.path, TableKey(None, e.name, True)) for e in os.scandir(entry.path) if e.is_dir()]
+            tenant_folders = [e for e in os.scandir(entry.path) if e.is_dir()]
+            folders += [(e.path, TableKey(None, decode_name(e.name), True)) for e in tenant_folders]
             if latest_name(entry.path) is not None:
                 folders.append((entry.path, TableKey(None, TENANTS_DIR, False)))
         else:
-            schema, dot, name = entry.name.partition(".")
-            key = TableKey(schema, name, False) if dot else TableKey(None, entry.name, False)
-            folders.append((entry.path, key))
+            schema, name = parse_table_folder_name(entry.name)
+            folders.append((entry.path, TableKey(schema, name, False)))
     return sorted(folders)
 
 
@@ -463,18 +465,18 @@ def load_state(
         table = current.get(TableKey(schema, table_name, tenant))
         memo = known.get((folder, name)) if known is not None else None
         if memo is not None and memo[0] is table and memo[1] is content and content is not None:
-            state.tables[memo[2].table.key] = memo[2]
+            _add(state, memo[2])
             continue
         stored = _load_one(Path(folder, name), table, decoded, content)
-        state.tables[stored.table.key] = stored
+        _add(state, stored)
         if known is not None:
             known[(folder, name)] = (table, content, stored)
     if files is None:
         ext_path = repo_snapshots / EXTENSIONS_FILE
         if ext_path.exists():
             try:
-                state.extensions = tuple(json.loads(ext_path.read_text(encoding="utf-8"))["installed"])
-            except (ValueError, KeyError, TypeError) as exc:
+                state.extensions = tuple(orjson.loads(read_bytes(ext_path))["installed"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise SnapshotError(f"cannot read extensions: {exc}", Location(ext_path)) from exc
     elif extensions is not None:
         state.extensions = extensions
@@ -488,6 +490,20 @@ def _load_one(path: Path, table: Table | None, decoded: bool, content: bytes | N
     if table is not None and _holds(data, table):
         return StoredTable(table, path)
     return _stored(data, path)
+
+
+def _add(state: SnapshotState, stored: StoredTable) -> None:
+    """One folder per table: a second folder whose latest snapshot holds the same table (copied by hand,
+    or named by an older snapshift) would make which one counts a matter of chance."""
+    key = stored.table.key
+    other = state.tables.get(key)
+    if other is not None:
+        raise SnapshotError(
+            f"the latest snapshots in {other.path.parent} and in {stored.path.parent} both hold table "
+            f"'{key.display()}': keep one of the two folders",
+            Location(stored.path),
+        )
+    state.tables[key] = stored
 
 
 def _holds(data: dict[str, Any], table: Table) -> bool:

@@ -55,12 +55,20 @@ def load_toml(path: Path, error_cls: type[InputError]) -> tuple[TomlTable, str]:
     return parse_text(text, path, error_cls), text
 
 
+MAX_NESTING = 80  # arrays and tables inside each other: the parser's limit; no file needs a tenth of it
+_TOO_DEEP = f"values nested more than {MAX_NESTING} levels deep (arrays or tables inside each other)"
+
+
 def parse_text(text: str, path: Path, error_cls: type[InputError]) -> TomlTable:
-    """Parse TOML text that belongs to `path`; malformed TOML raises `error_cls` with file and line."""
+    """Parse TOML text that belongs to `path`; malformed TOML raises `error_cls` with file and line, and
+    so does nesting deeper than MAX_NESTING, which the parser refuses (so nothing that walks the value
+    later can recurse too deep)."""
     try:
         return parse_toml(text)
     except rtoml.TomlParsingError as error:
         reason, line, column = decode_error_position(error)
+        if "recurs" in reason:  # the parser stops at its depth limit
+            raise error_cls(_TOO_DEEP, Location(path, None, line)) from None
         where = f" (column {column})" if column is not None else ""
         raise error_cls(f"invalid TOML: {reason.strip()}{where}", Location(path, None, line)) from None
 

@@ -111,24 +111,36 @@ def test_the_cli_says_what_it_finished_and_the_clean_cache_waits_for_it(
     shutil.copytree(before, project)
     assert python(KILLED_AT_RENAME, str(project), "2", NOW).returncode == -signal.SIGKILL
     assert not Project.open(project).known_clean()
-    check = run("-C", str(project), "generate", "--check")
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "Finished an interrupted generate: 2 file(s) put in place." in check.stdout
-    assert "No changes detected." in check.stdout
+    killed = contents(project)
+    for read_only in (["generate", "--check"], ["generate", "--dry-run"]):  # they only say so
+        check = run("-C", str(project), *read_only)
+        assert check.returncode == 1, check.stdout + check.stderr
+        assert "an interrupted generate left its journal (.snapshift-pending.json)" in check.stdout
+        assert contents(project) == killed
+    done = run("-C", str(project), "generate", "--drop-table", "c")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Finished an interrupted generate: 2 file(s) put in place." in done.stdout
+    assert "No changes detected" in done.stdout
     assert contents(project) == expected
 
 
 def test_a_journal_whose_run_still_lives_is_left_to_it(tmp_path: Path) -> None:
     root = edited_project(tmp_path / "p")
-    temp = root / "priv" / ".x.tmp"
+    migrations = root / "priv" / "repo" / "migrations"
+    temp = migrations / ".x.sql.1.0.tmp"
     temp.write_text("x\n")
-    record = {"pid": 1, "renames": [[str(temp.relative_to(root)), "priv/x"]], "removals": []}
+    record = {
+        "pid": 1,
+        "renames": [[str(temp.relative_to(root)), "priv/repo/migrations/x.sql"]],
+        "removals": [],
+    }
     (root / journal.NAME).write_text(json.dumps(record))
-    assert journal.finish_interrupted(root) == []  # pid 1 lives: that run finishes its own work
+    folders = [migrations]
+    assert journal.finish_interrupted(root, folders) == []  # pid 1 lives: that run finishes its own work
     assert temp.exists() and journal.pending(root)
     record["pid"] = 2**22 + 1  # above Linux's largest pid: no such process
     (root / journal.NAME).write_text(json.dumps(record))
-    assert journal.finish_interrupted(root) == [root / "priv" / "x"]
+    assert journal.finish_interrupted(root, folders) == [migrations / "x.sql"]
     assert not temp.exists() and not journal.pending(root)
 
 

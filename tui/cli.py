@@ -83,6 +83,7 @@ DESCRIPTION = (
     "(no database needed), then migrate, roll back, regenerate, and see the status of every repo and tenant."
 )
 NO_CHANGES = "No changes detected, so no migrations or snapshots have been created."
+INTERRUPTED = "an interrupted generate left its journal (.snapshift-pending.json)"
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -100,9 +101,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         dont_drop_columns=args.dont_drop_columns,
         concurrent_indexes=args.concurrent_indexes,
     )
+    if (args.check or args.dry_run) and project.interrupted_generate_pending():
+        print(f"Pending changes: {INTERRUPTED}; run `snapshift generate` to finish it.")  # read-only: say so
+        return 1
     if args.check:
         generation = project.plan(answers, options, args.repo)
-        _print_finished(project.root, generation.finished_interrupted)
         if generation.has_changes:
             lines = [f"Pending changes: generate would write {len(generation.files)} file(s):"]
             lines += [f"  {planned.path.relative_to(project.root)}" for planned in generation.files]
