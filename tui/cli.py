@@ -85,8 +85,19 @@ DESCRIPTION = (
 NO_CHANGES = "No changes detected, so no migrations or snapshots have been created."
 
 
+def _warn_unmatched_globs(project: Project) -> None:
+    from engine.resources import unmatched_globs
+
+    for pattern in unmatched_globs(project.config):
+        print(
+            f"warning: resource glob '{pattern}' ({project.config.config_path}) matches no file",
+            file=sys.stderr,
+        )
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    _warn_unmatched_globs(project)
     answers = answers_from_args(args)
     # nothing changed since a plan last found nothing to do (a --drop-table may still drop a kept table)
     if not answers.drop_tables and not answers.table_renames and project.known_clean(args.repo):
@@ -196,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-C", dest="directory", type=Path, default=Path.cwd(), help="run as if started in DIR"
     )
+    parser.add_argument("--version", action=VersionAction, help="print snapshift's version and exit")
     parser.add_argument("--repo", default=None, help="limit the command to one repo")
     sub = parser.add_subparsers(dest="command")
     add_generate(sub)
@@ -204,11 +216,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the installed version, looked up only when asked (importlib.metadata is slow to load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("snapshift")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        print(f"snapshift {found}", flush=True)
+        parser.exit()
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parse_args, except that an unknown flag after a command is reported with that command's usage."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        command = commands[0].choices.get(args.command) if commands and args.command else None
+        (command or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if args.command is None:
-        args = parser.parse_args([*(argv or sys.argv[1:]), "generate", "--dry-run"])
+        args = _parse(parser, [*(argv or sys.argv[1:]), "generate", "--dry-run"])
+    if not args.directory.is_dir():
+        problem = "not a folder" if args.directory.exists() else "no such folder"
+        print(f"error: -C {args.directory}: {problem}", file=sys.stderr)
+        return 2
     try:
         code: int = args.func(args)
         return code
