@@ -162,21 +162,46 @@ def _print_warnings(warnings: Sequence[str]) -> None:
 
 def add_answer_arguments(p: argparse.ArgumentParser) -> None:
     """The answers to generate's rename and drop questions, as flags (`answers_from_args` reads them)."""
-    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
     p.add_argument(
-        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
+        "--rename",
+        action="append",
+        default=[],
+        metavar="TABLE.OLD=NEW",
+        help="answer a rename question: column OLD of TABLE is now NEW (repeatable)",
+    )
+    p.add_argument(
+        "--rename-table",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="answer a rename question: table OLD is now NEW, or moved to another schema (repeatable)",
     )
     p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
-    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
     p.add_argument(
-        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
+        "--drop-table",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="answer yes: drop TABLE, whose resource is gone (repeatable)",
+    )
+    p.add_argument(
+        "--keep-table",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="answer no: keep TABLE, whose resource is gone; remembered in its snapshot (repeatable)",
     )
 
 
 def add_generate(sub: Subcommands) -> None:
     p = sub.add_parser("generate", help="diff resources against snapshots; write migrations and snapshots")
-    p.add_argument("positional_name", nargs="?", metavar="NAME", help="migration name")
-    p.add_argument("--name", help="migration name (default migrate_resources<k>)")
+    p.add_argument(
+        "positional_name",
+        nargs="?",
+        metavar="NAME",
+        help="the migration's name (default migrate_resources<k>)",
+    )
+    p.add_argument("--name", help="the migration's name, as NAME (default migrate_resources<k>)")
     p.add_argument(
         "--check", action="store_true", help="write nothing, ask nothing; exit 1 when changes are pending"
     )

@@ -464,7 +464,12 @@ def add_database_commands(sub: Subcommands) -> None:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("devdb", help="the embedded development database")
-    p.add_argument("action", choices=["start", "stop", "status", "url"], help="what to do")
+    p.add_argument(
+        "action",
+        choices=["start", "stop", "status", "url"],
+        help="start the cluster under .snapshift/ (or reuse it), stop it (its data stays), show its state, "
+        "print its URL",
+    )
     p.set_defaults(func=cmd_devdb)
 
     add_regen_commands(sub)
