@@ -244,13 +244,17 @@ def test_a_bad_expression_is_said_in_plain_words(
     assert "<class" not in err and "Required keyword" not in err and "sqlglot" not in err
 
 
-def test_version_missing_folder_command_usage_and_near_misses(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_version() -> None:
     version = run("--version")
     assert version.returncode == 0 and re.fullmatch(r"snapshift \S+\n", version.stdout), version
+
+
+def test_a_missing_folder_says_so(tmp_path: Path) -> None:
     missing = run("-C", str(tmp_path / "nowhere"), "status")
     assert missing.returncode == 2 and f"-C {tmp_path / 'nowhere'}: no such folder" in missing.stderr
+
+
+def test_an_unknown_flag_shows_its_commands_usage() -> None:
     unknown = run("migrate", "--bogus")
     assert (
         unknown.returncode == 2
@@ -258,6 +262,8 @@ def test_version_missing_folder_command_usage_and_near_misses(
         and "--bogus" in unknown.stderr
     )
 
+
+def test_did_you_mean_only_for_near_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = 'table = "t"\n\n[attributes]\nid = { type = "bigint", primary_key = true }\ntitle = { type = "text" }\ninserted_at = { type = "utc_datetime" }\n'
     far = project_with(
         tmp_path / "far", {"t": base + '\n[identities]\nby_date = { keys = ["published_at"] }\n'}
