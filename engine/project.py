@@ -90,7 +90,6 @@ class Project:
         # the config was read before the plan began: a change to it since then was not planned
         since = min(time.time_ns(), self.config.read_ns)
         paths = resources.resource_paths(self.config)
-        resources.require_resources(self.config, paths)
         early = prefetch.start(self.config, repos, paths, since)  # snapshots read on the other core
         with early or contextlib.nullcontext():
             tables = resources.load_resource_files(self.config, paths)

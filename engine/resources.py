@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.config import ProjectConfig
+from engine.config import ProjectConfig, RepoConfig
 from engine.errors import ConfigError, Location
 from engine.model import Table
 from engine.resource_file import draft_file
@@ -47,9 +47,9 @@ def unmatched_globs(config: ProjectConfig) -> list[str]:
 
 def require_resources(config: ProjectConfig, paths: list[Path]) -> None:
     """ConfigError (exit 2) when the config names resource globs, none of them matches a file, and no
-    repo has a table snapshot either: there is nothing to generate, so a glob must be wrong. (With
-    snapshots, no resources is a way to drop the last tables: generate asks before each drop.)"""
-    if config.resource_globs and not paths and not any(_has_tables(r.snapshots_path) for r in config.repos):
+    repo has a snapshot or a migration either: nothing was ever generated, so a glob must be wrong.
+    (Otherwise no resources is a way to drop the last tables: generate asks before each drop.)"""
+    if config.resource_globs and not paths and not any(_has_history(r) for r in config.repos):
         shown = ", ".join(f'"{g}"' for g in config.resource_globs)
         raise ConfigError(
             f"no resource file matches resources = [{shown}] (globs are relative to {config.root})",
@@ -57,11 +57,16 @@ def require_resources(config: ProjectConfig, paths: list[Path]) -> None:
         )
 
 
-def _has_tables(snapshots: Path) -> bool:
-    try:
-        return any(entry.is_dir() for entry in os.scandir(snapshots))
-    except OSError:
-        return False
+def _has_history(repo: RepoConfig) -> bool:
+    """Whether the repo has a table snapshot folder or a migration file."""
+    folders = (repo.snapshots_path, repo.migrations_path, repo.tenant_migrations_path)
+    for folder in folders:
+        try:
+            if any(entry.is_dir() or entry.name.endswith(".sql") for entry in os.scandir(folder)):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def load_resources(config: ProjectConfig) -> list[Table]:

@@ -152,6 +152,10 @@ def test_every_database_command_says_it_uses_the_development_database(devdb_blog
         assert note in result.stderr, (args, result.stderr)
         assert note not in result.stdout  # scripts reading stdout (status --json) are not disturbed
     assert DevDatabase(devdb_blog).status().running
+    regen = run(
+        "-C", str(devdb_blog), "regen", "--dry-run", env=env
+    )  # not a git work tree: exit 2, said first
+    assert regen.returncode == 2 and note in regen.stderr and "git" in regen.stderr
     relative = run("-C", ".", "status", env=env, cwd=devdb_blog)
     assert "using the development database at .snapshift/ (devdb stop to stop it)" in relative.stderr
     configured = run(

@@ -86,9 +86,14 @@ NO_CHANGES = "No changes detected, so no migrations or snapshots have been creat
 
 
 def _warn_unmatched_globs(project: Project) -> None:
-    from engine.resources import unmatched_globs
+    """A warning for each resource glob that matches no file; exit 2 when that leaves a project that
+    never generated anything without resources (the engine plans such a project as empty)."""
+    from engine.resources import require_resources, resource_paths, unmatched_globs
 
-    for pattern in unmatched_globs(project.config):
+    unmatched = unmatched_globs(project.config)
+    if len(unmatched) == len(project.config.resource_globs):
+        require_resources(project.config, resource_paths(project.config))
+    for pattern in unmatched:
         print(
             f"warning: resource glob '{pattern}' ({project.config.config_path}) matches no file",
             file=sys.stderr,

@@ -123,6 +123,7 @@ def _confirm(what: str = "regen rolls back migrations and deletes files") -> boo
 
 def cmd_regen(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
     answers = _resolve_questions(project, args, answers_from_args(args))
     plan = project.plan_regen(args.positional_name, args.repo, answers)
     if _nothing_to_do(plan):
