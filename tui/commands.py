@@ -126,7 +126,7 @@ def _header(project: Project, repo: str) -> None:
     _print(f"== repo {repo}: {database.redact(project.database_url(repo))}")
 
 
-def check_target_version(project: Project, args: argparse.Namespace, direction: Direction) -> None:
+def check_arguments(project: Project, args: argparse.Namespace, direction: Direction) -> None:
     """Every argument checked before anything connects or starts: numbers, tenant flags, then `--to`."""
     if args.steps is not None and args.steps < 0:
         raise UsageError(f"-n must not be negative, got {args.steps}")
@@ -144,7 +144,7 @@ def check_target_version(project: Project, args: argparse.Namespace, direction: 
 def cmd_migrate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     note_development_database(project, args.repo)
-    check_target_version(project, args, "up")
+    check_arguments(project, args, "up")
     if args.tenants:
         return _tenants(project, args, "up")
     for config in project.repos(args.repo):
@@ -161,7 +161,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         return cmd_rollback_untracked(args)
     project = Project.open(args.directory)
     note_development_database(project, args.repo)
-    check_target_version(project, args, "down")
+    check_arguments(project, args, "down")
     if args.tenants:
         return _tenants(project, args, "down")
     for config in project.repos(args.repo):
