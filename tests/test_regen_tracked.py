@@ -219,3 +219,37 @@ def test_rollback_untracked_asks_on_a_terminal_and_needs_yes_without_one(
     assert code == 0, output
     assert version(migration) not in applied(database_url)
     assert main(["-C", str(blog), "rollback", "--yes"]) == 2  # --yes belongs to --untracked
+
+
+def test_regen_restores_a_kept_tables_marked_snapshot(blog: Path, database_url: str) -> None:
+    git(blog, "rm", "-q", "resources/post_tags.toml")
+    commit_all(blog, "post_tags goes")
+    committed = tracked_bytes(blog)
+    assert main(["-C", str(blog), "generate", "--keep-table", "post_tags"]) == 0
+    assert tracked_bytes(blog) != committed  # the keep answer is remembered in the tracked snapshot
+    assert untracked(blog) == []
+    assert main(["-C", str(blog), "regen", "--yes", "-m", "--drop-table", "post_tags"]) == 0
+    (migration,) = untracked_migrations(blog)
+    assert 'DROP TABLE "post_tags"' in (blog / migration).read_text()
+    assert "post_tags" not in tables(database_url)
+    assert {k: v for k, v in tracked_bytes(blog).items() if not k.startswith(POST_TAGS)} == {
+        k: v for k, v in committed.items() if not k.startswith(POST_TAGS)
+    }
+
+
+def test_regen_restores_extensions_json(blog: Path, database_url: str) -> None:
+    config = blog / "snapshift.toml"
+    committed = tracked_bytes(blog)
+    original = config.read_text()
+    config.write_text(original.replace('extensions = ["citext"]', 'extensions = ["citext", "hstore"]'))
+    assert main(["-C", str(blog), "generate", "hstore"]) == 0
+    Project.open(blog).migrate()
+    assert (
+        tracked_bytes(blog)["priv/resource_snapshots/repo/extensions.json"]
+        != committed["priv/resource_snapshots/repo/extensions.json"]
+    )
+    config.write_text(original)  # changed our mind: regen undoes it all
+    assert main(["-C", str(blog), "regen", "--yes", "-m"]) == 0
+    assert tracked_bytes(blog) == committed and untracked(blog) == []
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'hstore'").fetchone() is None
