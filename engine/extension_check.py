@@ -8,7 +8,6 @@ listed, the same generate creates it before the tables that need it.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 
 from engine.config import RepoConfig
@@ -32,6 +31,8 @@ def check_extensions(repo: RepoConfig, tables: Sequence[Table]) -> None:
 
 
 def _missing(repo: RepoConfig, table: Table, column: str, type_name: str, extension: str) -> ResourceError:
+    import tomllib  # the error path only: generate itself reads TOML with engine.tomlfast
+
     key = ("attributes", column, "type")
     spelled, line = type_name, None
     if table.source is not None:
