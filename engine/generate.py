@@ -29,6 +29,7 @@ from engine.errors import (
     UnansweredQuestions,
     WriteError,
 )
+from engine.extension_check import check_extensions
 from engine.lazy import lazy_module
 from engine.model import Table, TableKey
 from engine.pathnames import clash_form
@@ -133,6 +134,7 @@ def plan_repo(
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
         return RepoGeneration(repo, DiffResult(), [], current, state, new_ext, files)
+    check_extensions(repo, tables)  # a type whose extension is missing fails here, not at migrate
     # tables without a snapshot get a new one whatever the diff finds: many of them (a new project)
     # are encoded on the other core from here on, while this one diffs, orders and renders the SQL
     fresh = [(t.key, t, False) for t in tables if t.key not in state.tables]

@@ -92,3 +92,19 @@ def tracked(path: Path, purpose: str = "this command") -> bool:
     cwd = _existing_folder(path.parent)
     output = _run(cwd, ["ls-files", "-z", "--", str(path)], purpose)
     return any(candidate == path for candidate in _paths(cwd, output))
+
+
+def index_bytes(root: Path, path: Path, purpose: str = "this command") -> bytes:
+    """The content git's index holds for the tracked file `path`, as git stores it."""
+    top = work_tree_root(root, purpose)
+    relative = Path(os.path.abspath(path)).relative_to(top).as_posix()
+    return _run(top, ["cat-file", "blob", f":{relative}"], purpose)
+
+
+def checkout_from_index(root: Path, paths: Sequence[Path], purpose: str = "this command") -> None:
+    """Write the index's version of each tracked file in `paths` into the work tree, as `git restore` does."""
+    if not paths:
+        return
+    top = work_tree_root(root, purpose)
+    relative = [Path(os.path.abspath(p)).relative_to(top).as_posix() for p in paths]
+    _run(top, ["checkout-index", "-f", "--", *relative], purpose)

@@ -338,6 +338,20 @@ class Project:
             self, repo, force=force, scope=scope, only=only, except_=except_, progress=progress
         )
 
+    def plan_rollback_untracked(
+        self,
+        repo: str | None = None,
+        *,
+        force: bool = False,
+        scope: untracked_workflow.Scope = "all",
+        only: Sequence[str] | None = None,
+        except_: Collection[str] | None = None,
+    ) -> list[untracked_workflow.UntrackedRollback]:
+        """What `rollback_untracked` would undo; changes nothing."""
+        return untracked_workflow.plan_rollback_untracked(
+            self, repo, force=force, scope=scope, only=only, except_=except_
+        )
+
     def plan_regen(
         self,
         name: str | None = None,

@@ -1,10 +1,11 @@
 """The regen workflow (SPEC 7 `regen`; ASHPOSTGRES 6.5): undo and regenerate what git does not track.
 
 Roll back the applied untracked migrations, move the untracked migration and snapshot files into a
-trash folder, generate again, and only then delete the trash; a failed rollback stops before any file
-moves, a failed generate puts every file back byte for byte. Tracked and ignored files are never
-touched by regen itself. `plan_regen` shows all of it without changing anything: it plans the new
-generation against a temporary copy of the folders without the untracked files.
+trash folder, put back from git's index the tracked snapshot files the untracked generates changed (a
+dropped or renamed table's folder; engine/regen_tracked.py), generate again, and only then delete the
+trash; a failed rollback stops before any file moves, a failed generate puts every file back byte for
+byte. Ignored files are never touched. `plan_regen` shows all of it without changing anything: it plans
+the new generation against a temporary copy of the folders without the untracked files.
 """
 
 from __future__ import annotations
@@ -23,9 +24,17 @@ from engine import gitstate
 from engine.config import RepoConfig
 from engine.devdb import SNAPSHIFT_DIR
 from engine.errors import RegenError, RegenRefused, SnapshiftError
-from engine.generate import GenerateOptions, Generation, PlannedFile, plan_generation, require_answers
-from engine.migrations import list_migrations
+from engine.generate import (
+    AUTO_NAME,
+    GenerateOptions,
+    Generation,
+    PlannedFile,
+    plan_generation,
+    require_answers,
+)
+from engine.migrations import FILENAME_RE, list_migrations
 from engine.questions import Answers
+from engine.regen_tracked import tracked_changes
 from engine.runs import Progress, ProgressEvent
 from engine.untracked import (
     RepoDatabase,
@@ -77,7 +86,9 @@ class RegenPlan:
 
     repos: tuple[RepoRegenPlan, ...]
     generation: Generation
-    changed_tracked: tuple[Path, ...]  # tracked snapshot files that differ from git's index
+    changed_tracked: tuple[Path, ...]  # tracked snapshot files edited by hand since git's index: refused
+    restored: tuple[Path, ...] = ()  # tracked snapshot files the untracked generates changed: put back
+    name: str | None = None  # the regenerated migration's name: given, or the newest untracked one's
 
     @property
     def files_to_delete(self) -> tuple[Path, ...]:
@@ -87,7 +98,8 @@ class RegenPlan:
         """RegenRefused (exit 2) when regen must not start; UnansweredQuestions when answers are missing."""
         if self.changed_tracked:
             raise RegenRefused(
-                "tracked snapshot files changed since git's index, so regenerating would not start from the "
+                "tracked snapshot files changed since git's index, and not as generate changes them (it "
+                "removes a dropped or renamed table's folder), so regenerating would not start from the "
                 "committed state:\n  "
                 + "\n  ".join(str(p) for p in self.changed_tracked)
                 + "\n  restore them (git restore -- <paths>) or commit them, then run regen again"
@@ -150,26 +162,50 @@ def _plan(
     project.finish_interrupted_generate()  # its files are untracked like the rest: regen takes them too
     repos = _repo_plans(project, dbs)
     snapshot_folders = [db.repo.snapshots_path for db in dbs]
-    changed = gitstate.changed_tracked(project.root, snapshot_folders, "regen")
+    tracked = tracked_changes(project.root, snapshot_folders, "regen")
     excluded = {p for r in repos for p in r.files.all}
     names = [db.repo.name for db in dbs]
-    generation = _plan_without(project, excluded, names, answers, _named(options, name), now)
-    return RegenPlan(repos, generation, tuple(changed))
+    name = name or options.name or kept_name(repos)
+    generation = _plan_without(project, excluded, tracked.restore, names, answers, _named(options, name), now)
+    return RegenPlan(repos, generation, tracked.refuse, tracked.restore, name)
 
 
 def _named(options: GenerateOptions, name: str | None) -> GenerateOptions:
     return dataclasses.replace(options, name=name or options.name)
 
 
+def kept_name(repos: Sequence[RepoRegenPlan]) -> str | None:
+    """The name of the newest untracked migration (SPEC 7: regen with no NAME keeps it).
+
+    A generate that writes several migrations names them NAME, NAME_1, ...: the part suffix goes. An
+    automatic name (`migrate_resources<k>`) is no one's choice: generate numbers the new one afresh.
+    """
+    found = [
+        (int(match.group(1)), match.group(2))
+        for r in repos
+        for path in (*r.files.migrations, *r.files.tenant_migrations)
+        if (match := FILENAME_RE.match(path.name))
+    ]
+    if not found:
+        return None
+    newest = max(found)[1]
+    base, _, part = newest.rpartition("_")
+    if part.isdigit() and base in {name for _, name in found}:
+        newest = base
+    return None if AUTO_NAME.match(f"{0:014d}_{newest}.sql") else newest
+
+
 def _plan_without(
     project: Project,
     excluded: set[Path],
+    restored: Sequence[Path],
     names: Sequence[str],
     answers: Answers,
     options: GenerateOptions,
     now: datetime | None,
 ) -> Generation:
-    """plan_generation against temporary copies of the selected repos' folders minus `excluded`."""
+    """plan_generation against temporary copies of the selected repos' folders minus `excluded`, with
+    git's index version of the `restored` files."""
     config = project.config
     with tempfile.TemporaryDirectory(prefix="snapshift-regen-plan-") as tmp:
         moves: list[tuple[Path, Path]] = []
@@ -187,6 +223,7 @@ def _plan_without(
             )
             for real, temp in _folder_pairs(repo, copy):
                 _copy_tree(real, temp, excluded)
+                _from_index(project.root, real, temp, restored)
                 moves.append((temp, real))
             repos.append(copy)
         temp_config = dataclasses.replace(config, repos=tuple(repos))
@@ -213,6 +250,14 @@ def _copy_tree(source: Path, target: Path, excluded: set[Path]) -> None:
     shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
 
 
+def _from_index(root: Path, real: Path, temp: Path, restored: Sequence[Path]) -> None:
+    for path in restored:
+        if path.is_relative_to(real):
+            target = temp / path.relative_to(real)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(gitstate.index_bytes(root, path, "regen"))
+
+
 def _remap(
     generation: Generation, moves: Sequence[tuple[Path, Path]], real: Mapping[str, RepoConfig]
 ) -> Generation:
@@ -230,6 +275,9 @@ def _remap(
 class Trash:
     """Untracked files moved aside until generation succeeded; put back byte for byte when it fails.
 
+    Tracked files put back from git's index go through it too: their changed versions are moved aside,
+    and a failed generate removes the index's versions (and the folders made for them) again.
+
     It lives in the project's `.snapshift/` folder (the same file system, so moves are renames) and
     ignores itself, so git never lists it.
     """
@@ -239,6 +287,8 @@ class Trash:
         self._created_base = False
         self._folder: Path | None = None
         self.moved: list[tuple[Path, Path]] = []
+        self.replaced: list[Path] = []  # tracked files put back from the index (moved: the changed ones)
+        self._made: list[Path] = []  # folders made for them
 
     @property
     def folder(self) -> Path:
@@ -251,11 +301,21 @@ class Trash:
         return self._folder
 
     def move(self, paths: Sequence[Path]) -> None:
-        for index, path in enumerate(paths):
-            target = self.folder / f"{index:05d}_{path.name}"
+        for path in paths:
+            target = self.folder / f"{len(self.moved):05d}_{path.name}"
             shutil.move(path, target)
             self.moved.append((path, target))
             self._write_manifest()
+
+    def restore_tracked(self, root: Path, paths: Sequence[Path]) -> None:
+        """Put git's index version of each tracked file in place, moving a changed one aside first."""
+        changed = [p for p in paths if p.exists()]
+        self.move(changed)
+        self.replaced = list(paths)
+        for path in paths:
+            missing = [f for f in path.parents if not f.exists()]
+            self._made += [f for f in missing if f not in self._made]
+        gitstate.checkout_from_index(root, paths, "regen")
 
     def _write_manifest(self) -> None:
         pairs = [{"original": str(a), "trashed": str(b)} for a, b in self.moved]
@@ -263,6 +323,12 @@ class Trash:
 
     def restore(self) -> list[Path]:
         """Every moved file back where it was; the trash is removed only when all of them made it."""
+        for path in self.replaced:
+            path.unlink(missing_ok=True)
+        for folder in sorted(self._made, key=lambda f: len(f.parts), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        self.replaced, self._made = [], []
         restored = []
         for original, trashed in reversed(self.moved):
             original.parent.mkdir(parents=True, exist_ok=True)
@@ -274,7 +340,8 @@ class Trash:
 
     def discard(self) -> list[Path]:
         """Delete the trashed files for good, and the table folders they leave empty."""
-        deleted = [original for original, _ in self.moved]
+        replaced = set(self.replaced)
+        deleted = [original for original, _ in self.moved if original not in replaced]
         self._remove()
         for folder in sorted({p.parent for p in deleted}, reverse=True):
             if folder.is_dir() and not any(folder.iterdir()):
@@ -313,8 +380,11 @@ def regen(
     emit(RegenEvent("trash", f"moving {len(plan.files_to_delete)} untracked file(s) aside"))
     try:
         trash.move(plan.files_to_delete)
+        if plan.restored:
+            emit(RegenEvent("trash", f"restoring {len(plan.restored)} tracked file(s) from git's index"))
+            trash.restore_tracked(project.root, plan.restored)
         emit(RegenEvent("generate", "generating"))
-        generated = project.generate(answers, _named(options, name), repo, now)
+        generated = project.generate(answers, _named(options, plan.name), repo, now)
     except SnapshiftError as exc:
         emit(RegenEvent("restore", "generate failed; putting the untracked files back"))
         trash.restore()

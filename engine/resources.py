@@ -13,7 +13,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.config import ProjectConfig
+from engine.config import ProjectConfig, RepoConfig
+from engine.errors import ConfigError, Location
 from engine.model import Table
 from engine.resource_file import draft_file
 from engine.resource_links import resolve_drafts
@@ -27,6 +28,42 @@ def resource_paths(config: ProjectConfig) -> list[Path]:
         for match in glob.glob(pattern, root_dir=root, recursive=True):
             found.add(os.path.join(root, match))
     return [Path(name) for name in sorted(found) if os.path.isfile(name)]
+
+
+def unmatched_globs(config: ProjectConfig) -> list[str]:
+    """The config's resource globs that match no file (a typo, or a folder not made yet)."""
+    root = str(config.root)
+    return [
+        pattern
+        for pattern in config.resource_globs
+        if not any(
+            os.path.isfile(os.path.join(root, m)) for m in glob.glob(pattern, root_dir=root, recursive=True)
+        )
+    ]
+
+
+def require_resources(config: ProjectConfig, paths: list[Path]) -> None:
+    """ConfigError (exit 2) when the config names resource globs, none of them matches a file, and no
+    repo has a snapshot or a migration either: nothing was ever generated, so a glob must be wrong.
+    (Otherwise no resources is a way to drop the last tables: generate asks before each drop.)"""
+    if config.resource_globs and not paths and not any(_has_history(r) for r in config.repos):
+        shown = ", ".join(f'"{g}"' for g in config.resource_globs)
+        raise ConfigError(
+            f"no resource file matches resources = [{shown}] (globs are relative to {config.root})",
+            Location(config.config_path, "resources"),
+        )
+
+
+def _has_history(repo: RepoConfig) -> bool:
+    """Whether the repo has a table snapshot folder or a migration file."""
+    folders = (repo.snapshots_path, repo.migrations_path, repo.tenant_migrations_path)
+    for folder in folders:
+        try:
+            if any(entry.is_dir() or entry.name.endswith(".sql") for entry in os.scandir(folder)):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def load_resources(config: ProjectConfig) -> list[Table]:

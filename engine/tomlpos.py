@@ -240,10 +240,21 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+CLOSE_ENOUGH = 0.75  # difflib's ratio: 'stauts'/'status' 0.83 suggests, 'published_at'/'inserted_at' 0.61 not
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for a near miss, else the list of valid choices."""
+    """' (did you mean 'x'?)' for a near miss (a typo, or a name cut short), else the valid choices."""
     options = sorted(choices)
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    close = [
+        match
+        for match in difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+        if match.startswith(name) or name.startswith(match) or _ratio(name, match) >= CLOSE_ENOUGH
+    ]
     if close:
         return f" (did you mean '{close[0]}'?)"
     return f" (expected one of: {', '.join(options)})" if options else ""

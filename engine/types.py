@@ -407,6 +407,24 @@ def expression_error(text: str) -> str | None:
     return _sqlglot_error(text)
 
 
+def _plain_reason(error: Exception) -> str:
+    """sqlglot's reason in the user's words: its parser's class names never reach them."""
+    details = getattr(error, "errors", None) or [{}]
+    description = str(details[0].get("description") or str(error).split(". Line ")[0])
+    near = str(details[0].get("highlight") or "").strip()
+    if description.startswith("Required keyword"):
+        return f"something is missing after '{near}'" if near else "it is incomplete"
+    if description.startswith("Expecting )"):
+        return "a closing ')' is missing"
+    if description.startswith("Invalid expression / Unexpected token"):
+        return f"unexpected '{near}'" if near else "an unexpected word or symbol"
+    if description.startswith("Error tokenizing"):
+        return "a quote is not closed, or a character is not SQL"
+    if "<class" in description or "sqlglot" in description:
+        return "it does not parse"
+    return description[:1].lower() + description[1:]
+
+
 def _sqlglot_error(text: str) -> str | None:
     import sqlglot
     from sqlglot import exp
@@ -414,8 +432,7 @@ def _sqlglot_error(text: str) -> str | None:
     try:
         tree = sqlglot.parse_one(f"SELECT {text}", dialect="postgres")
     except sqlglot.errors.SqlglotError as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return f"not a valid PostgreSQL expression ({reason})"
+        return f"not a valid PostgreSQL expression: {_plain_reason(error)}"
     extra = [key for key, value in tree.args.items() if value and key != "expressions"]
     if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or extra:
         return "not a single PostgreSQL expression"

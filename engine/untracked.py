@@ -279,14 +279,7 @@ def rollback_untracked(
     progress: Progress | None = None,
 ) -> list[RolledBack]:
     """`rollback --untracked`: in every selected repo undo exactly the applied untracked migrations."""
-    repos = project.repos(repo)
-    dbs = [RepoDatabase(project, r, only, except_) for r in repos]
-    plans = [
-        plan_untracked_rollback(db, untracked_files(project, db.repo, "rollback --untracked"), scope)
-        for db in dbs
-    ]
-    if not force:
-        refuse_out_of_order(plans, "rollback --untracked")
+    dbs, plans = _untracked_plans(project, repo, force, scope, only, except_)
     results: list[RolledBack] = []
     for db, plan in zip(dbs, plans, strict=True):
         try:
@@ -294,6 +287,40 @@ def rollback_untracked(
         except RegenError as exc:
             raise RegenError(_with_earlier(exc.message, plans, results)) from exc
     return results
+
+
+def plan_rollback_untracked(
+    project: Project,
+    repo: str | None = None,
+    *,
+    force: bool = False,
+    scope: Scope = "all",
+    only: Sequence[str] | None = None,
+    except_: Collection[str] | None = None,
+) -> list[UntrackedRollback]:
+    """What `rollback --untracked` would undo in every selected repo; changes nothing.
+
+    RegenRefused (exit 2) when it would be out of order and `force` is not given.
+    """
+    return _untracked_plans(project, repo, force, scope, only, except_)[1]
+
+
+def _untracked_plans(
+    project: Project,
+    repo: str | None,
+    force: bool,
+    scope: Scope,
+    only: Sequence[str] | None,
+    except_: Collection[str] | None,
+) -> tuple[list[RepoDatabase], list[UntrackedRollback]]:
+    dbs = [RepoDatabase(project, r, only, except_) for r in project.repos(repo)]
+    plans = [
+        plan_untracked_rollback(db, untracked_files(project, db.repo, "rollback --untracked"), scope)
+        for db in dbs
+    ]
+    if not force:
+        refuse_out_of_order(plans, "rollback --untracked")
+    return dbs, plans
 
 
 def _with_earlier(message: str, plans: Sequence[UntrackedRollback], results: Sequence[RolledBack]) -> str:

@@ -108,11 +108,13 @@ def test_regen_outside_a_git_work_tree_is_exit_2(
 def test_regen_refuses_when_a_tracked_snapshot_changed(
     blog: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """An edit by hand is the user's work: regen refuses to overwrite it (a deleted tracked snapshot
+    loses nothing, so regen restores that one: tests/test_regen_tracked.py)."""
     two_tag_changes(blog)
     (snapshot,) = [
         blog / f for f in tracked_bytes(blog) if f.startswith("priv/resource_snapshots/repo/tags/")
     ]
-    snapshot.unlink()
+    snapshot.write_text(snapshot.read_text().replace('"tags"', '"tags_by_hand"', 1))
     files, state = tree(blog), database_state(database_url)
     assert main(["-C", str(blog), "regen", "--yes", "--dry-run"]) == 2
     err = capsys.readouterr().err
@@ -149,7 +151,7 @@ def test_rollback_untracked_refuses_out_of_order_unless_forced(
     assert hand.stem in capsys.readouterr().err
     assert tree(blog) == files and database_state(database_url) == state
 
-    assert main(["-C", str(blog), "rollback", "--untracked", "--force"]) == 0
+    assert main(["-C", str(blog), "rollback", "--untracked", "--force", "--yes"]) == 0
     assert applied(database_url) == tracked_versions(blog) | {version(hand)}
     assert tree(blog) == files  # rollback never deletes files
 
@@ -162,12 +164,13 @@ def test_rollback_untracked_undoes_exactly_the_untracked_ones_in_public_and_tena
     (tenant_file,) = [p for p in generate_and_migrate(blog, tenants=True) if p.suffix == ".sql"]
     files = tree(blog)
 
-    assert main(["-C", str(blog), "rollback", "--untracked", "--tenants", "--only-tenants", "org_acme"]) == 0
+    only_acme = ["--tenants", "--only-tenants", "org_acme"]
+    assert main(["-C", str(blog), "rollback", "--untracked", "--yes", *only_acme]) == 0
     assert version(tenant_file) not in applied(database_url, "org_acme")
     assert version(tenant_file) in applied(database_url, "org_globex")
     assert set(public_old) <= applied(database_url)
 
-    assert main(["-C", str(blog), "rollback", "--untracked"]) == 0
+    assert main(["-C", str(blog), "rollback", "--untracked", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "rolled back 2 untracked migration(s) and 1 tenant migration run(s) in 1 tenant(s)" in out
     assert applied(database_url) == tracked_versions(blog)
@@ -175,7 +178,7 @@ def test_rollback_untracked_undoes_exactly_the_untracked_ones_in_public_and_tena
         assert applied(database_url, tenant) == tracked_versions(blog, "tenant_migrations")
     assert tree(blog) == files
 
-    assert main(["-C", str(blog), "rollback", "--untracked"]) == 0
+    assert main(["-C", str(blog), "rollback", "--untracked", "--yes"]) == 0
     assert "no applied migration is untracked" in capsys.readouterr().out
 
 

@@ -86,8 +86,24 @@ NO_CHANGES = "No changes detected, so no migrations or snapshots have been creat
 INTERRUPTED = "an interrupted generate left its journal (.snapshift-pending.json)"
 
 
+def _warn_unmatched_globs(project: Project) -> None:
+    """A warning for each resource glob that matches no file; exit 2 when that leaves a project that
+    never generated anything without resources (the engine plans such a project as empty)."""
+    from engine.resources import require_resources, resource_paths, unmatched_globs
+
+    unmatched = unmatched_globs(project.config)
+    if len(unmatched) == len(project.config.resource_globs):
+        require_resources(project.config, resource_paths(project.config))
+    for pattern in unmatched:
+        print(
+            f"warning: resource glob '{pattern}' ({project.config.config_path}) matches no file",
+            file=sys.stderr,
+        )
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    _warn_unmatched_globs(project)
     answers = answers_from_args(args)
     # nothing changed since a plan last found nothing to do (a --drop-table may still drop a kept table)
     if not answers.drop_tables and not answers.table_renames and project.known_clean(args.repo):
@@ -157,21 +173,46 @@ def _print_warnings(generation: Generation) -> None:
 
 def add_answer_arguments(p: argparse.ArgumentParser) -> None:
     """The answers to generate's rename and drop questions, as flags (`answers_from_args` reads them)."""
-    p.add_argument("--rename", action="append", default=[], metavar="TABLE.OLD=NEW", help="a column rename")
     p.add_argument(
-        "--rename-table", action="append", default=[], metavar="OLD=NEW", help="a table rename or move"
+        "--rename",
+        action="append",
+        default=[],
+        metavar="TABLE.OLD=NEW",
+        help="answer a rename question: column OLD of TABLE is now NEW (repeatable)",
+    )
+    p.add_argument(
+        "--rename-table",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="answer a rename question: table OLD is now NEW, or moved to another schema (repeatable)",
     )
     p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
-    p.add_argument("--drop-table", action="append", default=[], metavar="TABLE", help="drop this table")
     p.add_argument(
-        "--keep-table", action="append", default=[], metavar="TABLE", help="keep this table (remembered)"
+        "--drop-table",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="answer yes: drop TABLE, whose resource is gone (repeatable)",
+    )
+    p.add_argument(
+        "--keep-table",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="answer no: keep TABLE, whose resource is gone; remembered in its snapshot (repeatable)",
     )
 
 
 def add_generate(sub: Subcommands) -> None:
     p = sub.add_parser("generate", help="diff resources against snapshots; write migrations and snapshots")
-    p.add_argument("positional_name", nargs="?", metavar="NAME", help="migration name")
-    p.add_argument("--name", help="migration name (default migrate_resources<k>)")
+    p.add_argument(
+        "positional_name",
+        nargs="?",
+        metavar="NAME",
+        help="the migration's name (default migrate_resources<k>)",
+    )
+    p.add_argument("--name", help="the migration's name, as NAME (default migrate_resources<k>)")
     p.add_argument(
         "--check", action="store_true", help="write nothing, ask nothing; exit 1 when changes are pending"
     )
@@ -202,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-C", dest="directory", type=Path, default=Path.cwd(), help="run as if started in DIR"
     )
+    parser.add_argument("--version", action=VersionAction, help="print snapshift's version and exit")
     parser.add_argument("--repo", default=None, help="limit the command to one repo")
     sub = parser.add_subparsers(dest="command")
     add_generate(sub)
@@ -210,11 +252,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the installed version, looked up only when asked (importlib.metadata is slow to load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("snapshift")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        print(f"snapshift {found}", flush=True)
+        parser.exit()
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """parse_args, except that an unknown flag after a command is reported with that command's usage."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        command = commands[0].choices.get(args.command) if commands and args.command else None
+        (command or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if args.command is None:
-        args = parser.parse_args([*(argv or sys.argv[1:]), "generate", "--dry-run"])
+        args = _parse(parser, [*(argv or sys.argv[1:]), "generate", "--dry-run"])
+    if not args.directory.is_dir():
+        problem = "not a folder" if args.directory.exists() else "no such folder"
+        print(f"error: -C {args.directory}: {problem}", file=sys.stderr)
+        return 2
     try:
         code: int = args.func(args)
         return code

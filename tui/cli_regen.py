@@ -1,8 +1,10 @@
 """`snapshift regen` and `snapshift rollback --untracked` (SPEC 7): show the plan, confirm, run, report.
 
-regen rolls back migrations and deletes files, so it always shows what it will do first and asks
-"Proceed?" on a terminal; a script says `--yes`, and without a terminal and without `--yes` it stops
-(exit 2) rather than guess. `--dry-run` shows the same plan and changes nothing.
+Both roll back migrations (regen deletes files too), so they show what they will do first and ask
+"Proceed?" on a terminal; a script says `--yes`, and without a terminal and without `--yes` they stop
+(exit 2) rather than guess. `--yes` confirms the plan only: rename questions still need their answers
+(`--rename`, `--rename-table`, `--no-renames`, or `--accept-renames` for generate's defaults).
+`--dry-run` shows the same plan and changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
 from tui.cli import add_answer_arguments, answers_from_args
-from tui.commands import ProgressPrinter, tenant_list
+from tui.commands import ProgressPrinter, note_development_database, tenant_list
 
 if TYPE_CHECKING:
     from engine import regen
@@ -48,13 +50,14 @@ def _relative(project: Project, path: Path) -> str:
 
 
 def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answers) -> Answers:
-    """Rename and drop questions, as generate asks them: on a terminal, or the defaults with --yes."""
+    """Rename and drop questions, as generate asks them: on a terminal, or renames taken with
+    --accept-renames (never with --yes, which only confirms the plan)."""
     for _ in range(MAX_QUESTIONS):
         questions = project.plan_regen(args.positional_name, args.repo, answers).generation.questions
         if not questions:
             break
-        if args.yes:
-            answers, questions = prompts.assume_defaults(questions, answers)
+        if args.accept_renames:
+            answers, questions = prompts.accept_renames(questions, answers)
         if not questions or not _interactive():
             break
         answers = prompts.answer(input, questions[0], answers)
@@ -73,6 +76,13 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
         _print(f"  delete {len(files)} untracked file(s)" + (":" if files else ""))
         for path in files:
             _print(f"    {_relative(project, path)}")
+    if plan.restored:
+        count = len(plan.restored)
+        _print(f"== restore {count} tracked file(s) from git's index (the untracked generates changed them):")
+        for path in plan.restored:
+            _print(f"    {_relative(project, path)}")
+    if plan.name:
+        _print(f"== name: {plan.name}")
     generation = plan.generation
     if generation.questions:  # what it would write depends on the answers: show the questions instead
         _print("== generate: first answer (on a terminal, with --yes, or with these flags):")
@@ -99,14 +109,14 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
 
 
 def _nothing_to_do(plan: RegenPlan) -> bool:
-    return not plan.files_to_delete and not plan.generation.has_changes
+    return not plan.files_to_delete and not plan.restored and not plan.generation.has_changes
 
 
-def _confirm() -> bool:
+def _confirm(what: str = "regen rolls back migrations and deletes files") -> bool:
     if not _interactive():
         raise UsageError(
-            "regen rolls back migrations and deletes files, so it asks first, and there is no terminal "
-            "to ask on: pass --yes to proceed (or --dry-run to only see the plan)"
+            f"{what}, so it asks first, and there is no terminal to ask on: pass --yes to proceed "
+            "(or --dry-run to only see the plan)"
         )
     try:
         return prompts.yes_no(input, "Proceed?", False)
@@ -116,6 +126,7 @@ def _confirm() -> bool:
 
 def cmd_regen(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
     answers = _resolve_questions(project, args, answers_from_args(args))
     plan = project.plan_regen(args.positional_name, args.repo, answers)
     if _nothing_to_do(plan):
@@ -139,7 +150,7 @@ def cmd_regen(args: argparse.Namespace) -> int:
             printer(event)
 
     result = project.regen(
-        args.positional_name,
+        plan.name,
         migrate=args.migrate,
         answers=answers,
         repo=args.repo,
@@ -157,6 +168,8 @@ def _print_result(project: Project, result: RegenResult) -> None:
     in_tenants = sum(len(v) for r in result.rolled_back for v in r.tenants.values())
     rolled = f"{public} migration(s)" + (f" and {in_tenants} in tenant schemas" if in_tenants else "")
     summary = f"regen: rolled back {rolled}, deleted {len(result.deleted)} file(s), "
+    if result.plan.restored:
+        summary += f"restored {len(result.plan.restored)} tracked file(s), "
     summary += f"wrote {len(result.generated.written)} file(s)"
     if result.migrated:
         applied = sum(len(m.public) for m in result.migrated)
@@ -176,14 +189,25 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
     if ignored:
         raise UsageError(f"{', '.join(ignored)} do not apply to rollback --untracked")
     scope: Scope = "tenants" if args.tenants else "all"
+    only = tenant_list(args.only_tenants, "--only-tenants")
+    except_ = tenant_list(args.except_tenants, "--except-tenants")
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
+    plans = project.plan_rollback_untracked(
+        args.repo, force=args.force, scope=scope, only=only, except_=except_
+    )
+    steps = [(plan.repo, step) for plan in plans for step in plan.describe()]
+    if not steps:
+        for plan in plans:
+            _print(f"== {plan.repo}: no applied migration is untracked")
+        return 0
+    for repo, step in steps:
+        _print(f"== repo {repo}: {step}")
+    if not args.yes and not _confirm("rollback --untracked rolls back migrations"):
+        _print("Cancelled: nothing was rolled back.")
+        return 1
     results = project.rollback_untracked(
-        args.repo,
-        force=args.force,
-        scope=scope,
-        only=tenant_list(args.only_tenants, "--only-tenants"),
-        except_=tenant_list(args.except_tenants, "--except-tenants"),
-        progress=ProgressPrinter(),
+        args.repo, force=args.force, scope=scope, only=only, except_=except_, progress=ProgressPrinter()
     )
     _print_rolled_back(results)
     return 0
@@ -216,12 +240,18 @@ def add_rollback_untracked_arguments(
         action="store_true",
         help="with --untracked: undo them even when a tracked migration was applied after them",
     )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --untracked: do not ask to proceed (needed without a terminal)",
+    )
 
 
 def rollback_untracked_requested(args: argparse.Namespace) -> bool:
     """Whether rollback should run `cmd_rollback_untracked`; --force alone is a usage error."""
-    if args.force and not args.untracked:
-        raise UsageError("--force only applies with --untracked")
+    for flag, given in (("--force", args.force), ("--yes", args.yes)):
+        if given and not args.untracked:
+            raise UsageError(f"{flag} only applies with --untracked")
     return bool(args.untracked)
 
 
@@ -230,7 +260,12 @@ def add_regen_commands(sub: Subcommands) -> None:
     p = sub.add_parser(
         "regen", help="roll back, delete and regenerate the migrations and snapshots git does not track"
     )
-    p.add_argument("positional_name", nargs="?", metavar="NAME", help="name of the regenerated migration")
+    p.add_argument(
+        "positional_name",
+        nargs="?",
+        metavar="NAME",
+        help="name of the regenerated migration (default: the newest untracked migration's name)",
+    )
     p.add_argument(
         "-m",
         "--migrate",
@@ -241,7 +276,12 @@ def add_regen_commands(sub: Subcommands) -> None:
     p.add_argument(
         "--yes",
         action="store_true",
-        help="do not ask to proceed; take generate's default answers (single renames yes, tables kept)",
+        help="do not ask to proceed (confirms the plan only: it answers no rename or drop question)",
+    )
+    p.add_argument(
+        "--accept-renames",
+        action="store_true",
+        help="answer yes to every rename question with a single candidate (column or table)",
     )
     p.add_argument(
         "--force",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from engine.errors import UsageError
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from engine.dbactions import RunResult, TenantsResult
     from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
+    from engine.target_version import Direction
     from tui.parser import Subcommands
 else:
     database = lazy_module("engine.database")  # psycopg: not for `generate`
@@ -50,6 +53,26 @@ def tenant_list(value: str | None, flag: str) -> list[str] | None:
     if not names:
         raise UsageError(f"{flag} expects a comma-separated list of tenant schemas")
     return names
+
+
+def note_development_database(project: Project, repo: str | None) -> None:
+    """Say on stderr, every time, when a selected repo has no URL and so uses the embedded development
+    database (SPEC 2): a misspelt or unset variable must not go unnoticed."""
+    from engine.devdb import SNAPSHIFT_DIR
+
+    folder = project.root / SNAPSHIFT_DIR
+    shown = os.path.relpath(folder) if folder.is_relative_to(Path.cwd()) else str(folder)
+    said: set[str] = set()
+    for config in project.repos(repo):
+        if database.resolve_url(config.url) is not None:
+            continue
+        raw = (config.url or "").strip()
+        variable = raw[4:].strip() if raw.startswith("env:") else None
+        reason = f"{variable} is not set" if variable else f"repo '{config.name}' has no url"
+        line = f"{reason}: using the development database at {shown}/ (devdb stop to stop it)"
+        if line not in said:
+            said.add(line)
+            _print(line, sys.stderr)
 
 
 def _version(value: str) -> int:
@@ -103,11 +126,27 @@ def _header(project: Project, repo: str) -> None:
     _print(f"== repo {repo}: {database.redact(project.database_url(repo))}")
 
 
+def check_arguments(project: Project, args: argparse.Namespace, direction: Direction) -> None:
+    """Every argument checked before anything connects or starts: numbers, tenant flags, then `--to`."""
+    if args.steps is not None and args.steps < 0:
+        raise UsageError(f"-n must not be negative, got {args.steps}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if not args.tenants:
+        _require_tenants_flag(args)
+    tenant_list(args.only_tenants, "--only-tenants")
+    tenant_list(args.except_tenants, "--except-tenants")
+    from engine.target_version import check_target
+
+    check_target(project, args.repo, args.to, direction, args.tenants)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
+    check_arguments(project, args, "up")
     if args.tenants:
         return _tenants(project, args, "up")
-    _require_tenants_flag(args)
     for config in project.repos(args.repo):
         _header(project, config.name)
         results = project.migrate(config.name, steps=args.steps, to=args.to, progress=ProgressPrinter())
@@ -121,9 +160,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if rollback_untracked_requested(args):
         return cmd_rollback_untracked(args)
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
+    check_arguments(project, args, "down")
     if args.tenants:
         return _tenants(project, args, "down")
-    _require_tenants_flag(args)
     for config in project.repos(args.repo):
         _header(project, config.name)
         results = project.rollback(
@@ -220,6 +260,7 @@ def _tenant_failures(results: Sequence[TenantsResult]) -> int:
 
 def cmd_create(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
     for config in project.repos(args.repo):
         for change in project.create(config.name):
             state = "created" if change.changed else "already exists"
@@ -237,6 +278,7 @@ def cmd_drop(args: argparse.Namespace) -> int:
             "drop asks before dropping a database and there is no terminal to ask on: pass --force"
         )
     project = Project.open(args.directory)
+    note_development_database(project, args.repo)
     for target in project.database_targets(args.repo):
         if not args.force:
             _print(f"repo {target.repo}: {target.shown}")
@@ -254,7 +296,9 @@ def cmd_drop(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = Project.open(args.directory).status(args.repo)
+    project = Project.open(args.directory)
+    note_development_database(project, args.repo)
+    status = project.status(args.repo)
     if args.json:
         _print(json.dumps(status.to_json(), indent=2, sort_keys=True))
     else:
@@ -376,8 +420,15 @@ def add_database_commands(sub: Subcommands) -> None:
     from tui.cli_regen import add_regen_commands, add_rollback_untracked_arguments  # imports tui.cli
 
     p = sub.add_parser("migrate", help="apply pending migrations in version order")
-    p.add_argument("-n", "--step", dest="steps", type=int, metavar="N", help="apply at most N migrations")
-    p.add_argument("--to", type=_version, metavar="VERSION", help="apply pending migrations up to VERSION")
+    p.add_argument(
+        "-n", "--step", dest="steps", type=int, metavar="N", help="apply at most N pending migrations"
+    )
+    p.add_argument(
+        "--to",
+        type=_version,
+        metavar="VERSION",
+        help="apply pending migrations up to and including VERSION, which must name a migration file",
+    )
     _tenant_options(p)
     p.set_defaults(func=cmd_migrate, all=False)
 
@@ -387,9 +438,21 @@ def add_database_commands(sub: Subcommands) -> None:
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
-        "-n", "--step", dest="steps", type=int, default=1, metavar="N", help="undo N migrations (default 1)"
+        "-n",
+        "--step",
+        dest="steps",
+        type=int,
+        default=1,
+        metavar="N",
+        help="undo the newest N applied migrations (default 1)",
     )
-    which.add_argument("--to", type=_version, metavar="VERSION", help="undo down to VERSION, inclusive")
+    which.add_argument(
+        "--to",
+        type=_version,
+        metavar="VERSION",
+        help="undo every applied migration newer than VERSION and VERSION itself (inclusive); it must name "
+        "a migration file or an applied version",
+    )
     which.add_argument("--all", action="store_true", help="undo every applied migration")
     add_rollback_untracked_arguments(which, p)
     _tenant_options(p)
@@ -407,7 +470,12 @@ def add_database_commands(sub: Subcommands) -> None:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("devdb", help="the embedded development database")
-    p.add_argument("action", choices=["start", "stop", "status", "url"], help="what to do")
+    p.add_argument(
+        "action",
+        choices=["start", "stop", "status", "url"],
+        help="start the cluster under .snapshift/ (or reuse it), stop it (its data stays), show its state, "
+        "print its URL",
+    )
     p.set_defaults(func=cmd_devdb)
 
     add_regen_commands(sub)

@@ -81,3 +81,16 @@ def assume_defaults(questions: list[Question], answers: Answers) -> tuple[Answer
         else:
             still_open.append(q)
     return answers, still_open
+
+
+def accept_renames(questions: list[Question], answers: Answers) -> tuple[Answers, list[Question]]:
+    """regen `--accept-renames`: a single rename candidate is a rename; every other question stays open."""
+    still_open: list[Question] = []
+    for q in questions:
+        if isinstance(q, ColumnRenameQuestion) and len(q.removed) == 1 and len(q.added) == 1:
+            answers = answers.with_column(q.table, q.removed[0], q.added[0])
+        elif isinstance(q, TableQuestion) and len(q.candidates) == 1:
+            answers = answers.with_table(q.table, rename_to=q.candidates[0])
+        else:
+            still_open.append(q)
+    return answers, still_open

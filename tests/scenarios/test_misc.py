@@ -89,8 +89,10 @@ def test_example_project_builds_and_regenerates_to_nothing(scenario: Scenario) -
 
 
 def test_snapshot_files_are_byte_stable_across_projects(offline: Scenario, tmp_path: Path) -> None:
+    offline.configure(EXTENSIONS.format('"citext"'))  # RICH has a ci_string column
     offline.generate(RICH)
     other = Scenario(tmp_path / "other", "", lambda: "")
+    other.configure(EXTENSIONS.format('"citext"'))
     other.generate(RICH)
 
     def contents(s: Scenario) -> dict[str, str]:
@@ -335,6 +337,7 @@ def test_answered_questions_leave_a_clean_state(offline: Scenario) -> None:
 
 def test_copy_of_a_project_regenerates_to_nothing(offline: Scenario, tmp_path: Path) -> None:
     """Snapshots are the whole state: a copied project (as after a git clone) has nothing to generate."""
+    offline.configure(EXTENSIONS.format('"citext"'))  # RICH has a ci_string column
     offline.generate(RICH)
     other = Scenario(tmp_path / "copy", "", lambda: "")
     shutil.copytree(offline.ws.root, other.ws.root, dirs_exist_ok=True)
