@@ -166,6 +166,8 @@ def _plan(
     excluded = {p for r in repos for p in r.files.all}
     names = [db.repo.name for db in dbs]
     name = name or options.name or kept_name(repos)
+    if tracked.refuse:  # RegenPlan.check refuses to start: a plan over hand-edited snapshots means nothing
+        return RegenPlan(repos, Generation([]), tracked.refuse, tracked.restore, name)
     generation = _plan_without(project, excluded, tracked.restore, names, answers, _named(options, name), now)
     return RegenPlan(repos, generation, tracked.refuse, tracked.restore, name)
 
