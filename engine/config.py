@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from engine.errors import ConfigError, Location
+from engine.masking import mask
 from engine.pglimits import MAX_IDENTIFIER_BYTES
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml, parse_text
 
@@ -27,6 +28,7 @@ class RepoConfig:
     tenants: tuple[str, ...] | None = None
     tenants_query: str | None = None
     config_path: Path | None = field(default=None, compare=False)  # the file it was read from
+    connect_timeout: int | None = None  # seconds; a connect_timeout in the URL wins (engine.database)
 
     @property
     def url_key(self) -> str:
@@ -76,6 +78,7 @@ _REPO_KEYS = frozenset(
         "extensions",
         "tenants",
         "tenants_query",
+        "connect_timeout",
     }
 )
 BOM = b"\xef\xbb\xbf"
@@ -198,6 +201,7 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
     return RepoConfig(
         name=name,
         url=url,
+        connect_timeout=_seconds(doc, section, "connect_timeout", key),
         migrations_path=_path(doc, root, section, "migrations_path", key, f"priv/{name}/migrations"),
         tenant_migrations_path=_path(
             doc, root, section, "tenant_migrations_path", key, f"priv/{name}/tenant_migrations"
@@ -216,9 +220,14 @@ URL_FORMS = "write postgresql://user@host:port/database, key=value pairs (host=.
 
 
 def url_problem(url: str) -> str | None:
-    """Why `url` cannot be a PostgreSQL connection string, or None; never quotes the URL (it may hold a
-    password). A cheap check without the driver, so a typo is bad config rather than a failed connect."""
-    url = url.strip()
+    """Why `url` cannot be a PostgreSQL connection string, or None; never quotes the URL, and a port
+    it quotes may be a piece of a password cut at an unencoded "/" (so it is masked). A cheap check
+    without the driver, so a typo is bad config rather than a failed connect."""
+    problem = _url_problem(url.strip())
+    return None if problem is None else mask(problem, url, None)
+
+
+def _url_problem(url: str) -> str | None:
     scheme = _SCHEME.match(url)
     if scheme is not None:
         if scheme.group(1).lower() not in ("postgres", "postgresql"):
@@ -252,6 +261,14 @@ def _ports_problem(ports: list[str]) -> str | None:
             if port and (not port.isdigit() or not 0 < int(port) < 65536):
                 return f"port '{port}' is not a port number (1-65535)"
     return None
+
+
+def _seconds(doc: Doc, section: TomlTable, name: str, key: KeyPath) -> int | None:
+    """A whole number of seconds, at least 1 (libpq waits 2 at the least)."""
+    value = doc.integer(section, name, key)
+    if value is not None and value < 1:
+        raise doc.error((*key, name), f"{name} must be a whole number of seconds, at least 1")
+    return value
 
 
 def _path(doc: Doc, root: Path, section: TomlTable, name: str, key: KeyPath, default: str) -> Path:

@@ -15,7 +15,7 @@ import psycopg
 
 from engine import database
 from engine.config import RepoConfig, url_problem
-from engine.errors import ConfigError, DatabaseError, UsageError
+from engine.errors import ConfigError, UsageError
 from engine.migrations import list_migrations
 from engine.migrator import Connect, Migrator
 from engine.runs import Direction, Progress, ProgressEvent, Selection
@@ -31,6 +31,7 @@ class RepoUrl:
     repo: str
     url: str
     embedded: bool
+    timeout: int | None = None  # the repo's connect_timeout (seconds)
 
     @property
     def shown(self) -> str:
@@ -83,7 +84,7 @@ def repo_url(repo: RepoConfig, root: Path, *, first: bool) -> RepoUrl:
     url = database.resolve_url(repo.url)
     if url is not None:
         _check_url(repo, url)
-        return RepoUrl(repo.name, url, embedded=False)
+        return RepoUrl(repo.name, url, embedded=False, timeout=repo.connect_timeout)
     from engine import devdb  # the cluster's code: not for a configured URL
 
     dev_url = devdb.DevDatabase(root).start()
@@ -102,16 +103,16 @@ def _check_url(repo: RepoConfig, url: str) -> None:
         raise ConfigError(f"the URL in {source} (set by {repo.url_key}): {problem}")
 
 
-def connector(url: str) -> Connect:
-    """A connection factory for the migrator; a missing database gets a hint to create it."""
+def connector(url: str, timeout: int | None = None) -> Connect:
+    """A connection factory for the migrator; a missing database gets a hint to create it.
+
+    `timeout` is the repo's connect_timeout (a connect_timeout in the URL wins)."""
 
     def connect() -> psycopg.Connection[Any]:
         try:
-            return database.connect(url)
-        except DatabaseError as exc:
-            if "does not exist" in str(exc):
-                raise DatabaseError(f"{exc}\n  hint: {MISSING_DATABASE_HINT}") from None
-            raise
+            return database.connect(url, connect_timeout=timeout)
+        except database.MissingDatabase as exc:
+            raise database.MissingDatabase(f"{exc}\n  hint: {MISSING_DATABASE_HINT}") from None
 
     return connect
 
@@ -138,7 +139,8 @@ def check_jobs(jobs: int | None) -> int:
 
 def run_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
     """Migrate or roll back the repo's own migrations (not the tenant ones)."""
-    migrator = Migrator(connector(url), list_migrations(repo.migrations_path), progress=progress)
+    migrations = list_migrations(repo.migrations_path)
+    migrator = Migrator(connector(url, repo.connect_timeout), migrations, progress=progress)
     versions = migrator.run(selection)
     return RunResult(repo.name, selection.direction, tuple(versions))
 
@@ -156,7 +158,7 @@ def tenant_names(
     if repo.tenants_query is not None:
         if url is None:
             raise ValueError("tenant_names needs the database URL to run tenants_query")
-        known = tenants_from_query(connector(url), repo.tenants_query)
+        known = tenants_from_query(connector(url, repo.connect_timeout), repo.tenants_query)
     else:
         known = list(repo.tenants or ())
     return select_tenants(known, only, except_)
@@ -177,17 +179,18 @@ def run_repo_tenants(
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
         return TenantsResult(repo.name, (), empty)
+    connect = connector(url, repo.connect_timeout)
     report = run_tenants(
-        connector(url), migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress
+        connect, migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress
     )
     return TenantsResult(repo.name, tuple(tenants), report)
 
 
 def create(target: RepoUrl) -> DatabaseChange:
-    created = database.create_database(target.url)
+    created = database.create_database(target.url, target.timeout)
     return DatabaseChange(target.repo, target.database, target.shown, created)
 
 
 def drop(target: RepoUrl) -> DatabaseChange:
-    dropped = database.drop_database(target.url)
+    dropped = database.drop_database(target.url, timeout=target.timeout)
     return DatabaseChange(target.repo, target.database, target.shown, dropped)

@@ -15,9 +15,9 @@ from typing import Any
 
 from engine import gitstate
 from engine.config import RepoConfig
-from engine.database import database_exists
+from engine.database import MissingDatabase
 from engine.dbactions import RepoUrl, connector, tenant_names
-from engine.errors import DatabaseError, GitError, InputError
+from engine.errors import GitError, InputError
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Migrator, open_connection
 from engine.runs import MigrationState
@@ -184,12 +184,11 @@ def _untracked_versions(files: Sequence[MigrationFile], untracked: _Untracked) -
 
 
 def _repo_versions(target: RepoUrl, files: Sequence[MigrationFile]) -> Versions | None:
-    """The repo's versions, or None when its database does not exist."""
+    """The repo's versions, or None when its database does not exist (as the server says: a server
+    that does not answer is waited for once, not a second time through the maintenance database)."""
     try:
-        applied = Migrator(connector(target.url), files).applied_versions()
-    except DatabaseError:
-        if database_exists(target.url):  # asked only now: a refused connection still raises
-            raise
+        applied = Migrator(connector(target.url, target.timeout), files).applied_versions()
+    except MissingDatabase:
         return None
     return Versions.compare(files, applied)
 
@@ -212,7 +211,7 @@ def _tenant_statuses(
     names, error = _tenant_list(repo, target)
     if not names:
         return (), error
-    with open_connection(connector(target.url)) as conn:
+    with open_connection(connector(target.url, target.timeout)) as conn:
         applied = read_tenant_versions(conn, names)
     statuses = tuple(
         TenantStatus(name, Versions.compare(files, applied[name] or set()), applied[name] is not None)
