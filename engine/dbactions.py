@@ -59,6 +59,7 @@ class TenantsResult:
     repo: str
     tenants: tuple[str, ...]
     report: TenantRunReport
+    none_because: str | None = None  # why there were no tenants to run (chosen_tenants)
 
     @property
     def ok(self) -> bool:
@@ -155,13 +156,33 @@ def tenant_names(
 
     `url` is needed only for a `tenants_query`.
     """
+    return chosen_tenants(repo, url, only, except_)[0]
+
+
+def chosen_tenants(
+    repo: RepoConfig,
+    url: str | None,
+    only: Sequence[str] | None = None,
+    except_: Collection[str] | None = None,
+) -> tuple[list[str], str | None]:
+    """`tenant_names`, and when they are none, why: no tenants configured, a tenants_query that
+    returned no rows, or --only/--except-tenants that left none of them."""
     if repo.tenants_query is not None:
         if url is None:
             raise ValueError("tenant_names needs the database URL to run tenants_query")
         known = tenants_from_query(connector(url, repo.connect_timeout), repo.tenants_query)
     else:
         known = list(repo.tenants or ())
-    return select_tenants(known, only, except_)
+    names = select_tenants(known, only, except_)
+    if names:
+        return names, None
+    if known:
+        return names, f"--only-tenants/--except-tenants leave none of its {len(known)} tenant(s)"
+    if repo.tenants_query is not None:
+        return names, "its tenants_query returned no rows"
+    if repo.tenants is not None:
+        return names, "its tenants list is empty"
+    return names, "none configured (set tenants or tenants_query in the config)"
 
 
 def run_repo_tenants(
@@ -173,12 +194,13 @@ def run_repo_tenants(
     jobs: int,
     fail_fast: bool,
     progress: Progress | None,
+    none_because: str | None = None,
 ) -> TenantsResult:
     """Migrate or roll back the tenant migrations in each of `tenants`."""
     migrations = list_migrations(repo.tenant_migrations_path)
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
-        return TenantsResult(repo.name, (), empty)
+        return TenantsResult(repo.name, (), empty, none_because)
     connect = connector(url, repo.connect_timeout)
     report = run_tenants(
         connect, migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress

@@ -238,11 +238,18 @@ class Project:
             if fail_fast and any(not result.ok for result in results):
                 break
             url = self._target(config).url
-            names = dbactions.tenant_names(config, url, only, except_)
+            names, why = dbactions.chosen_tenants(config, url, only, except_)
             tagged = dbactions.tagged(progress, config.name)
             results.append(
                 dbactions.run_repo_tenants(
-                    config, url, selection, names, jobs=workers, fail_fast=fail_fast, progress=tagged
+                    config,
+                    url,
+                    selection,
+                    names,
+                    jobs=workers,
+                    fail_fast=fail_fast,
+                    progress=tagged,
+                    none_because=why,
                 )
             )
         return results

@@ -143,10 +143,13 @@ class TenantsQueryError(DatabaseError):
 
 
 def tenants_from_query(connect: Connect, query: str) -> list[str]:
-    """The first column of `query` (a config's tenants_query), duplicates and NULLs dropped."""
+    """The first column of `query` (a config's tenants_query), duplicates and NULLs dropped; run in a
+    read-only transaction, so that a query with side effects cannot change data."""
     with open_connection(connect) as conn:
         try:
-            rows = conn.execute(query).fetchall()
+            with conn.transaction():
+                conn.execute("SET TRANSACTION READ ONLY")
+                rows = conn.execute(query).fetchall()
         except psycopg.Error as exc:
             raise _query_error(query, exc) from exc
     return list(dict.fromkeys(str(row[0]) for row in rows if row and row[0] is not None))
@@ -400,19 +403,23 @@ def select_tenants(
 ) -> list[str]:
     """`--only-tenants` keeps the listed tenants in the listed order, `--except-tenants` drops some.
 
-    As in AshPostgres, `only` never adds a schema that is not a tenant; unlike it, naming one is an
-    error rather than silently migrating nothing.
+    As in AshPostgres, `only` never adds a schema that is not a tenant; unlike it, naming one (in
+    either list: a typo would drop nothing) is an error rather than silently doing something else.
     """
     known = list(dict.fromkeys(tenants))
     chosen = known
     if only is not None:
-        known_set = set(known)
-        unknown = [name for name in only if name not in known_set]
-        if unknown:
-            listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
-            raise UsageError(
-                f"--only-tenants names no tenant: {', '.join(unknown)} (tenants: {listed or 'none'})"
-            )
+        _check_named(known, only, "--only-tenants")
         chosen = list(dict.fromkeys(only))
+    if except_ and known:  # a repo without tenants has nothing to drop (and another repo may have them)
+        _check_named(known, list(except_), "--except-tenants")
     dropped = set(except_ or ())
     return [name for name in chosen if name not in dropped]
+
+
+def _check_named(known: Sequence[str], named: Sequence[str], flag: str) -> None:
+    known_set = set(known)
+    unknown = [name for name in named if name not in known_set]
+    if unknown:
+        listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+        raise UsageError(f"{flag} names no tenant: {', '.join(unknown)} (tenants: {listed or 'none'})")

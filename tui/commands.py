@@ -197,7 +197,7 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
 def _tenant_summary(result: TenantsResult, verb: str) -> None:
     report = result.report
     if not result.tenants:
-        _print(f"== {result.repo}: no tenants (set tenants or tenants_query in the config)")
+        _print(f"== {result.repo}: no tenants: {result.none_because or 'none configured'}")
         return
     parts = [f"{len(report.changed)} tenant(s) {verb}", f"{len(report.skipped)} up to date"]
     parts.append(f"{len(report.failures)} failed")

