@@ -276,6 +276,8 @@ def run_session(
     applied = {int(row[0]) for row in conn.execute(target.read())}
     plan = selection.plan(migrations, applied)
     refuse_irreversible(plan, direction, tenant)
+    if selection.forget:
+        forget_rows(conn, target, selection, migrations, applied, emit, tenant)
     finished: list[MigrationFile] = []
     verb = "applying" if direction == "up" else "rolling back"
     kind: ProgressKind = "applied" if direction == "up" else "rolled_back"
@@ -315,6 +317,30 @@ def run_session(
             elapsed=time.perf_counter() - started,
         )
     return finished
+
+
+def forget_rows(
+    conn: psycopg.Connection[Any],
+    target: Target,
+    selection: Selection,
+    migrations: Sequence[MigrationFile],
+    applied: Collection[int],
+    emit: Emitter,
+    tenant: str | None,
+) -> list[int]:
+    """Delete the rows of the --forget versions (applied, without a file); a tenant that never applied
+    one has nothing to forget, a single schema that did not is told so. The versions forgotten."""
+    unknown = sorted(selection.forget - set(applied))
+    if unknown and tenant is None:
+        raise UsageError(f"--forget {unknown[0]}: that version is not applied")
+    forgotten = sorted(selection.forget & set(applied), reverse=True)
+    if forgotten:
+        record_versions(conn, target, forgotten, "down")
+    for version in forgotten:
+        emit(
+            "skipped", f"forgot {version}: deleted its schema_migrations row (it has no file)", tenant=tenant
+        )
+    return forgotten
 
 
 @contextmanager
@@ -409,9 +435,11 @@ class Migrator:
         to: int | None = None,
         all: bool = False,
         versions: Collection[int] | None = None,
+        forget: Collection[int] = (),
     ) -> list[int]:
-        """Undo applied migrations newest first (`to` inclusive); returns the versions rolled back."""
-        return self.run(rollback_selection(steps, to, all, versions))
+        """Undo applied migrations newest first (`to` inclusive); returns the versions rolled back.
+        `forget`: applied versions without a file whose rows are deleted instead (else refused)."""
+        return self.run(rollback_selection(steps, to, all, versions, forget))
 
     def run(self, selection: Selection) -> list[int]:
         """Migrate or roll back what `selection` picks, under the schema's advisory lock."""

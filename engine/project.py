@@ -162,9 +162,12 @@ class Project:
         all: bool = False,
         versions: Collection[int] | None = None,
         progress: runs.Progress | None = None,
+        forget: Collection[int] = (),
     ) -> list[dbactions.RunResult]:
-        """Undo applied migrations of each repo, newest first (`to` inclusive)."""
-        return self._run(repo, runs.rollback_selection(steps, to, all, versions), progress)
+        """Undo applied migrations of each repo, newest first (`to` inclusive); `forget`: applied
+        versions without a file whose rows are deleted (a rollback passing one is refused otherwise)."""
+        selection = runs.rollback_selection(steps, to, all, versions, forget)
+        return self._run(repo, selection, progress)
 
     def _run(
         self, repo: str | None, selection: runs.Selection, progress: runs.Progress | None
@@ -217,9 +220,10 @@ class Project:
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
+        forget: Collection[int] = (),
     ) -> list[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
-        selection = runs.rollback_selection(steps, to, all, versions)
+        selection = runs.rollback_selection(steps, to, all, versions, forget)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
 
     def _run_tenants(

@@ -27,6 +27,7 @@ from engine.migrator import (
     Target,
     advisory_lock,
     execute_migration,
+    forget_rows,
     open_connection,
     record_step,
     refuse_irreversible,
@@ -228,6 +229,8 @@ def _run_tenant(
             query = sql.SQL("; ").join([*parts, target.read()])
             applied = {int(row[0]) for row in _last_rows(conn.execute(query))}
             plan = selection.plan(migrations, applied)
+            if selection.forget:
+                forget_rows(conn, target, selection, migrations, applied, emit, tenant)
             if any(migration.no_transaction for migration in plan):
                 raise _NeedsSession
             refuse_irreversible(plan, direction, tenant)
@@ -316,7 +319,7 @@ class _TenantRun:
         with open_connection(self._connect) as conn:
             applied, schemas = _read_tenants(conn, names)
             self._found = {name: Found(name in schemas, applied[name] is not None) for name in names}
-            todo = [name for name in names if self._selection.plan(self._migrations, applied[name] or set())]
+            todo = [name for name in names if self._has_work(name, applied[name] or set())]
             pending = set(todo)
             skipped = [name for name in names if name not in pending]
             for name in skipped:
@@ -335,6 +338,15 @@ class _TenantRun:
             ),
             not_run=tuple(name for name in todo if name not in finished),
         )
+
+    def _has_work(self, tenant: str, applied: set[int]) -> bool:
+        """Something to run or (rollback --forget) a row to forget; a rollback passing a version
+        without a file is refused here, before any tenant runs."""
+        try:
+            plan = self._selection.plan(self._migrations, applied)
+        except UsageError as exc:
+            raise UsageError(f"tenant {tenant}: {exc}") from None
+        return bool(plan or self._selection.forget & applied)
 
     def _work_in_parallel(self, conn: psycopg.Connection[Any], workers: int) -> None:
         """The calling thread works with `conn`; `workers - 1` threads open their own connections."""

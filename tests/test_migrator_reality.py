@@ -116,3 +116,53 @@ def test_tenants_query_runs_read_only(
         assert code == 1 and "read-only transaction" in err, out + err
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM side_effects").fetchone() == (0,)
+
+
+# -- 3. rollback past a missing file
+
+
+@pytest.fixture
+def three_applied(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(URL_ENV, database_url)
+    project = make_project(tmp_path / "p", 'tenants = ["ten_001"]')
+    for version, name in ((20260101000001, "a"), (20260101000002, "b"), (20260101000003, "c")):
+        for tenant in (False, True):
+            write_migration(
+                project, version, name, f"CREATE TABLE {name} (id int);", f"DROP TABLE {name};", tenant=tenant
+            )
+    assert main(["-C", str(project), "migrate"]) == 0
+    assert main(["-C", str(project), "migrate", "--tenants"]) == 0
+    return project
+
+
+def test_rollback_refuses_to_pass_a_version_without_a_file(
+    three_applied: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (three_applied / "priv/repo/migrations/20260101000003_c.sql").unlink()
+    capsys.readouterr()
+    for command in (["rollback"], ["rollback", "--all"], ["rollback", "--to", "20260101000002"]):
+        code, out, err = run_cli(capsys, "-C", str(three_applied), *command)
+        assert code == 2, (command, out, err)
+        assert "20260101000003 with no migration file" in err and "--forget 20260101000003" in err
+    assert recorded(database_url) == [20260101000001, 20260101000002, 20260101000003]
+    code, out, err = run_cli(capsys, "-C", str(three_applied), "rollback", "--forget", "20260101000001")
+    assert code == 2 and "has a migration file" in err
+    code, out, err = run_cli(capsys, "-C", str(three_applied), "rollback", "--forget", "20260101000003")
+    assert code == 0, err
+    assert "forgot 20260101000003" in out and "rolled back 20260101000002_b" in out
+    assert recorded(database_url) == [20260101000001]
+
+
+def test_tenant_rollback_refuses_to_pass_a_version_without_a_file(
+    three_applied: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (three_applied / "priv/repo/tenant_migrations/20260101000003_c.sql").unlink()
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "-C", str(three_applied), "rollback", "--tenants", "--all")
+    assert code == 2 and "tenant ten_001" in err and "20260101000003 with no migration file" in err, out + err
+    assert recorded(database_url, "ten_001") == [20260101000001, 20260101000002, 20260101000003]
+    code, out, err = run_cli(
+        capsys, "-C", str(three_applied), "rollback", "--tenants", "--all", "--forget", "20260101000003"
+    )
+    assert code == 0, out + err
+    assert recorded(database_url, "ten_001") == []

@@ -79,7 +79,7 @@ class ProgressPrinter:
     def _show(self, event: ProgressEvent) -> None:
         took = f" ({event.elapsed:.2f}s)" if event.elapsed is not None else ""
         label = f"{event.version}_{event.name}" if event.version is not None else ""
-        if event.kind == "waiting":
+        if event.kind == "waiting" or (event.kind == "skipped" and event.tenant is None):
             _print(f"== {event.message}")
         elif event.tenant is None:
             if event.kind == "start" and "outside a transaction" in event.message:
@@ -127,7 +127,12 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     for config in project.repos(args.repo):
         _header(project, config.name)
         results = project.rollback(
-            config.name, steps=args.steps, to=args.to, all=args.all, progress=ProgressPrinter()
+            config.name,
+            steps=args.steps,
+            to=args.to,
+            all=args.all,
+            progress=ProgressPrinter(),
+            forget=args.forget,
         )
         _summary(results, "nothing to roll back", "rolled back")
     return 0
@@ -187,6 +192,7 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
                 jobs=args.jobs,
                 fail_fast=args.fail_fast,
                 progress=printer,
+                forget=args.forget,
             )
         results += found
         for result in found:
@@ -376,7 +382,7 @@ def add_database_commands(sub: Subcommands) -> None:
     p.add_argument("-n", "--step", dest="steps", type=int, metavar="N", help="apply at most N migrations")
     p.add_argument("--to", type=_version, metavar="VERSION", help="apply pending migrations up to VERSION")
     _tenant_options(p)
-    p.set_defaults(func=cmd_migrate, all=False)
+    p.set_defaults(func=cmd_migrate, all=False, forget=[])
 
     p = sub.add_parser("rollback", help="undo applied migrations, newest first")
     which = p.add_mutually_exclusive_group()
@@ -386,6 +392,14 @@ def add_database_commands(sub: Subcommands) -> None:
     which.add_argument("--to", type=_version, metavar="VERSION", help="undo down to VERSION, inclusive")
     which.add_argument("--all", action="store_true", help="undo every applied migration")
     add_rollback_untracked_arguments(which, p)
+    p.add_argument(
+        "--forget",
+        action="append",
+        default=[],
+        type=_version,
+        metavar="VERSION",
+        help="delete the schema_migrations row of an applied version whose file is gone",
+    )
     _tenant_options(p)
     p.set_defaults(func=cmd_rollback)
 
