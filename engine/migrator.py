@@ -142,7 +142,9 @@ def _statement_error(
     exc: psycopg.Error,
     tenant: str | None,
     note: str | None,
+    left: Sequence[str] = (),
 ) -> MigrationError:
+    """The failure of one statement; for a no-transaction migration, `left` is what stayed applied."""
     diag = exc.diag
     primary = diag.message_primary or str(exc).strip() or type(exc).__name__
     head = f"migration {migration.label} ({direction}) failed: {primary}"
@@ -152,9 +154,7 @@ def _statement_error(
     lines = [head]
     lines += [f"{label}: {text}" for label, text in _diag_extras(diag) if text]
     if migration.no_transaction:
-        lines.append(
-            "it runs outside a transaction: earlier statements stay applied; its version is not recorded"
-        )
+        lines += list(left)
     elif note:
         lines.append(note)
     if exc.sqlstate == DEPENDENT_OBJECTS and direction == "down" and tenant is None:
@@ -165,6 +165,41 @@ def _statement_error(
     return MigrationError(
         "\n  ".join(lines), path=migration.path, statement=statement.text, line=statement.line, tenant=tenant
     )
+
+
+_INVALID_INDEXES = """
+SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND n.nspname = ANY(current_schemas(false)) ORDER BY 1
+"""
+
+
+def _what_stayed(
+    conn: psycopg.Connection[Any], ran: Sequence[SqlStatement], direction: Direction
+) -> list[str]:
+    """What a no-transaction migration that failed half way left behind, said exactly: the statements
+    that ran, the INVALID indexes in the schemas it works in, and whether its version is recorded."""
+    lines = ["it runs outside a transaction, statement by statement:"]
+    if ran:
+        lines.append("these statements ran and stay applied:")
+        lines += [f"  line {done.line}: {done.text.strip().splitlines()[0][:120]}" for done in ran]
+    else:
+        lines.append("no statement of it ran before this one")
+    try:
+        invalid = [str(row[0]) for row in conn.execute(_INVALID_INDEXES)]
+    except psycopg.Error:
+        invalid = []
+    if invalid:
+        left_by = "left by a failed CREATE INDEX CONCURRENTLY"
+        lines.append(f"INVALID indexes now in the catalog ({left_by}): {', '.join(invalid)}")
+    if direction == "up":
+        lines.append(
+            "its version is not recorded: fix the cause and run migrate again (generated index statements "
+            "skip an index that exists and drop an INVALID one first)"
+        )
+    else:
+        lines.append("its version stays recorded: it still counts as applied")
+    return lines
 
 
 def _diag_extras(diag: psycopg.errors.Diagnostic) -> list[tuple[str, str | None]]:
@@ -178,11 +213,14 @@ def execute_migration(
     tenant: str | None,
     note: str | None = None,
 ) -> None:
+    ran: list[SqlStatement] = []
     for statement in migration.statements(direction):
         try:
             conn.execute(statement.text, prepare=False)
         except psycopg.Error as exc:
-            raise _statement_error(migration, statement, direction, exc, tenant, note) from exc
+            left = _what_stayed(conn, ran, direction) if migration.no_transaction else ()
+            raise _statement_error(migration, statement, direction, exc, tenant, note, left) from exc
+        ran.append(statement)
 
 
 def refuse_irreversible(plan: Sequence[MigrationFile], direction: Direction, tenant: str | None) -> None:
@@ -251,7 +289,8 @@ def step_error(
     lines = [f"migration {labels} ({direction}) failed {step}: {primary}"]
     lines += [f"{label}: {text}" for label, text in _diag_extras(exc.diag) if text]
     if any(migration.no_transaction for migration in migrations):
-        lines.append("it ran outside a transaction: its statements stay applied; its version is not recorded")
+        recorded = "is not recorded" if direction == "up" else "stays recorded: it still counts as applied"
+        lines.append(f"it ran outside a transaction: its statements stay applied; its version {recorded}")
     else:
         lines.append("its transaction was rolled back: it is not applied")
     path = migrations[0].path if len(migrations) == 1 else None

@@ -166,3 +166,75 @@ def test_tenant_rollback_refuses_to_pass_a_version_without_a_file(
     )
     assert code == 0, out + err
     assert recorded(database_url, "ten_001") == []
+
+
+# -- 2. a no-transaction migration that fails half way
+
+POSTS = (
+    'table = "posts"\n[attributes]\nid = { type = "integer", primary_key = true }\ncode = { type = "text" }\n'
+)
+INDEXES = (
+    '[[indexes]]\nfields = ["code"]\nconcurrently = true\n'
+    '[[indexes]]\nfields = ["title"]\nunique = true\nconcurrently = true\n'
+)
+
+
+def test_a_half_applied_concurrent_index_migration_says_what_stayed_and_runs_again(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(URL_ENV, database_url)
+    project = make_project(tmp_path / "p")
+    (project / "snapshift.toml").write_text(f'[repos.repo]\nurl = "env:{URL_ENV}"\n')
+    resource = project / "resources" / "posts.toml"
+    resource.parent.mkdir()
+    resource.write_text(POSTS + 'title = { type = "text" }\n')
+    assert main(["-C", str(project), "generate", "posts"]) == 0
+    assert main(["-C", str(project), "migrate"]) == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO posts VALUES (1, 'a', 'same'), (2, 'b', 'same')")
+    resource.write_text(POSTS + 'title = { type = "text" }\n' + INDEXES)
+    assert main(["-C", str(project), "generate", "indexes"]) == 0
+    [migration] = sorted((project / "priv/repo/migrations").glob("*_indexes*.sql"))
+    text = migration.read_text()
+    assert text.index('"posts_code_index"') < text.index('"posts_title_index"')  # the unique one fails second
+    capsys.readouterr()
+
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate")
+    assert code == 1, out + err
+    assert "these statements ran and stay applied" in err
+    assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "posts_code_index"' in err
+    assert "INVALID indexes now in the catalog" in err and "public.posts_title_index" in err
+    assert "its version is not recorded" in err
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE posts SET title = 'other' WHERE id = 2")
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate")
+    assert code == 0, out + err  # today: relation "posts_code_index" already exists
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname LIKE 'posts_%_index' ORDER BY 1"
+        ).fetchall()
+    assert rows == [("posts_code_index", True), ("posts_title_index", True)]
+
+
+def test_a_down_that_fails_half_way_says_its_version_stays_recorded(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(URL_ENV, database_url)
+    project = make_project(tmp_path / "p")
+    write_migration(
+        project,
+        20260101000001,
+        "two",
+        "CREATE TABLE a (id int);\nCREATE TABLE b (id int);",
+        "DROP TABLE b;\nDROP TABLE nope;",
+        no_transaction=True,
+    )
+    assert main(["-C", str(project), "migrate"]) == 0
+    capsys.readouterr()
+    code, _, err = run_cli(capsys, "-C", str(project), "rollback")
+    assert code == 1
+    assert "line 7: DROP TABLE b" in err
+    assert "its version stays recorded" in err and "not recorded" not in err
+    assert recorded(database_url) == [20260101000001]
