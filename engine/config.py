@@ -29,6 +29,7 @@ class RepoConfig:
     tenants_query: str | None = None
     config_path: Path | None = field(default=None, compare=False)  # the file it was read from
     connect_timeout: int | None = None  # seconds; a connect_timeout in the URL wins (engine.database)
+    lock_timeout: float = 5.0  # seconds a migration waits for a lock; 0: forever (--lock-timeout wins)
 
     @property
     def url_key(self) -> str:
@@ -79,6 +80,7 @@ _REPO_KEYS = frozenset(
         "tenants",
         "tenants_query",
         "connect_timeout",
+        "lock_timeout",
     }
 )
 BOM = b"\xef\xbb\xbf"
@@ -202,6 +204,7 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
         name=name,
         url=url,
         connect_timeout=_seconds(doc, section, "connect_timeout", key),
+        lock_timeout=_lock_timeout(doc, section, key),
         migrations_path=_path(doc, root, section, "migrations_path", key, f"priv/{name}/migrations"),
         tenant_migrations_path=_path(
             doc, root, section, "tenant_migrations_path", key, f"priv/{name}/tenant_migrations"
@@ -269,6 +272,17 @@ def _seconds(doc: Doc, section: TomlTable, name: str, key: KeyPath) -> int | Non
     if value is not None and value < 1:
         raise doc.error((*key, name), f"{name} must be a whole number of seconds, at least 1")
     return value
+
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+def _lock_timeout(doc: Doc, section: TomlTable, key: KeyPath) -> float:
+    """Seconds, a whole or a decimal number, 0 for none."""
+    value = section.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    if type(value) not in (int, float) or value < 0:
+        raise doc.error((*key, "lock_timeout"), "lock_timeout must be a number of seconds, 0 or more")
+    return float(value)
 
 
 def _path(doc: Doc, root: Path, section: TomlTable, name: str, key: KeyPath, default: str) -> Path:

@@ -138,10 +138,19 @@ def check_jobs(jobs: int | None) -> int:
     return jobs
 
 
-def run_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
-    """Migrate or roll back the repo's own migrations (not the tenant ones)."""
+def run_repo(
+    repo: RepoConfig,
+    url: str,
+    selection: Selection,
+    progress: Progress | None,
+    lock_timeout: float | None = None,
+) -> RunResult:
+    """Migrate or roll back the repo's own migrations (not the tenant ones); `lock_timeout` (seconds)
+    overrides the repo's."""
     migrations = list_migrations(repo.migrations_path)
-    migrator = Migrator(connector(url, repo.connect_timeout), migrations, progress=progress)
+    timeout = repo.lock_timeout if lock_timeout is None else lock_timeout
+    connect = connector(url, repo.connect_timeout)
+    migrator = Migrator(connect, migrations, progress=progress, lock_timeout=timeout)
     versions = migrator.run(selection)
     return RunResult(repo.name, selection.direction, tuple(versions))
 
@@ -195,6 +204,7 @@ def run_repo_tenants(
     fail_fast: bool,
     progress: Progress | None,
     none_because: str | None = None,
+    lock_timeout: float | None = None,
 ) -> TenantsResult:
     """Migrate or roll back the tenant migrations in each of `tenants`."""
     migrations = list_migrations(repo.tenant_migrations_path)
@@ -203,7 +213,14 @@ def run_repo_tenants(
         return TenantsResult(repo.name, (), empty, none_because)
     connect = connector(url, repo.connect_timeout)
     report = run_tenants(
-        connect, migrations, tenants, selection, jobs=jobs, fail_fast=fail_fast, progress=progress
+        connect,
+        migrations,
+        tenants,
+        selection,
+        jobs=jobs,
+        fail_fast=fail_fast,
+        progress=progress,
+        lock_timeout=repo.lock_timeout if lock_timeout is None else lock_timeout,
     )
     return TenantsResult(repo.name, tuple(tenants), report)
 

@@ -149,9 +149,11 @@ class Project:
         steps: int | None = None,
         to: int | None = None,
         progress: runs.Progress | None = None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
-        """Apply pending migrations of each repo; the first failure stops the run (MigrationError)."""
-        return self._run(repo, runs.migrate_selection(steps, to), progress)
+        """Apply pending migrations of each repo; the first failure stops the run (MigrationError).
+        `lock_timeout`: seconds a migration waits for a lock (default: the repo's `lock_timeout`)."""
+        return self._run(repo, runs.migrate_selection(steps, to), progress, lock_timeout)
 
     def rollback(
         self,
@@ -163,21 +165,25 @@ class Project:
         versions: Collection[int] | None = None,
         progress: runs.Progress | None = None,
         forget: Collection[int] = (),
+        lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
         """Undo applied migrations of each repo, newest first (`to` inclusive); `forget`: applied
         versions without a file whose rows are deleted (a rollback passing one is refused otherwise)."""
         selection = runs.rollback_selection(steps, to, all, versions, forget)
-        return self._run(repo, selection, progress)
+        return self._run(repo, selection, progress, lock_timeout)
 
     def _run(
-        self, repo: str | None, selection: runs.Selection, progress: runs.Progress | None
+        self,
+        repo: str | None,
+        selection: runs.Selection,
+        progress: runs.Progress | None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
         results = []
         for config in self.repos(repo):
             url = self._target(config).url
-            results.append(
-                dbactions.run_repo(config, url, selection, dbactions.tagged(progress, config.name))
-            )
+            tagged = dbactions.tagged(progress, config.name)
+            results.append(dbactions.run_repo(config, url, selection, tagged, lock_timeout))
         return results
 
     def tenants(
@@ -202,10 +208,11 @@ class Project:
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
         selection = runs.migrate_selection(steps, to)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
+        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
 
     def rollback_tenants(
         self,
@@ -221,10 +228,11 @@ class Project:
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
         forget: Collection[int] = (),
+        lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
         selection = runs.rollback_selection(steps, to, all, versions, forget)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
+        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
 
     def _run_tenants(
         self,
@@ -235,6 +243,7 @@ class Project:
         jobs: int | None,
         fail_fast: bool,
         progress: runs.Progress | None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
         workers = dbactions.check_jobs(jobs)
         results: list[dbactions.TenantsResult] = []
@@ -254,6 +263,7 @@ class Project:
                     fail_fast=fail_fast,
                     progress=tagged,
                     none_because=why,
+                    lock_timeout=lock_timeout,
                 )
             )
         return results

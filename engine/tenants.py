@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from engine.errors import DatabaseError, MigrationError, UsageError
+from engine.lockwatch import LockWatch
 from engine.migrations import MigrationFile
 from engine.migrator import (
     Connect,
@@ -28,6 +29,7 @@ from engine.migrator import (
     advisory_lock,
     execute_migration,
     forget_rows,
+    lock_timeout_ms,
     open_connection,
     record_step,
     refuse_irreversible,
@@ -124,9 +126,13 @@ def run_tenants(
     jobs: int = DEFAULT_JOBS,
     fail_fast: bool = False,
     progress: Progress | None = None,
+    lock_timeout: float | None = None,
 ) -> TenantRunReport:
-    """Migrate or roll back what `selection` picks in every tenant (the facade's entry point)."""
-    return _TenantRun(connect, migrations, selection, jobs, fail_fast, progress).run(tenants)
+    """Migrate or roll back what `selection` picks in every tenant (the facade's entry point);
+    `lock_timeout` as in Migrator."""
+    run = _TenantRun(connect, migrations, selection, jobs, fail_fast, progress)
+    run.lock_timeout_ms = lock_timeout_ms(lock_timeout)
+    return run.run(tenants)
 
 
 # undefined_table, invalid_schema_name, undefined_column: what the repo's own migrations may create later
@@ -213,12 +219,15 @@ def _run_tenant(
     emit: Emitter,
     tenant: str,
     found: Found,
+    lock_timeout: int | None = None,
+    watch: LockWatch | None = None,
 ) -> list[int]:
     """All of one tenant's work in one transaction (lock, schema, table, re-read, apply, record).
 
     A plan with a no-transaction migration runs migration by migration under a session lock instead.
+    `lock_timeout` (milliseconds) and `watch` as in engine.migrator.
     """
-    target, direction = Target(tenant), selection.direction
+    target, direction = Target(tenant, lock_timeout), selection.direction
     plan: list[MigrationFile] = []
     try:
         with conn.transaction():
@@ -234,9 +243,9 @@ def _run_tenant(
             if any(migration.no_transaction for migration in plan):
                 raise _NeedsSession
             refuse_irreversible(plan, direction, tenant)
-            _execute_plan(conn, target, plan, direction, tenant)
+            _execute_plan(conn, target, plan, direction, tenant, watch)
     except _NeedsSession:
-        plan = _run_tenant_in_session(conn, target, selection, migrations)
+        plan = _run_tenant_in_session(conn, target, selection, migrations, watch)
     except psycopg.Error as exc:
         if not plan:
             raise
@@ -254,6 +263,7 @@ def _execute_plan(
     plan: Sequence[MigrationFile],
     direction: Direction,
     tenant: str,
+    watch: LockWatch | None = None,
 ) -> None:
     """The tenant's migrations and then its version rows, inside its transaction; between migrations
     and before the rows, the session is reset so that no migration's SET reaches the next step."""
@@ -261,7 +271,7 @@ def _execute_plan(
     for index, migration in enumerate(plan):
         if index:
             conn.execute(sql.SQL("; ").join(target.reset(local=True)))
-        execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None)
+        execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None, watch)
     if plan:
         record_step(conn, target, plan, direction, tenant, local=True)
 
@@ -271,13 +281,14 @@ def _run_tenant_in_session(
     target: Target,
     selection: Selection,
     migrations: Sequence[MigrationFile],
+    watch: LockWatch | None = None,
 ) -> list[MigrationFile]:
     with advisory_lock(conn, target.lock_key, lambda: None):
         try:
-            return run_session(conn, target, selection, migrations, Emitter(None), target.schema)
+            return run_session(conn, target, selection, migrations, Emitter(None), target.schema, watch)
         finally:
             if not conn.broken:
-                conn.execute("RESET search_path")
+                conn.execute("RESET search_path; RESET lock_timeout")
 
 
 def _check_tenants(tenants: Sequence[str]) -> list[str]:
@@ -304,6 +315,8 @@ class _TenantRun:
         self._connect, self._selection, self._jobs, self._fail_fast = connect, selection, jobs, fail_fast
         self._migrations = sorted_unique(migrations)
         self._emit = Emitter(progress)
+        self.lock_timeout_ms: int | None = None
+        self._watch = LockWatch(connect, self._emit)
         self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -326,7 +339,8 @@ class _TenantRun:
                 self._finish("skipped", name, "nothing to do")
             for name in todo:
                 self._queue.put(name)
-            self._work_in_parallel(conn, min(self._jobs, len(todo)))
+            with self._watch:
+                self._work_in_parallel(conn, min(self._jobs, len(todo)))
         finished = self._changed.keys() | self._failures.keys()
         raced = {name for name, versions in self._changed.items() if not versions}  # done by another run
         return TenantRunReport(
@@ -384,7 +398,16 @@ class _TenantRun:
         started = time.perf_counter()
         try:
             found = self._found[tenant]
-            versions = _run_tenant(conn, self._selection, self._migrations, self._emit, tenant, found)
+            versions = _run_tenant(
+                conn,
+                self._selection,
+                self._migrations,
+                self._emit,
+                tenant,
+                found,
+                self.lock_timeout_ms,
+                self._watch,
+            )
         except MigrationError as exc:
             self._fail(tenant, exc, time.perf_counter() - started)
         except psycopg.Error as exc:

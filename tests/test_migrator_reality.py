@@ -4,6 +4,8 @@ and which repo stopped."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -238,3 +240,79 @@ def test_a_down_that_fails_half_way_says_its_version_stays_recorded(
     assert "line 7: DROP TABLE b" in err
     assert "its version stays recorded" in err and "not recorded" not in err
     assert recorded(database_url) == [20260101000001]
+
+
+# -- 1. a lock held by another session
+
+
+@pytest.fixture
+def blocked(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, int]]:
+    """A project with `posts` applied and an ALTER TABLE pending, and a session that holds a lock on
+    `posts` (an open transaction that read it, as an idle application would): the project and its pid."""
+    monkeypatch.setenv(URL_ENV, database_url)
+    project = make_project(tmp_path / "p", 'tenants = ["ten_001"]\nlock_timeout = 2')
+    for tenant in (False, True):
+        write_migration(
+            project,
+            20260101000001,
+            "posts",
+            "CREATE TABLE posts (id int);",
+            "DROP TABLE posts;",
+            tenant=tenant,
+        )
+    assert main(["-C", str(project), "migrate"]) == 0
+    assert main(["-C", str(project), "migrate", "--tenants"]) == 0
+    for tenant in (False, True):
+        write_migration(
+            project,
+            20260101000002,
+            "note",
+            "ALTER TABLE posts ADD COLUMN note text;",
+            "ALTER TABLE posts DROP COLUMN note;",
+            tenant=tenant,
+        )
+    with psycopg.connect(database_url, application_name="blocker_app") as holder:
+        holder.execute("SELECT * FROM posts")
+        holder.execute("SELECT * FROM ten_001.posts")
+        yield project, holder.info.backend_pid
+        holder.rollback()
+
+
+def test_a_migration_waiting_on_a_lock_names_the_blocker_and_times_out(
+    blocked: tuple[Path, int], database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, pid = blocked
+    capsys.readouterr()
+    started = time.monotonic()
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--lock-timeout", "3")
+    assert 2.9 < time.monotonic() - started < 10
+    assert code == 1, out + err
+    waiting = [line for line in out.splitlines() if "waits for a lock" in line]
+    assert len(waiting) == 1, out
+    assert "20260101000002_note waits for a lock on posts" in waiting[0]
+    assert f"pid {pid} (application 'blocker_app', idle in transaction, transaction open" in waiting[0]
+    assert "migration 20260101000002_note (up) failed" in err and "lock timeout" in err
+    assert f"lock_timeout expired: it waited for a lock on posts, held by pid {pid}" in err
+    assert "statement: ALTER TABLE posts ADD COLUMN note text" in err
+    assert "nothing of this migration is applied" in err
+    assert recorded(database_url) == [20260101000001]
+
+
+def test_the_configured_lock_timeout_applies_to_tenants_too(
+    blocked: tuple[Path, int], database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, pid = blocked
+    capsys.readouterr()
+    started = time.monotonic()
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--tenants")
+    assert time.monotonic() - started < 10  # lock_timeout = 2 in the config; today: waits forever
+    assert code == 1, out + err
+    assert f"waits for a lock on ten_001.posts, held by pid {pid}" in out
+    assert "[ten_001]" in err and f"held by pid {pid}" in err
+    assert recorded(database_url, "ten_001") == [20260101000001]
+
+
+def test_lock_timeout_must_be_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_project(tmp_path / "p", "lock_timeout = -1")
+    code, _, err = run_cli(capsys, "-C", str(tmp_path / "p"), "status")
+    assert code == 2 and "repos.repo.lock_timeout" in err

@@ -110,7 +110,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     _require_tenants_flag(args)
     for config in project.repos(args.repo):
         _header(project, config.name)
-        results = project.migrate(config.name, steps=args.steps, to=args.to, progress=ProgressPrinter())
+        results = project.migrate(
+            config.name,
+            steps=args.steps,
+            to=args.to,
+            progress=ProgressPrinter(),
+            lock_timeout=args.lock_timeout,
+        )
         _summary(results, "already up to date", "migrated")
     return 0
 
@@ -133,6 +139,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             all=args.all,
             progress=ProgressPrinter(),
             forget=args.forget,
+            lock_timeout=args.lock_timeout,
         )
         _summary(results, "nothing to roll back", "rolled back")
     return 0
@@ -180,6 +187,7 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
                 jobs=args.jobs,
                 fail_fast=args.fail_fast,
                 progress=printer,
+                lock_timeout=args.lock_timeout,
             )
         else:
             found = project.rollback_tenants(
@@ -193,6 +201,7 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
                 fail_fast=args.fail_fast,
                 progress=printer,
                 forget=args.forget,
+                lock_timeout=args.lock_timeout,
             )
         results += found
         for result in found:
@@ -362,7 +371,23 @@ def cmd_devdb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {value!r}")
+    return seconds
+
+
 def _tenant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long a migration waits for a lock (default: the repo's lock_timeout, 5; 0: forever)",
+    )
     parser.add_argument("--tenants", action="store_true", help="run the tenant migrations in every tenant")
     parser.add_argument("--only-tenants", metavar="A,B", help="with --tenants: only these tenants")
     parser.add_argument("--except-tenants", metavar="A,B", help="with --tenants: all tenants but these")
