@@ -4,6 +4,7 @@ and which repo stopped."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -316,3 +317,46 @@ def test_lock_timeout_must_be_seconds(tmp_path: Path, capsys: pytest.CaptureFixt
     make_project(tmp_path / "p", "lock_timeout = -1")
     code, _, err = run_cli(capsys, "-C", str(tmp_path / "p"), "status")
     assert code == 2 and "repos.repo.lock_timeout" in err
+
+
+# -- 5. status when one database is down
+
+
+@pytest.fixture
+def second_down(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(URL_ENV, database_url)
+    monkeypatch.setenv(SECOND_ENV, "postgresql://postgres@127.0.0.1:1/second_app")
+    project = make_project(tmp_path / "p", second='tenants = ["ten_001"]')
+    write_migration(project, 20260101000001, "a", "CREATE TABLE a (id int);")
+    write_migration(project, 20260101000002, "b", "CREATE TABLE b (id int);", repo="second")
+    assert main(["-C", str(project), "migrate", "--repo", "repo"]) == 0
+    return project
+
+
+def test_status_reports_each_repo_when_one_database_is_down(
+    second_down: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "-C", str(second_down), "status")
+    assert code == 1
+    assert "repo repo:" in out and "1 file(s), 1 applied, 0 pending" in out
+    assert "repo second: postgresql://postgres@127.0.0.1:1/second_app (its database could not be read" in out
+    assert "error: repo second: could not connect to the database" in err
+    assert "127.0.0.1:1/second_app" in err and ":1/postgres" not in err and "template1" not in err
+
+
+def test_status_json_is_valid_with_an_error_per_repo(
+    second_down: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "-C", str(second_down), "status", "--json")
+    assert code == 1
+    document = json.loads(out)
+    assert document["format"] == 2
+    first, second = document["repos"]
+    assert first["error"] is None and first["migrations"]["applied"] == [20260101000001]
+    assert "could not connect" in second["error"] and "second_app" in second["error"]
+    assert second["database_exists"] is None and second["migrations"]["applied"] is None
+    assert [f["version"] for f in second["migrations"]["files"]] == [20260101000002]
+    assert second["tenant_migrations"]["tenants"] == []
+    assert "error: repo second" in err

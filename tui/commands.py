@@ -271,11 +271,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print(json.dumps(status.to_json(), indent=2, sort_keys=True))
     else:
         _print_status(status)
-    return 2 if status.resource_error else 0
+    for repo in status.failed:  # each repo is reported on its own; these could not be read
+        _print(f"error: repo {repo.repo}: {repo.error}", sys.stderr)
+    return 2 if status.resource_error else 1 if status.failed else 0
 
 
 def _print_status(status: ProjectStatus) -> None:
     for repo in status.repos:
+        if repo.error is not None:
+            _print(f"repo {repo.repo}: {repo.url} (its database could not be read: see the error below)")
+            continue
         _print(
             f"repo {repo.repo}: {repo.url}" + ("" if repo.database_exists else " (database does not exist)")
         )
