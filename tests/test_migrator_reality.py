@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.roundtrip import NewDatabase
 from tui.cli import main
 
 URL_ENV = "SNAPSHIFT_REALITY_URL"
@@ -360,3 +361,49 @@ def test_status_json_is_valid_with_an_error_per_repo(
     assert [f["version"] for f in second["migrations"]["files"]] == [20260101000002]
     assert second["tenant_migrations"]["tenants"] == []
     assert "error: repo second" in err
+
+
+# -- 6. which repo stopped
+
+
+@pytest.fixture
+def first_repo_fails(
+    tmp_path: Path, database_url: str, new_database: NewDatabase, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, str]:
+    second_url = new_database()
+    monkeypatch.setenv(URL_ENV, database_url)
+    monkeypatch.setenv(SECOND_ENV, second_url)
+    project = make_project(tmp_path / "p", 'tenants = ["ten_001"]', second='tenants = ["ten_001"]')
+    write_migration(project, 20260101000001, "broken", "CREATE TABLE a (id nosuchtype);")
+    write_migration(project, 20260101000002, "fine", "CREATE TABLE b (id int);", repo="second")
+    write_migration(project, 20260101000003, "broken", "CREATE TABLE t (id nosuchtype);", tenant=True)
+    write_migration(project, 20260101000004, "fine", "CREATE TABLE t (id int);", repo="second", tenant=True)
+    return project, second_url
+
+
+def test_a_failing_repo_says_the_next_one_was_not_run(
+    first_repo_fails: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, second_url = first_repo_fails
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate")
+    assert code == 1
+    assert "== repo second: not run (repo repo failed; --keep-going runs it anyway)" in out
+    assert "error: repo repo: " in err and "nosuchtype" in err and "not run: second" in err
+    with psycopg.connect(second_url) as conn:
+        assert conn.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,)
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--keep-going")
+    assert code == 1, out + err
+    assert "== second: migrated 1 migration(s)" in out
+    assert recorded(second_url) == [20260101000002]
+
+
+def test_keep_going_with_tenants_runs_the_next_repo(
+    first_repo_fails: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, second_url = first_repo_fails
+    monkeypatch.setenv(URL_ENV, "postgresql://postgres@127.0.0.1:1/down")  # repo 1 cannot even connect
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--tenants")
+    assert code == 1 and "== repo second: not run" in out, out + err
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--tenants", "--keep-going")
+    assert code == 1, out + err
+    assert recorded(second_url, "ten_001") == [20260101000004]

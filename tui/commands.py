@@ -11,16 +11,17 @@ import argparse
 import json
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from engine.errors import UsageError
+from engine.errors import InputError, SnapshiftError, UsageError
 from engine.lazy import lazy_module
 from engine.project import Project
 from tui import prompts
 
 if TYPE_CHECKING:
     from engine import database
+    from engine.config import RepoConfig
     from engine.dbactions import RunResult, TenantsResult
     from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
@@ -108,7 +109,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if args.tenants:
         return _tenants(project, args, "up")
     _require_tenants_flag(args)
-    for config in project.repos(args.repo):
+
+    def migrate(config: RepoConfig) -> None:
         _header(project, config.name)
         results = project.migrate(
             config.name,
@@ -118,7 +120,31 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             lock_timeout=args.lock_timeout,
         )
         _summary(results, "already up to date", "migrated")
-    return 0
+
+    return _per_repo(project.repos(args.repo), args.keep_going, migrate)
+
+
+def _per_repo(repos: Sequence[RepoConfig], keep_going: bool, run: Callable[[RepoConfig], None]) -> int:
+    """`run` for each repo in config order. When one fails, the rest are named as not run, or with
+    --keep-going run anyway; the exit code is the first failure's. Bad input (exit 2) stops at once."""
+    first_failure = 0
+    for index, config in enumerate(repos):
+        try:
+            run(config)
+        except SnapshiftError as exc:
+            if isinstance(exc, InputError) or len(repos) == 1:
+                raise
+            _print(f"error: repo {config.name}: {exc}", sys.stderr)
+            first_failure = first_failure or exc.exit_code
+            rest = [other.name for other in repos[index + 1 :]]
+            if rest and not keep_going:
+                for name in rest:
+                    _print(
+                        f"== repo {name}: not run (repo {config.name} failed; --keep-going runs it anyway)"
+                    )
+                _print(f"error: repo {config.name} failed; not run: {', '.join(rest)}", sys.stderr)
+                return first_failure
+    return first_failure
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -130,7 +156,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if args.tenants:
         return _tenants(project, args, "down")
     _require_tenants_flag(args)
-    for config in project.repos(args.repo):
+
+    def rollback(config: RepoConfig) -> None:
         _header(project, config.name)
         results = project.rollback(
             config.name,
@@ -142,7 +169,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             lock_timeout=args.lock_timeout,
         )
         _summary(results, "nothing to roll back", "rolled back")
-    return 0
+
+    return _per_repo(project.repos(args.repo), args.keep_going, rollback)
 
 
 def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
@@ -171,10 +199,11 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
     only = tenant_list(args.only_tenants, "--only-tenants")
     except_ = tenant_list(args.except_tenants, "--except-tenants")
     results: list[TenantsResult] = []
-    for config in project.repos(args.repo):
+
+    def run(config: RepoConfig) -> None:
         if args.fail_fast and any(not result.ok for result in results):
             _print(f"== repo {config.name}: not run (--fail-fast)")
-            continue
+            return
         _header(project, config.name)
         printer = ProgressPrinter()
         if direction == "up":
@@ -203,10 +232,12 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
                 forget=args.forget,
                 lock_timeout=args.lock_timeout,
             )
-        results += found
+        results.extend(found)
         for result in found:
             _tenant_summary(result, "migrated" if direction == "up" else "rolled back")
-    return _tenant_failures(results)
+
+    stopped = _per_repo(project.repos(args.repo), args.keep_going, run)
+    return max(stopped, _tenant_failures(results))
 
 
 def _tenant_summary(result: TenantsResult, verb: str) -> None:
@@ -387,6 +418,11 @@ def _seconds(value: str) -> float:
 
 
 def _tenant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="when a repo fails, run the other repos all the same (default: stop, naming them)",
+    )
     parser.add_argument(
         "--lock-timeout",
         type=_seconds,
