@@ -130,7 +130,9 @@ def test_masking_keeps_the_rest_of_a_message_readable() -> None:
 
 # -- socket URLs: the maintenance connection is built from parsed parameters (item 5)
 
-SOCKET_DIRECTORIES = [folder for folder in ("/var/run/postgresql", "/tmp") if Path(folder, ".s.PGSQL.5432").exists()]
+SOCKET_DIRECTORIES = [
+    folder for folder in ("/var/run/postgresql", "/tmp") if Path(folder, ".s.PGSQL.5432").exists()
+]
 
 
 def test_maintenance_url_of_a_socket_url_keeps_its_host() -> None:
