@@ -280,7 +280,7 @@ DEFAULT_LOCK_TIMEOUT = 5.0
 def _lock_timeout(doc: Doc, section: TomlTable, key: KeyPath) -> float:
     """Seconds, a whole or a decimal number, 0 for none."""
     value = section.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
-    if type(value) not in (int, float) or value < 0:
+    if type(value) not in (int, float) or not 0 <= value < 10**9:  # also refuses inf and nan
         raise doc.error((*key, "lock_timeout"), "lock_timeout must be a number of seconds, 0 or more")
     return float(value)
 

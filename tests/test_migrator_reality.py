@@ -315,9 +315,17 @@ def test_the_configured_lock_timeout_applies_to_tenants_too(
 
 
 def test_lock_timeout_must_be_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    make_project(tmp_path / "p", "lock_timeout = -1")
-    code, _, err = run_cli(capsys, "-C", str(tmp_path / "p"), "status")
-    assert code == 2 and "repos.repo.lock_timeout" in err
+    for value in ("-1", "inf", "nan", '"5s"', "true"):
+        (tmp_path / "p").mkdir(exist_ok=True)
+        (tmp_path / "p" / "snapshift.toml").write_text(
+            f"resources = []\n[repos.repo]\nlock_timeout = {value}\n"
+        )
+        code, _, err = run_cli(capsys, "-C", str(tmp_path / "p"), "status")
+        assert code == 2 and "repos.repo.lock_timeout" in err, (value, err)
+    for value in ("-1", "inf", "nan", "soon"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["-C", str(tmp_path / "p"), "migrate", "--lock-timeout", value])
+        assert exit_info.value.code == 2
 
 
 # -- 5. status when one database is down

@@ -412,7 +412,7 @@ def _seconds(value: str) -> float:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if not seconds >= 0:
+    if not 0 <= seconds < 10**9:  # also refuses inf and nan
         raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {value!r}")
     return seconds
 
