@@ -91,6 +91,16 @@ def test_no_database_command_prints_the_password(
         assert "3cret" not in output, (command, output)
 
 
+def test_a_password_from_the_environment_is_not_printed(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    monkeypatch.setenv(URL_ENV, "postgresql://postgres@127.0.0.1:1/app")
+    for command in COMMANDS:
+        code, output = run_cli(capsys, "-C", str(project), *command)
+        assert code != 0 and SECRET not in output, (command, output)
+
+
 def test_the_malformed_url_of_the_issue_prints_the_host_without_the_password(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
