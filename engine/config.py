@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from engine.errors import ConfigError, Location
+from engine.masking import mask
 from engine.pglimits import MAX_IDENTIFIER_BYTES
 from engine.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml, parse_text
 
@@ -27,6 +28,8 @@ class RepoConfig:
     tenants: tuple[str, ...] | None = None
     tenants_query: str | None = None
     config_path: Path | None = field(default=None, compare=False)  # the file it was read from
+    connect_timeout: int | None = None  # seconds; a connect_timeout in the URL wins (engine.database)
+    lock_timeout: float = 5.0  # seconds a migration waits for a lock; 0: forever (--lock-timeout wins)
 
     @property
     def url_key(self) -> str:
@@ -76,6 +79,8 @@ _REPO_KEYS = frozenset(
         "extensions",
         "tenants",
         "tenants_query",
+        "connect_timeout",
+        "lock_timeout",
     }
 )
 _REPO_NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -185,6 +190,8 @@ def _repo(doc: Doc, root: Path, name: str, section: TomlTable) -> RepoConfig:
     return RepoConfig(
         name=name,
         url=url,
+        connect_timeout=_seconds(doc, section, "connect_timeout", key),
+        lock_timeout=_lock_timeout(doc, section, key),
         migrations_path=_path(doc, root, section, "migrations_path", key, f"priv/{name}/migrations"),
         tenant_migrations_path=_path(
             doc, root, section, "tenant_migrations_path", key, f"priv/{name}/tenant_migrations"
@@ -226,9 +233,14 @@ URL_FORMS = "write postgresql://user@host:port/database, key=value pairs (host=.
 
 
 def url_problem(url: str) -> str | None:
-    """Why `url` cannot be a PostgreSQL connection string, or None; never quotes the URL (it may hold a
-    password). A cheap check without the driver, so a typo is bad config rather than a failed connect."""
-    url = url.strip()
+    """Why `url` cannot be a PostgreSQL connection string, or None; never quotes the URL, and a port
+    it quotes may be a piece of a password cut at an unencoded "/" (so it is masked). A cheap check
+    without the driver, so a typo is bad config rather than a failed connect."""
+    problem = _url_problem(url.strip())
+    return None if problem is None else mask(problem, url, None)
+
+
+def _url_problem(url: str) -> str | None:
     scheme = _SCHEME.match(url)
     if scheme is not None:
         if scheme.group(1).lower() not in ("postgres", "postgresql"):
@@ -262,6 +274,25 @@ def _ports_problem(ports: list[str]) -> str | None:
             if port and (not port.isdigit() or not 0 < int(port) < 65536):
                 return f"port '{port}' is not a port number (1-65535)"
     return None
+
+
+def _seconds(doc: Doc, section: TomlTable, name: str, key: KeyPath) -> int | None:
+    """A whole number of seconds, at least 1 (libpq waits 2 at the least)."""
+    value = doc.integer(section, name, key)
+    if value is not None and value < 1:
+        raise doc.error((*key, name), f"{name} must be a whole number of seconds, at least 1")
+    return value
+
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+def _lock_timeout(doc: Doc, section: TomlTable, key: KeyPath) -> float:
+    """Seconds, a whole or a decimal number, 0 for none."""
+    value = section.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    if type(value) not in (int, float) or not 0 <= value < 10**9:  # also refuses inf and nan
+        raise doc.error((*key, "lock_timeout"), "lock_timeout must be a number of seconds, 0 or more")
+    return float(value)
 
 
 def _path(doc: Doc, root: Path, section: TomlTable, name: str, key: KeyPath, default: str) -> Path:

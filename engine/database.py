@@ -1,7 +1,8 @@
 """psycopg helpers outside migrations: resolve and redact URLs, connect, create and drop databases.
 
 A password in a URL never reaches a message we produce (SPEC 2): every error built here goes through
-`redact`, and the driver's own exception is not chained, so tracebacks cannot leak it either.
+engine.masking (the URL and the driver's text alike), and the driver's own exception is not chained,
+so tracebacks cannot leak it either.
 """
 
 from __future__ import annotations
@@ -9,28 +10,24 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from engine.errors import ConfigError, DatabaseError
+from engine.masking import mask
 
 ENV_PREFIX = "env:"
 MAINTENANCE_DATABASE = "postgres"
 
 _URI_SCHEME = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
-# user:password@ of a URI; the password runs to the last "@" before any query (even past a "/").
-_URI_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)[^\n?#]*@", re.IGNORECASE)
-# password=... in a URI query string.
-_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#\s]*", re.IGNORECASE)
-# password=... in a key=value conninfo string, quoted with backslash escapes ('a \' b') or bare.
-_KEYWORD_PASSWORD = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
-_KEYWORD_TAIL = re.compile(r"(\b(?:ssl)?password\s*=\s*).*", re.IGNORECASE | re.DOTALL)
-_QUOTED = re.compile(r'"[^"]*"')
+DEFAULT_CONNECT_TIMEOUT = 10  # seconds; libpq waits at least 2
+PASSWORD_KEYS = ("password", "sslpassword")
 
 
 def resolve_url(raw: str | None, environ: Mapping[str, str] | None = None) -> str | None:
@@ -47,63 +44,75 @@ def resolve_url(raw: str | None, environ: Mapping[str, str] | None = None) -> st
     return (value.strip() or None) if value else None
 
 
+class MissingDatabase(DatabaseError):
+    """The server answered that the database does not exist (so `status` need not ask it again)."""
+
+
+_MISSING = re.compile(r'database ".*" does not exist')
+
+
 def redact(url: str) -> str:
-    """`url` with any password replaced by "***", for URIs and key=value conninfo strings alike."""
-    if _URI_SCHEME.match(url):
-        return _QUERY_PASSWORD.sub(r"\1***", _URI_PASSWORD.sub(r"\1***@", url))
-    return _KEYWORD_PASSWORD.sub(r"\1***", _URI_PASSWORD.sub(r"\1***@", url))
+    """`url` as it may be printed: without its password, even when the driver cannot parse it."""
+    return mask(url, url, _passwords(url))
 
 
-def _parsed(url: str) -> dict[str, Any] | None:
+def _passwords(url: str) -> list[str] | None:
+    """The passwords the driver reads from `url`; None when it cannot read `url` at all."""
     try:
-        return conninfo_to_dict(url)
+        params = conninfo_to_dict(url)
     except psycopg.Error:
+        return None
+    return [str(params[key]) for key in PASSWORD_KEYS if params.get(key)]
+
+
+def _error(action: str, url: str, exc: Exception, note: str = "") -> DatabaseError:
+    """A DatabaseError naming `url` (redacted) with the driver's reason, from which every piece of the
+    password is taken out: a malformed URL makes the driver quote pieces of it as hosts or keywords."""
+    detail = str(exc).strip() or type(exc).__name__
+    return DatabaseError(f"{action} ({redact(url)}): {mask(detail, url, _passwords(url))}{note}")
+
+
+def timeout_of(url: str, configured: int | None = None) -> int:
+    """The seconds a connect may take: the URL's own connect_timeout, else the configured one, else 10."""
+    own = _parsed_timeout(url)
+    return own if own is not None else (configured or DEFAULT_CONNECT_TIMEOUT)
+
+
+def _parsed_timeout(url: str) -> int | None:
+    try:
+        value = conninfo_to_dict(url).get("connect_timeout")
+    except psycopg.Error:
+        return None
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
         return None
 
 
-def _may_hold_password(url: str) -> bool:
-    return redact(url) != url or "@" in url
+def connect(
+    url: str, *, autocommit: bool = False, connect_timeout: int | None = None
+) -> psycopg.Connection[Any]:
+    """Open a connection, waiting at most `connect_timeout` seconds (the URL's own wins; default 10); a
+    failure is a DatabaseError with the redacted URL and the server's reason (a timeout: how long)."""
+    return _open(url, url, "could not connect to the database", autocommit, connect_timeout)
 
 
-def scrub(message: str, url: str) -> str:
-    """`message` (from the driver or the server) with the password of `url` taken out wherever it appears."""
-    params = _parsed(url)
-    if params is None and _may_hold_password(url):
-        message = _QUOTED.sub(lambda quoted: f'"{_fragment(quoted.group()[1:-1], url)}"', message)
-    elif params and params.get("password"):
-        password = re.escape(str(params["password"]))
-        message = re.sub(rf"(?<![A-Za-z0-9]){password}(?![A-Za-z0-9])", "***", message)
-    return redact(message)
-
-
-def _fragment(fragment: str, url: str) -> str:
-    """A fragment the driver quoted from a URL it could not parse: the whole URL is shown redacted,
-    punctuation (`missing "=" after ...`) as is, anything else may be a piece of the password."""
-    if fragment == url.strip():
-        return _shown(url)
-    return fragment if not any(char.isalnum() for char in fragment) else "***"
-
-
-def _shown(url: str) -> str:
-    """The URL for a message: redacted; when it does not even parse, cut where a password could be."""
-    if _parsed(url) is not None or not _may_hold_password(url):
-        return redact(url)
-    if _URI_SCHEME.match(url) and "@" in url:
-        return url[: url.index("://") + 3] + "***@" + url.rsplit("@", 1)[1]
-    return _KEYWORD_TAIL.sub(r"\1***", redact(url))
-
-
-def _error(action: str, url: str, exc: Exception) -> DatabaseError:
-    detail = str(exc).strip() or type(exc).__name__
-    return DatabaseError(f"{action} ({_shown(url)}): {scrub(detail, url)}")
-
-
-def connect(url: str, *, autocommit: bool = False, connect_timeout: int = 10) -> psycopg.Connection[Any]:
-    """Open a connection; a failure is a DatabaseError with the redacted URL and the server's reason."""
+def _open(
+    conninfo: str, url: str, action: str, autocommit: bool, timeout: int | None
+) -> psycopg.Connection[Any]:
+    """Connect to `conninfo`, made from the configured `url` that messages name."""
+    seconds = timeout_of(url, timeout)
+    own: dict[str, Any] = {} if _parsed_timeout(conninfo) is not None else {"connect_timeout": seconds}
     try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout)
+        return psycopg.connect(conninfo, autocommit=autocommit, **own)
+    except psycopg.errors.ConnectionTimeout as exc:
+        note = f" (waited {seconds} s; connect_timeout in the URL or the repo's config sets how long)"
+        raise _error(action, url, exc, note) from None
     except psycopg.Error as exc:
-        raise _error("could not connect to the database", url, exc) from None
+        error = _error(action, url, exc)
+        if _MISSING.search(str(exc)):
+            raise MissingDatabase(error.message) from None
+        raise error from None
 
 
 def _params(url: str) -> dict[str, Any]:
@@ -129,28 +138,49 @@ def with_database(url: str, database: str) -> str:
         return make_conninfo(url, dbname=database)
     parts = urlsplit(url)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "dbname"])
-    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(database, safe=""), query, parts.fragment))
+    path = "/" + quote(database, safe="")
+    # by hand, not urlunsplit: that drops the "//" of a URI without a host (a socket URL)
+    return (
+        f"{parts.scheme}://{parts.netloc}{path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def maintenance_url(url: str) -> str:
-    """A URL of the same server's "postgres" database ("template1" when `url` is that database itself)."""
-    target = MAINTENANCE_DATABASE if database_name(url) != MAINTENANCE_DATABASE else "template1"
-    return with_database(url, target)
+    """Connection parameters of the same server's "postgres" database ("template1" when `url` is that
+    database itself), made from the parsed parameters of `url`, never by editing its text: a socket URL
+    (`postgresql:///db?host=/run/postgresql`) keeps its host in the query."""
+    params = {key: value for key, value in _params(url).items() if value is not None}
+    params["dbname"] = MAINTENANCE_DATABASE if database_name(url) != MAINTENANCE_DATABASE else "template1"
+    return make_conninfo("", **params)
 
 
-def database_exists(url: str) -> bool:
+@contextmanager
+def _maintenance(url: str, timeout: int | None) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection to the maintenance database of `url`'s server; a failure names the
+    configured URL (redacted) and the database it was after, not only the maintenance one."""
+    admin = maintenance_url(url)
+    action = (
+        f"could not connect to the server of database {database_name(url)!r} "
+        f"through its maintenance database {database_name(admin)!r}"
+    )
+    with _open(admin, url, action, True, timeout) as conn:
+        yield conn
+
+
+def database_exists(url: str, timeout: int | None = None) -> bool:
     """Whether the database of `url` exists, asked through the maintenance database."""
     name = database_name(url)
-    with connect(maintenance_url(url), autocommit=True) as conn:
+    with _maintenance(url, timeout) as conn:
         row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     return row is not None
 
 
-def create_database(url: str) -> bool:
+def create_database(url: str, timeout: int | None = None) -> bool:
     """CREATE DATABASE for `url`; True if created, False if it already existed."""
     name = database_name(url)
-    admin = maintenance_url(url)
-    with connect(admin, autocommit=True) as conn:
+    with _maintenance(url, timeout) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
         try:
@@ -158,18 +188,17 @@ def create_database(url: str) -> bool:
         except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             return False  # created meanwhile by someone else (a concurrent CREATE reports the unique index)
         except psycopg.Error as exc:
-            raise _error(f"could not create database {name!r}", admin, exc) from None
+            raise _error(f"could not create database {name!r}", url, exc) from None
     return True
 
 
-def drop_database(url: str, *, force: bool = True) -> bool:
+def drop_database(url: str, *, force: bool = True, timeout: int | None = None) -> bool:
     """DROP DATABASE for `url` (WITH (FORCE) ends its sessions); False if it did not exist."""
     name = database_name(url)
-    admin = maintenance_url(url)
     statement = sql.SQL("DROP DATABASE {}").format(sql.Identifier(name))
     if force:
         statement = sql.SQL("{} WITH (FORCE)").format(statement)
-    with connect(admin, autocommit=True) as conn:
+    with _maintenance(url, timeout) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
         try:
@@ -177,5 +206,5 @@ def drop_database(url: str, *, force: bool = True) -> bool:
         except psycopg.errors.InvalidCatalogName:
             return False
         except psycopg.Error as exc:
-            raise _error(f"could not drop database {name!r}", admin, exc) from None
+            raise _error(f"could not drop database {name!r}", url, exc) from None
     return True

@@ -15,7 +15,7 @@ import psycopg
 
 from engine import database
 from engine.config import RepoConfig, tenant_problem, url_problem
-from engine.errors import ConfigError, DatabaseError, Location, UsageError
+from engine.errors import ConfigError, Location, UsageError
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Connect, Migrator
 from engine.runs import Direction, Progress, ProgressEvent, Selection
@@ -34,6 +34,7 @@ class RepoUrl:
     repo: str
     url: str
     embedded: bool
+    timeout: int | None = None  # the repo's connect_timeout (seconds)
 
     @property
     def shown(self) -> str:
@@ -63,6 +64,7 @@ class TenantsResult:
     repo: str
     tenants: tuple[str, ...]
     report: TenantRunReport
+    none_because: str | None = None  # why there were no tenants to run (chosen_tenants)
 
     @property
     def ok(self) -> bool:
@@ -88,7 +90,7 @@ def repo_url(repo: RepoConfig, root: Path, *, first: bool) -> RepoUrl:
     url = database.resolve_url(repo.url)
     if url is not None:
         _check_url(repo, url)
-        return RepoUrl(repo.name, url, embedded=False)
+        return RepoUrl(repo.name, url, embedded=False, timeout=repo.connect_timeout)
     from engine import devdb  # the cluster's code: not for a configured URL
 
     dev_url = devdb.DevDatabase(root).start()
@@ -107,16 +109,16 @@ def _check_url(repo: RepoConfig, url: str) -> None:
         raise ConfigError(f"the URL in {source} (set by {repo.url_key}): {problem}")
 
 
-def connector(url: str) -> Connect:
-    """A connection factory for the migrator; a missing database gets a hint to create it."""
+def connector(url: str, timeout: int | None = None) -> Connect:
+    """A connection factory for the migrator; a missing database gets a hint to create it.
+
+    `timeout` is the repo's connect_timeout (a connect_timeout in the URL wins)."""
 
     def connect() -> psycopg.Connection[Any]:
         try:
-            return database.connect(url)
-        except DatabaseError as exc:
-            if "does not exist" in str(exc):
-                raise DatabaseError(f"{exc}\n  hint: {MISSING_DATABASE_HINT}") from None
-            raise
+            return database.connect(url, connect_timeout=timeout)
+        except database.MissingDatabase as exc:
+            raise database.MissingDatabase(f"{exc}\n  hint: {MISSING_DATABASE_HINT}") from None
 
     return connect
 
@@ -147,10 +149,14 @@ def run_repo(
     selection: Selection,
     progress: Progress | None,
     migrations: Sequence[MigrationFile] | None = None,
+    lock_timeout: float | None = None,
 ) -> RunResult:
-    """Migrate or roll back the repo's own migrations (not the tenant ones); `migrations` when read."""
+    """Migrate or roll back the repo's own migrations (not the tenant ones); `migrations` when read,
+    `lock_timeout` (seconds) overrides the repo's."""
     files = list_migrations(repo.migrations_path) if migrations is None else migrations
-    migrator = Migrator(connector(url), files, progress=progress)
+    timeout = repo.lock_timeout if lock_timeout is None else lock_timeout
+    connect = connector(url, repo.connect_timeout)
+    migrator = Migrator(connect, files, progress=progress, lock_timeout=timeout)
     versions = migrator.run(selection)
     return RunResult(repo.name, selection.direction, tuple(versions))
 
@@ -165,10 +171,21 @@ def tenant_names(
 
     `url` is needed only for a `tenants_query`.
     """
+    return chosen_tenants(repo, url, only, except_)[0]
+
+
+def chosen_tenants(
+    repo: RepoConfig,
+    url: str | None,
+    only: Sequence[str] | None = None,
+    except_: Collection[str] | None = None,
+) -> tuple[list[str], str | None]:
+    """`tenant_names`, and when they are none, why: no tenants configured, a tenants_query that
+    returned no rows, or --only/--except-tenants that left none of them."""
     if repo.tenants_query is not None:
         if url is None:
             raise ValueError("tenant_names needs the database URL to run tenants_query")
-        known = tenants_from_query(connector(url), repo.tenants_query)
+        known = tenants_from_query(connector(url, repo.connect_timeout), repo.tenants_query)
         for name in known:
             problem = tenant_problem(name)
             if problem is not None:
@@ -176,7 +193,16 @@ def tenant_names(
                 raise ConfigError(f"tenants_query returned a name that cannot be a tenant: {problem}", where)
     else:
         known = list(repo.tenants or ())
-    return select_tenants(known, only, except_)
+    names = select_tenants(known, only, except_)
+    if names:
+        return names, None
+    if known:
+        return names, f"--only-tenants/--except-tenants leave none of its {len(known)} tenant(s)"
+    if repo.tenants_query is not None:
+        return names, "its tenants_query returned no rows"
+    if repo.tenants is not None:
+        return names, "its tenants list is empty"
+    return names, "none configured (set tenants or tenants_query in the config)"
 
 
 def run_repo_tenants(
@@ -188,12 +214,14 @@ def run_repo_tenants(
     jobs: int,
     fail_fast: bool,
     progress: Progress | None,
+    none_because: str | None = None,
+    lock_timeout: float | None = None,
 ) -> TenantsResult:
     """Migrate or roll back the tenant migrations in each of `tenants`."""
     migrations = list_migrations(repo.tenant_migrations_path)
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
-        return TenantsResult(repo.name, (), empty)
+        return TenantsResult(repo.name, (), empty, none_because)
 
     def baseline() -> Baseline | None:
         from engine import tenant_build  # the generator's code: only when a tenant is new
@@ -201,7 +229,7 @@ def run_repo_tenants(
         return tenant_build.baseline(repo.snapshots_path, migrations)
 
     report = run_tenants(
-        connector(url),
+        connector(url, repo.connect_timeout),
         migrations,
         tenants,
         selection,
@@ -209,15 +237,16 @@ def run_repo_tenants(
         fail_fast=fail_fast,
         progress=progress,
         baseline=baseline,
+        lock_timeout=repo.lock_timeout if lock_timeout is None else lock_timeout,
     )
     return TenantsResult(repo.name, tuple(tenants), report)
 
 
 def create(target: RepoUrl) -> DatabaseChange:
-    created = database.create_database(target.url)
+    created = database.create_database(target.url, target.timeout)
     return DatabaseChange(target.repo, target.database, target.shown, created)
 
 
 def drop(target: RepoUrl) -> DatabaseChange:
-    dropped = database.drop_database(target.url)
+    dropped = database.drop_database(target.url, timeout=target.timeout)
     return DatabaseChange(target.repo, target.database, target.shown, dropped)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from engine.errors import DatabaseError, MigrationError, UsageError
+from engine.lockwatch import LockWatch
 from engine.migrations import MigrationFile, SqlStatement
 from engine.runs import (
     Direction,
@@ -33,6 +34,15 @@ from engine.runs import (
 Connect = Callable[[], psycopg.Connection[Any]]
 SESSION_AUTHORIZATION = sql.SQL("SET SESSION AUTHORIZATION DEFAULT")
 RESET_ALL = sql.SQL("RESET ALL")
+
+
+def lock_timeout_ms(seconds: float | None) -> int | None:
+    """A lock_timeout in seconds as PostgreSQL's milliseconds (None: leave the session's setting)."""
+    if seconds is None:
+        return None
+    if seconds < 0:
+        raise UsageError(f"a lock timeout must not be negative, got {seconds}")
+    return round(seconds * 1000)
 
 
 def lock_key(schema: str | None) -> int:
@@ -55,6 +65,7 @@ class Target:
     """Where one run's bookkeeping lives: the default search path (schema None) or a tenant schema."""
 
     schema: str | None
+    lock_timeout_ms: int | None = None  # None: the session's own; 0: wait for locks forever
 
     @property
     def table(self) -> sql.Identifier:
@@ -93,7 +104,16 @@ class Target:
         parts = [sql.Composed([SESSION_AUTHORIZATION]), sql.Composed([RESET_ALL])]
         if self.schema:
             parts.append(self._search_path(local))
-        return parts
+        return parts + self.limits(local=local)
+
+    def limits(self, *, local: bool) -> list[sql.Composed]:
+        """SET lock_timeout for the migrations (issue 17 item 1): a lock held by another session
+        fails the migration after that long instead of queueing every reader behind it forever."""
+        if self.lock_timeout_ms is None:
+            return []
+        scope = sql.SQL("LOCAL " if local else "")
+        value = sql.Literal(f"{self.lock_timeout_ms}ms")
+        return [sql.SQL("SET {}lock_timeout = {}").format(scope, value)]
 
     def _search_path(self, local: bool) -> sql.Composed:
         """The tenant schema first on the path (LOCAL: for the current transaction only)."""
@@ -133,6 +153,16 @@ def _error_line(statement: SqlStatement, position: str | None) -> int | None:
 
 
 DEPENDENT_OBJECTS = "2BP01"  # SQLSTATE dependent_objects_still_exist
+LOCK_NOT_AVAILABLE = "55P03"  # what lock_timeout raises
+
+
+def _lock_lines(blocker: str | None) -> list[str]:
+    waited = f"it waited for {blocker}" if blocker else "what held the lock is unknown (it looks after 1 s)"
+    return [
+        f"lock_timeout expired: {waited}",
+        "hint: end or wait for that session, or give the lock more time: --lock-timeout SECONDS or "
+        "lock_timeout in the repo's config (0 waits forever)",
+    ]
 
 
 def _statement_error(
@@ -142,7 +172,10 @@ def _statement_error(
     exc: psycopg.Error,
     tenant: str | None,
     note: str | None,
+    left: Sequence[str] = (),
+    blocker: str | None = None,
 ) -> MigrationError:
+    """The failure of one statement; for a no-transaction migration, `left` is what stayed applied."""
     diag = exc.diag
     primary = diag.message_primary or str(exc).strip() or type(exc).__name__
     head = f"migration {migration.label} ({direction}) failed: {primary}"
@@ -151,12 +184,14 @@ def _statement_error(
         head += f" (error at line {error_line})"
     lines = [head]
     lines += [f"{label}: {text}" for label, text in _diag_extras(diag) if text]
+    if exc.sqlstate == LOCK_NOT_AVAILABLE:
+        lines += _lock_lines(blocker)
     if migration.no_transaction:
-        lines.append(
-            "it runs outside a transaction: earlier statements stay applied; its version is not recorded"
-        )
+        lines += list(left)
     elif note:
         lines.append(note)
+    elif exc.sqlstate == LOCK_NOT_AVAILABLE:
+        lines.append("its transaction was rolled back: nothing of this migration is applied")
     if exc.sqlstate == DEPENDENT_OBJECTS and direction == "down" and tenant is None:
         lines.append(
             "when what depends on it lives in tenant schemas, roll back the tenant migrations first "
@@ -165,6 +200,41 @@ def _statement_error(
     return MigrationError(
         "\n  ".join(lines), path=migration.path, statement=statement.text, line=statement.line, tenant=tenant
     )
+
+
+_INVALID_INDEXES = """
+SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND n.nspname = ANY(current_schemas(false)) ORDER BY 1
+"""
+
+
+def _what_stayed(
+    conn: psycopg.Connection[Any], ran: Sequence[SqlStatement], direction: Direction
+) -> list[str]:
+    """What a no-transaction migration that failed half way left behind, said exactly: the statements
+    that ran, the INVALID indexes in the schemas it works in, and whether its version is recorded."""
+    lines = ["it runs outside a transaction, statement by statement:"]
+    if ran:
+        lines.append("these statements ran and stay applied:")
+        lines += [f"  line {done.line}: {done.text.strip().splitlines()[0][:120]}" for done in ran]
+    else:
+        lines.append("no statement of it ran before this one")
+    try:
+        invalid = [str(row[0]) for row in conn.execute(_INVALID_INDEXES)]
+    except psycopg.Error:
+        invalid = []
+    if invalid:
+        left_by = "left by a failed CREATE INDEX CONCURRENTLY"
+        lines.append(f"INVALID indexes now in the catalog ({left_by}): {', '.join(invalid)}")
+    if direction == "up":
+        lines.append(
+            "its version is not recorded: fix the cause and run migrate again (generated index statements "
+            "skip an index that exists and drop an INVALID one first)"
+        )
+    else:
+        lines.append("its version stays recorded: it still counts as applied")
+    return lines
 
 
 def _diag_extras(diag: psycopg.errors.Diagnostic) -> list[tuple[str, str | None]]:
@@ -177,12 +247,20 @@ def execute_migration(
     direction: Direction,
     tenant: str | None,
     note: str | None = None,
+    watch: LockWatch | None = None,
 ) -> None:
-    for statement in migration.statements(direction):
-        try:
-            conn.execute(statement.text, prepare=False)
-        except psycopg.Error as exc:
-            raise _statement_error(migration, statement, direction, exc, tenant, note) from exc
+    """The migration's statements; `watch` says what it waits for when a lock holds it up."""
+    ran: list[SqlStatement] = []
+    with watch.watching(conn, migration, tenant) if watch else nullcontext():
+        for statement in migration.statements(direction):
+            try:
+                conn.execute(statement.text, prepare=False)
+            except psycopg.Error as exc:
+                left = _what_stayed(conn, ran, direction) if migration.no_transaction else ()
+                blocker = watch.blocker(conn) if watch else None
+                error = _statement_error(migration, statement, direction, exc, tenant, note, left, blocker)
+                raise error from exc
+            ran.append(statement)
 
 
 def refuse_irreversible(plan: Sequence[MigrationFile], direction: Direction, tenant: str | None) -> None:
@@ -204,18 +282,19 @@ def _apply_one(
     migration: MigrationFile,
     direction: Direction,
     tenant: str | None,
+    watch: LockWatch | None,
 ) -> None:
     """One migration and its version row; in one transaction unless it is marked no-transaction.
 
     The session is reset before the row is written, so what the migration SET cannot misdirect it.
     """
     if migration.no_transaction:
-        execute_migration(conn, migration, direction, tenant)
+        execute_migration(conn, migration, direction, tenant, watch=watch)
         record_step(conn, target, [migration], direction, tenant, local=False)
         return
     try:
         with conn.transaction():
-            execute_migration(conn, migration, direction, tenant)
+            execute_migration(conn, migration, direction, tenant, watch=watch)
             record_step(conn, target, [migration], direction, tenant, local=False)
     except psycopg.Error as exc:
         raise step_error([migration], direction, "at commit", exc, tenant) from exc
@@ -251,7 +330,8 @@ def step_error(
     lines = [f"migration {labels} ({direction}) failed {step}: {primary}"]
     lines += [f"{label}: {text}" for label, text in _diag_extras(exc.diag) if text]
     if any(migration.no_transaction for migration in migrations):
-        lines.append("it ran outside a transaction: its statements stay applied; its version is not recorded")
+        recorded = "is not recorded" if direction == "up" else "stays recorded: it still counts as applied"
+        lines.append(f"it ran outside a transaction: its statements stay applied; its version {recorded}")
     else:
         lines.append("its transaction was rolled back: it is not applied")
     path = migrations[0].path if len(migrations) == 1 else None
@@ -265,17 +345,20 @@ def run_session(
     migrations: Sequence[MigrationFile],
     emit: Emitter,
     tenant: str | None = None,
+    watch: LockWatch | None = None,
 ) -> list[MigrationFile]:
     """Migration by migration on a connection whose session already holds the target's lock."""
     direction = selection.direction
     found = _find(conn, target)
     if direction == "down" and not found.table:
         return []
-    for statement in target.prepare(direction, found, local=False):
+    for statement in target.prepare(direction, found, local=False) + target.limits(local=False):
         conn.execute(statement)
     applied = {int(row[0]) for row in conn.execute(target.read())}
     plan = selection.plan(migrations, applied)
     refuse_irreversible(plan, direction, tenant)
+    if selection.forget:
+        forget_rows(conn, target, selection, migrations, applied, emit, tenant)
     finished: list[MigrationFile] = []
     verb = "applying" if direction == "up" else "rolling back"
     kind: ProgressKind = "applied" if direction == "up" else "rolled_back"
@@ -291,7 +374,7 @@ def run_session(
         )
         started = time.perf_counter()
         try:
-            _apply_one(conn, target, migration, direction, tenant)
+            _apply_one(conn, target, migration, direction, tenant, watch)
         except MigrationError as exc:
             elapsed = time.perf_counter() - started
             emit(
@@ -315,6 +398,30 @@ def run_session(
             elapsed=time.perf_counter() - started,
         )
     return finished
+
+
+def forget_rows(
+    conn: psycopg.Connection[Any],
+    target: Target,
+    selection: Selection,
+    migrations: Sequence[MigrationFile],
+    applied: Collection[int],
+    emit: Emitter,
+    tenant: str | None,
+) -> list[int]:
+    """Delete the rows of the --forget versions (applied, without a file); a tenant that never applied
+    one has nothing to forget, a single schema that did not is told so. The versions forgotten."""
+    unknown = sorted(selection.forget - set(applied))
+    if unknown and tenant is None:
+        raise UsageError(f"--forget {unknown[0]}: that version is not applied")
+    forgotten = sorted(selection.forget & set(applied), reverse=True)
+    if forgotten:
+        record_versions(conn, target, forgotten, "down")
+    for version in forgotten:
+        emit(
+            "skipped", f"forgot {version}: deleted its schema_migrations row (it has no file)", tenant=tenant
+        )
+    return forgotten
 
 
 @contextmanager
@@ -367,11 +474,13 @@ class Migrator:
         *,
         schema: str | None = None,
         progress: Progress | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
+        """`lock_timeout`: seconds a migration waits for a lock (0: forever; None: the session's own)."""
         self._connect = connect
         self.migrations = sorted_unique(migrations)
         self.schema = schema
-        self._target = Target(schema)
+        self._target = Target(schema, lock_timeout_ms(lock_timeout))
         self._emit = Emitter(progress)
 
     def applied_versions(self) -> set[int]:
@@ -409,9 +518,11 @@ class Migrator:
         to: int | None = None,
         all: bool = False,
         versions: Collection[int] | None = None,
+        forget: Collection[int] = (),
     ) -> list[int]:
-        """Undo applied migrations newest first (`to` inclusive); returns the versions rolled back."""
-        return self.run(rollback_selection(steps, to, all, versions))
+        """Undo applied migrations newest first (`to` inclusive); returns the versions rolled back.
+        `forget`: applied versions without a file whose rows are deleted instead (else refused)."""
+        return self.run(rollback_selection(steps, to, all, versions, forget))
 
     def run(self, selection: Selection) -> list[int]:
         """Migrate or roll back what `selection` picks, under the schema's advisory lock."""
@@ -424,6 +535,7 @@ class Migrator:
             open_connection(self._connect) as lock_conn,
             advisory_lock(lock_conn, self._target.lock_key, waiting),
             open_connection(self._connect) as conn,
+            LockWatch(self._connect, self._emit) as watch,
         ):
-            done = run_session(conn, self._target, selection, self.migrations, self._emit, self.schema)
+            done = run_session(conn, self._target, selection, self.migrations, self._emit, self.schema, watch)
         return [migration.version for migration in done]

@@ -138,13 +138,19 @@ def _tenant_versions(repo: RepoConfig, url: str) -> dict[str, set[int]]:
     return {tenant: versions for tenant, versions in found.items() if versions}
 
 
-def migrate_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
+def migrate_repo(
+    repo: RepoConfig,
+    url: str,
+    selection: Selection,
+    progress: Progress | None,
+    lock_timeout: float | None = None,
+) -> RunResult:
     """`migrate`: the pending migrations up to the first one that runs after tenant migrations some tenant
     has not applied; that one is refused (MigrationError naming `migrate --tenants`), nothing after it runs.
     """
     files = list_migrations(repo.migrations_path)
     if not any(m.after_tenants for m in files):
-        return run_repo(repo, url, selection, progress, files)
+        return run_repo(repo, url, selection, progress, files, lock_timeout)
     plan = selection.plan(sorted_unique(files), Migrator(connector(url), files).applied_versions())
     problems: list[str] = []
     blocked = next(
@@ -152,10 +158,10 @@ def migrate_repo(repo: RepoConfig, url: str, selection: Selection, progress: Pro
         None,
     )
     if blocked is None:
-        return run_repo(repo, url, selection, progress, files)
+        return run_repo(repo, url, selection, progress, files, lock_timeout)
     done: tuple[int, ...] = ()
     if blocked:
-        done = run_repo(repo, url, replace(selection, steps=blocked), progress, files).versions
+        done = run_repo(repo, url, replace(selection, steps=blocked), progress, files, lock_timeout).versions
     applied = f"applied {len(done)} migration(s) before it" if done else "nothing was applied"
     raise MigrationError(
         f"migrate stopped before {plan[blocked].label} ({applied}): tenant migrations must run first\n  "
@@ -182,7 +188,13 @@ def _missing_tenants(repo: RepoConfig, url: str, migration: MigrationFile) -> li
     return problems
 
 
-def rollback_repo(repo: RepoConfig, url: str, selection: Selection, progress: Progress | None) -> RunResult:
+def rollback_repo(
+    repo: RepoConfig,
+    url: str,
+    selection: Selection,
+    progress: Progress | None,
+    lock_timeout: float | None = None,
+) -> RunResult:
     """`rollback`: the chosen public migrations and, first and interleaved in the exact reverse of
     the generation order, the tenant migrations newer than the oldest of them in every tenant."""
     public_files = sorted_unique(list_migrations(repo.migrations_path))
@@ -193,14 +205,14 @@ def rollback_repo(repo: RepoConfig, url: str, selection: Selection, progress: Pr
         plan = selection.plan(public_files, Migrator(connect, public_files).applied_versions())
     oldest = min((m.version for m in plan), default=None)
     if oldest is None or not any(t.version > oldest for t in tenant_files):
-        return run_repo(repo, url, selection, progress, public_files)
+        return run_repo(repo, url, selection, progress, public_files, lock_timeout)
     newer = {
         tenant: tuple(sorted((v for v in versions if v > oldest), reverse=True))
         for tenant, versions in _tenant_versions(repo, url).items()
     }
     newer = {tenant: versions for tenant, versions in newer.items() if versions}
     if not newer:
-        return run_repo(repo, url, selection, progress, public_files)
+        return run_repo(repo, url, selection, progress, public_files, lock_timeout)
     _check_tenant_dependents(tenant_files, newer, plan)
     steps = reverse_steps([m.version for m in plan], newer)
     try:

@@ -176,11 +176,13 @@ class Project:
         steps: int | None = None,
         to: int | None = None,
         progress: runs.Progress | None = None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
         """Apply pending migrations of each repo; the first failure stops the run (MigrationError). A
-        generate killed while it put its files in place is finished first: its migration is among them."""
+        generate killed while it put its files in place is finished first: its migration is among them.
+        `lock_timeout`: seconds a migration waits for a lock (default: the repo's `lock_timeout`)."""
         self.finish_interrupted_generate()
-        return self._run(repo, runs.migrate_selection(steps, to), progress)
+        return self._run(repo, runs.migrate_selection(steps, to), progress, lock_timeout)
 
     def rollback(
         self,
@@ -191,18 +193,27 @@ class Project:
         all: bool = False,
         versions: Collection[int] | None = None,
         progress: runs.Progress | None = None,
+        forget: Collection[int] = (),
+        lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
-        """Undo applied migrations of each repo, newest first (`to` inclusive)."""
-        return self._run(repo, runs.rollback_selection(steps, to, all, versions), progress)
+        """Undo applied migrations of each repo, newest first (`to` inclusive); `forget`: applied
+        versions without a file whose rows are deleted (a rollback passing one is refused otherwise)."""
+        selection = runs.rollback_selection(steps, to, all, versions, forget)
+        return self._run(repo, selection, progress, lock_timeout)
 
     def _run(
-        self, repo: str | None, selection: runs.Selection, progress: runs.Progress | None
+        self,
+        repo: str | None,
+        selection: runs.Selection,
+        progress: runs.Progress | None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
         results = []
         run = ordered.migrate_repo if selection.direction == "up" else ordered.rollback_repo
         for config in self.repos(repo):
             url = self._target(config).url
-            results.append(run(config, url, selection, dbactions.tagged(progress, config.name)))
+            tagged = dbactions.tagged(progress, config.name)
+            results.append(run(config, url, selection, tagged, lock_timeout))
         return results
 
     def tenants(
@@ -227,12 +238,13 @@ class Project:
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised.
         A generate killed while it put its files in place is finished first."""
         self.finish_interrupted_generate()
         selection = runs.migrate_selection(steps, to)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
+        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
 
     def rollback_tenants(
         self,
@@ -247,10 +259,12 @@ class Project:
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
+        forget: Collection[int] = (),
+        lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
-        selection = runs.rollback_selection(steps, to, all, versions)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress)
+        selection = runs.rollback_selection(steps, to, all, versions, forget)
+        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
 
     def _run_tenants(
         self,
@@ -261,6 +275,7 @@ class Project:
         jobs: int | None,
         fail_fast: bool,
         progress: runs.Progress | None,
+        lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
         workers = dbactions.check_jobs(jobs)
         results: list[dbactions.TenantsResult] = []
@@ -268,13 +283,21 @@ class Project:
             if fail_fast and any(not result.ok for result in results):
                 break
             url = self._target(config).url
-            names = dbactions.tenant_names(config, url, only, except_)
+            names, why = dbactions.chosen_tenants(config, url, only, except_)
             if selection.direction == "down":
                 ordered.refuse_tenant_rollback(config, url, selection, names)
             tagged = dbactions.tagged(progress, config.name)
             results.append(
                 dbactions.run_repo_tenants(
-                    config, url, selection, names, jobs=workers, fail_fast=fail_fast, progress=tagged
+                    config,
+                    url,
+                    selection,
+                    names,
+                    jobs=workers,
+                    fail_fast=fail_fast,
+                    progress=tagged,
+                    none_because=why,
+                    lock_timeout=lock_timeout,
                 )
             )
         return results

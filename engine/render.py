@@ -154,8 +154,8 @@ def index_sql(key: TableKey, index: IndexDef) -> str:
         for f in index.fields
     )
     sql = "CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"
-    if index.concurrently:
-        sql += " CONCURRENTLY"
+    if index.concurrently:  # re-runnable after a failure half way (issue 17 item 2)
+        sql = f"{drop_invalid_index_sql(key, index)}\n{sql} CONCURRENTLY IF NOT EXISTS"
     sql += f" {quote(index.name)} ON {qualified(key)}"
     if index.using:
         sql += f" USING {index.using}"
@@ -169,8 +169,21 @@ def index_sql(key: TableKey, index: IndexDef) -> str:
     return sql + ";"
 
 
+def drop_invalid_index_sql(key: TableKey, index: IndexDef) -> str:
+    """Drops the index when a failed CREATE INDEX CONCURRENTLY left it INVALID, so that IF NOT EXISTS
+    does not keep the broken one; a no-op otherwise. (A plain DROP INDEX: this runs only after a failure.)"""
+    name = qualified(key, index.name)
+    literal = "'" + name.replace("'", "''") + "'"
+    invalid = f"SELECT FROM pg_index WHERE indexrelid = to_regclass({literal}) AND NOT indisvalid"
+    body = f" BEGIN IF EXISTS ({invalid}) THEN DROP INDEX {name}; END IF; END "
+    tag = "$$"
+    while tag in body:
+        tag = f"${tag.strip('$')}s$"
+    return f"DO {tag}{body}{tag};"
+
+
 def drop_index_sql(key: TableKey, index: IndexDef) -> str:
-    concurrently = " CONCURRENTLY" if index.concurrently else ""
+    concurrently = " CONCURRENTLY IF EXISTS" if index.concurrently else ""
     return f"DROP INDEX{concurrently} {qualified(key, index.name)};"
 
 

@@ -47,9 +47,19 @@ class Selection:
     to: int | None = None
     all: bool = False
     versions: frozenset[int] | None = None
+    forget: frozenset[int] = frozenset()  # rollback: applied versions without a file whose rows go
 
     def plan(self, migrations: Sequence[MigrationFile], applied: Collection[int]) -> list[MigrationFile]:
-        """Pending files in version order (up), or applied files newest first (down)."""
+        """Pending files in version order (up), or applied files newest first (down).
+
+        A rollback that would pass an applied version without a file is refused (UsageError) unless the
+        version is in `forget`: skipping it would revert what lies under it and leave it recorded."""
+        if self.direction == "down":
+            check_forget(self, migrations)
+            applied = set(applied) - self.forget
+            passed = self.passed_missing(migrations, applied)
+            if passed:
+                raise UsageError(_missing_message(passed))
         if self.direction == "up":
             chosen = [m for m in migrations if m.version not in applied]
             if self.to is not None:
@@ -64,6 +74,42 @@ class Selection:
             return [m for m in chosen if m.version >= self.to]
         return chosen[: 1 if self.steps is None else self.steps]
 
+    def passed_missing(self, migrations: Sequence[MigrationFile], applied: Collection[int]) -> list[int]:
+        """Applied versions without a file among or above what this rollback reverts, newest first."""
+        if self.direction != "down" or self.versions is not None:
+            return []
+        files = {migration.version for migration in migrations}
+        newest_first = sorted(applied, reverse=True)
+        if self.to is not None:
+            newest_first = [version for version in newest_first if version >= self.to]
+        elif not self.all:
+            wanted, window = 1 if self.steps is None else self.steps, []
+            for version in newest_first:
+                if wanted <= 0:
+                    break
+                window.append(version)
+                wanted -= version in files
+            newest_first = window
+        return [version for version in newest_first if version not in files]
+
+
+def _missing_message(versions: Sequence[int]) -> str:
+    listed = ", ".join(map(str, versions))
+    forget = " ".join(f"--forget {version}" for version in versions)
+    return (
+        f"the rollback would pass applied version(s) {listed} with no migration file: its down is unknown, "
+        "and skipping it would revert what lies under it and leave it recorded; restore the file, or pass "
+        f"`{forget}` to delete just its schema_migrations row"
+    )
+
+
+def check_forget(selection: Selection, migrations: Sequence[MigrationFile]) -> None:
+    """--forget names only versions that have no file (a version with one is rolled back instead)."""
+    files = {migration.version for migration in migrations}
+    with_file = sorted(selection.forget & files)
+    if with_file:
+        raise UsageError(f"--forget {with_file[0]}: that version has a migration file; roll it back instead")
+
 
 def migrate_selection(steps: int | None = None, to: int | None = None) -> Selection:
     if steps is not None and steps < 0:
@@ -72,14 +118,18 @@ def migrate_selection(steps: int | None = None, to: int | None = None) -> Select
 
 
 def rollback_selection(
-    steps: int = 1, to: int | None = None, all: bool = False, versions: Collection[int] | None = None
+    steps: int = 1,
+    to: int | None = None,
+    all: bool = False,
+    versions: Collection[int] | None = None,
+    forget: Collection[int] = (),
 ) -> Selection:
     if steps < 0:
         raise UsageError(f"-n must not be negative, got {steps}")
     if sum((to is not None, all, versions is not None)) > 1:
         raise UsageError("choose one of --to, --all and an explicit list of versions")
     chosen = None if versions is None else frozenset(versions)
-    return Selection("down", steps=steps, to=to, all=all, versions=chosen)
+    return Selection("down", steps=steps, to=to, all=all, versions=chosen, forget=frozenset(forget))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine import gitstate
 from engine.config import RepoConfig
-from engine.database import database_exists
+from engine.database import MissingDatabase
 from engine.dbactions import RepoUrl, connector, tenant_names
 from engine.errors import DatabaseError, GitError, InputError
 from engine.migrations import MigrationFile, list_migrations
@@ -23,7 +23,7 @@ from engine.migrator import Migrator, open_connection
 from engine.runs import MigrationState
 from engine.tenants import TenantsQueryError, read_tenant_versions
 
-JSON_FORMAT = 1
+JSON_FORMAT = 2  # 2: an `error` per repo; with one, database_exists and the versions are null
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,11 @@ class RepoStatus:
 
     repo: str
     url: str  # redacted
-    database_exists: bool
+    database_exists: bool | None  # None: unknown, the database could not be asked (see `error`)
     migrations: GroupStatus
     tenant_migrations: GroupStatus
     resources_changed: bool | None  # None: the resources could not be read (see ProjectStatus)
+    error: str | None = None  # why the database could not be read; the other repos are reported all the same
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,11 @@ class ProjectStatus:
     repos: tuple[RepoStatus, ...]
     untracked_unknown: str | None  # why untracked files are unknown ("not a git work tree")
     resource_error: str | None
+
+    @property
+    def failed(self) -> list[RepoStatus]:
+        """The repos whose database could not be read."""
+        return [repo for repo in self.repos if repo.error is not None]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready document; keys and shapes are stable (`format` changes when they do not)."""
@@ -111,7 +117,10 @@ def _relative(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _versions_json(versions: Versions) -> dict[str, list[int]]:
+def _versions_json(versions: Versions | None) -> dict[str, list[int] | None]:
+    """The four lists; null each when the database could not be read."""
+    if versions is None:
+        return dict.fromkeys(("applied", "pending", "out_of_order", "missing_files"))
     return {
         "applied": list(versions.applied),
         "pending": list(versions.pending),
@@ -138,7 +147,7 @@ def _group_json(root: Path, group: GroupStatus) -> dict[str, Any]:
         "files": files,
         "untracked": None if group.untracked is None else list(group.untracked),
     }
-    if group.database is not None:
+    if group.kind == "migrations":
         document.update(_versions_json(group.database))
     else:
         document["tenants_error"] = group.tenants_error
@@ -155,6 +164,7 @@ def _repo_json(root: Path, repo: RepoStatus) -> dict[str, Any]:
         "url": repo.url,
         "database_exists": repo.database_exists,
         "resources_changed": repo.resources_changed,
+        "error": repo.error,
         "migrations": _group_json(root, repo.migrations),
         "tenant_migrations": _group_json(root, repo.tenant_migrations),
     }
@@ -184,12 +194,11 @@ def _untracked_versions(files: Sequence[MigrationFile], untracked: _Untracked) -
 
 
 def _repo_versions(target: RepoUrl, files: Sequence[MigrationFile]) -> Versions | None:
-    """The repo's versions, or None when its database does not exist."""
+    """The repo's versions, or None when its database does not exist (as the server says: a server
+    that does not answer is waited for once, not a second time through the maintenance database)."""
     try:
-        applied = Migrator(connector(target.url), files).applied_versions()
-    except DatabaseError:
-        if database_exists(target.url):  # asked only now: a refused connection still raises
-            raise
+        applied = Migrator(connector(target.url, target.timeout), files).applied_versions()
+    except MissingDatabase:
         return None
     return Versions.compare(files, applied)
 
@@ -212,7 +221,7 @@ def _tenant_statuses(
     names, error = _tenant_list(repo, target)
     if not names:
         return (), error
-    with open_connection(connector(target.url)) as conn:
+    with open_connection(connector(target.url, target.timeout)) as conn:
         applied = read_tenant_versions(conn, names)
     statuses = tuple(
         TenantStatus(name, Versions.compare(files, applied[name] or set()), applied[name] is not None)
@@ -230,6 +239,33 @@ def _unmigrated(repo: RepoConfig, files: Sequence[MigrationFile]) -> tuple[Tenan
 
 
 def repo_status(
+    repo: RepoConfig, target: RepoUrl, untracked: _Untracked, resources_changed: bool | None
+) -> RepoStatus:
+    """One repo's status; a database that cannot be read is this repo's `error`, not the project's."""
+    try:
+        return _repo_status(repo, target, untracked, resources_changed)
+    except DatabaseError as exc:
+        files = list_migrations(repo.migrations_path)
+        tenant_files = list_migrations(repo.tenant_migrations_path)
+        return RepoStatus(
+            repo=repo.name,
+            url=target.shown,
+            database_exists=None,
+            migrations=GroupStatus(
+                "migrations", repo.migrations_path, tuple(files), _untracked_versions(files, untracked)
+            ),
+            tenant_migrations=GroupStatus(
+                "tenant_migrations",
+                repo.tenant_migrations_path,
+                tuple(tenant_files),
+                _untracked_versions(tenant_files, untracked),
+            ),
+            resources_changed=resources_changed,
+            error=str(exc),
+        )
+
+
+def _repo_status(
     repo: RepoConfig, target: RepoUrl, untracked: _Untracked, resources_changed: bool | None
 ) -> RepoStatus:
     files = list_migrations(repo.migrations_path)

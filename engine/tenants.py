@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from engine.errors import DatabaseError, MigrationError, UsageError
+from engine.lockwatch import LockWatch
 from engine.migrations import MigrationFile
 from engine.migrator import (
     Connect,
@@ -27,6 +28,8 @@ from engine.migrator import (
     Target,
     advisory_lock,
     execute_migration,
+    forget_rows,
+    lock_timeout_ms,
     open_connection,
     record_step,
     refuse_irreversible,
@@ -128,11 +131,14 @@ def run_tenants(
     fail_fast: bool = False,
     progress: Progress | None = None,
     baseline: BaselineSource | None = None,
+    lock_timeout: float | None = None,
 ) -> TenantRunReport:
     """Migrate or roll back what `selection` picks in every tenant (the facade's entry point); with
-    `baseline`, a full migrate builds each tenant that has no applied version from it."""
+    `baseline`, a full migrate builds each tenant that has no applied version from it; `lock_timeout`
+    as in Migrator."""
     run = _TenantRun(connect, migrations, selection, jobs, fail_fast, progress)
     run.baseline_source = baseline
+    run.lock_timeout_ms = lock_timeout_ms(lock_timeout)
     return run.run(tenants)
 
 
@@ -151,10 +157,13 @@ class TenantsQueryError(DatabaseError):
 
 
 def tenants_from_query(connect: Connect, query: str) -> list[str]:
-    """The first column of `query` (a config's tenants_query), duplicates and NULLs dropped."""
+    """The first column of `query` (a config's tenants_query), duplicates and NULLs dropped; run in a
+    read-only transaction, so that a query with side effects cannot change data."""
     with open_connection(connect) as conn:
         try:
-            rows = conn.execute(query).fetchall()
+            with conn.transaction():
+                conn.execute("SET TRANSACTION READ ONLY")
+                rows = conn.execute(query).fetchall()
         except psycopg.Error as exc:
             raise _query_error(query, exc) from exc
     return list(dict.fromkeys(str(row[0]) for row in rows if row and row[0] is not None))
@@ -217,12 +226,15 @@ def _run_tenant(
     emit: Emitter,
     tenant: str,
     found: Found,
+    lock_timeout: int | None = None,
+    watch: LockWatch | None = None,
 ) -> list[int]:
     """All of one tenant's work in one transaction (lock, schema, table, re-read, apply, record).
 
     A plan with a no-transaction migration runs migration by migration under a session lock instead.
+    `lock_timeout` (milliseconds) and `watch` as in engine.migrator.
     """
-    target, direction = Target(tenant), selection.direction
+    target, direction = Target(tenant, lock_timeout), selection.direction
     plan: list[MigrationFile] = []
     try:
         with conn.transaction():
@@ -233,12 +245,14 @@ def _run_tenant(
             query = sql.SQL("; ").join([*parts, target.read()])
             applied = {int(row[0]) for row in _last_rows(conn.execute(query))}
             plan = selection.plan(migrations, applied)
+            if selection.forget:
+                forget_rows(conn, target, selection, migrations, applied, emit, tenant)
             if any(migration.no_transaction for migration in plan):
                 raise _NeedsSession
             refuse_irreversible(plan, direction, tenant)
-            _execute_plan(conn, target, plan, direction, tenant)
+            _execute_plan(conn, target, plan, direction, tenant, watch)
     except _NeedsSession:
-        plan = _run_tenant_in_session(conn, target, selection, migrations)
+        plan = _run_tenant_in_session(conn, target, selection, migrations, watch)
     except psycopg.Error as exc:
         if not plan:
             raise
@@ -256,6 +270,7 @@ def _execute_plan(
     plan: Sequence[MigrationFile],
     direction: Direction,
     tenant: str,
+    watch: LockWatch | None = None,
 ) -> None:
     """The tenant's migrations and then its version rows, inside its transaction; between migrations
     and before the rows, the session is reset so that no migration's SET reaches the next step."""
@@ -263,7 +278,7 @@ def _execute_plan(
     for index, migration in enumerate(plan):
         if index:
             conn.execute(sql.SQL("; ").join(target.reset(local=True)))
-        execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None)
+        execute_migration(conn, migration, direction, tenant, note if len(plan) > 1 else None, watch)
     if plan:
         record_step(conn, target, plan, direction, tenant, local=True)
 
@@ -273,13 +288,14 @@ def _run_tenant_in_session(
     target: Target,
     selection: Selection,
     migrations: Sequence[MigrationFile],
+    watch: LockWatch | None = None,
 ) -> list[MigrationFile]:
     with advisory_lock(conn, target.lock_key, lambda: None):
         try:
-            return run_session(conn, target, selection, migrations, Emitter(None), target.schema)
+            return run_session(conn, target, selection, migrations, Emitter(None), target.schema, watch)
         finally:
             if not conn.broken:
-                conn.execute("RESET search_path")
+                conn.execute("RESET search_path; RESET lock_timeout")
 
 
 class _Raced(Exception):
@@ -344,6 +360,8 @@ class _TenantRun:
         self._connect, self._selection, self._jobs, self._fail_fast = connect, selection, jobs, fail_fast
         self._migrations = sorted_unique(migrations)
         self._emit = Emitter(progress)
+        self.lock_timeout_ms: int | None = None
+        self._watch = LockWatch(connect, self._emit)
         self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -362,7 +380,7 @@ class _TenantRun:
         with open_connection(self._connect) as conn:
             applied, schemas = _read_tenants(conn, names)
             self._found = {name: Found(name in schemas, applied[name] is not None) for name in names}
-            todo = [name for name in names if self._selection.plan(self._migrations, applied[name] or set())]
+            todo = [name for name in names if self._has_work(name, applied[name] or set())]
             pending = set(todo)
             skipped = [name for name in names if name not in pending]
             for name in skipped:
@@ -370,7 +388,8 @@ class _TenantRun:
             self._prepare_build({name for name in todo if not applied[name]})
             for name in todo:
                 self._queue.put(name)
-            self._work_in_parallel(conn, min(self._jobs, len(todo)))
+            with self._watch:
+                self._work_in_parallel(conn, min(self._jobs, len(todo)))
         finished = self._changed.keys() | self._failures.keys()
         raced = {name for name, versions in self._changed.items() if not versions}  # done by another run
         return TenantRunReport(
@@ -390,6 +409,15 @@ class _TenantRun:
         if new and full and self.baseline_source is not None:
             self._baseline = self.baseline_source()
             self._new = new if self._baseline is not None else set()
+
+    def _has_work(self, tenant: str, applied: set[int]) -> bool:
+        """Something to run or (rollback --forget) a row to forget; a rollback passing a version
+        without a file is refused here, before any tenant runs."""
+        try:
+            plan = self._selection.plan(self._migrations, applied)
+        except UsageError as exc:
+            raise UsageError(f"tenant {tenant}: {exc}") from None
+        return bool(plan or self._selection.forget & applied)
 
     def _work_in_parallel(self, conn: psycopg.Connection[Any], workers: int) -> None:
         """The calling thread works with `conn`; `workers - 1` threads open their own connections."""
@@ -445,7 +473,16 @@ class _TenantRun:
                 return _build_tenant(conn, self._baseline, self._emit, tenant, found)
             except _Raced:
                 pass
-        return _run_tenant(conn, self._selection, self._migrations, self._emit, tenant, found)
+        return _run_tenant(
+            conn,
+            self._selection,
+            self._migrations,
+            self._emit,
+            tenant,
+            found,
+            self.lock_timeout_ms,
+            self._watch,
+        )
 
     def _fail(self, tenant: str, error: MigrationError, elapsed: float) -> None:
         with self._lock:
@@ -466,19 +503,23 @@ def select_tenants(
 ) -> list[str]:
     """`--only-tenants` keeps the listed tenants in the listed order, `--except-tenants` drops some.
 
-    As in AshPostgres, `only` never adds a schema that is not a tenant; unlike it, naming one is an
-    error rather than silently migrating nothing.
+    As in AshPostgres, `only` never adds a schema that is not a tenant; unlike it, naming one (in
+    either list: a typo would drop nothing) is an error rather than silently doing something else.
     """
     known = list(dict.fromkeys(tenants))
     chosen = known
     if only is not None:
-        known_set = set(known)
-        unknown = [name for name in only if name not in known_set]
-        if unknown:
-            listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
-            raise UsageError(
-                f"--only-tenants names no tenant: {', '.join(unknown)} (tenants: {listed or 'none'})"
-            )
+        _check_named(known, only, "--only-tenants")
         chosen = list(dict.fromkeys(only))
+    if except_ and known:  # a repo without tenants has nothing to drop (and another repo may have them)
+        _check_named(known, list(except_), "--except-tenants")
     dropped = set(except_ or ())
     return [name for name in chosen if name not in dropped]
+
+
+def _check_named(known: Sequence[str], named: Sequence[str], flag: str) -> None:
+    known_set = set(known)
+    unknown = [name for name in named if name not in known_set]
+    if unknown:
+        listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+        raise UsageError(f"{flag} names no tenant: {', '.join(unknown)} (tenants: {listed or 'none'})")

@@ -92,7 +92,7 @@ class RepoDatabase:
         return self._url
 
     def connect(self) -> psycopg.Connection[Any]:
-        return dbactions.connector(self.url())()
+        return dbactions.connector(self.url(), self.repo.connect_timeout)()
 
     def tenants(self) -> list[str]:
         if self._tenants is None:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import settings
 from psycopg import sql
 
-from engine.database import maintenance_url, with_database
+from engine.database import with_database
 from engine.devdb import DevDatabase, is_listening
 
 pytest_plugins = ["tests.roundtrip"]
@@ -62,7 +62,7 @@ def pg_server_url() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="snapshift-test-pg-"))
     devdb = DevDatabase(root, server_settings=THROWAWAY_SETTINGS)
     try:
-        yield maintenance_url(devdb.start(ensure_database=False))
+        yield with_database(devdb.start(ensure_database=False), "postgres")
     finally:
         devdb.stop()
         shutil.rmtree(root, ignore_errors=True)

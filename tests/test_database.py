@@ -84,8 +84,8 @@ def test_database_name_and_with_database() -> None:
 
 
 def test_maintenance_url_points_at_postgres() -> None:
-    assert maintenance_url("postgresql://u@h:5433/app") == "postgresql://u@h:5433/postgres"
-    assert maintenance_url("postgresql://u@h:5433/postgres") == "postgresql://u@h:5433/template1"
+    assert maintenance_url("postgresql://u@h:5433/app") == "user=u dbname=postgres host=h port=5433"
+    assert maintenance_url("postgresql://u@h:5433/postgres") == "user=u dbname=template1 host=h port=5433"
     assert database_name(maintenance_url("host=h dbname=app")) == "postgres"
 
 

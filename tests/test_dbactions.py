@@ -123,7 +123,9 @@ def test_tenants_and_their_filters(project: Project, database_url: str) -> None:
 def test_select_tenants() -> None:
     assert select_tenants(["a", "b", "c"]) == ["a", "b", "c"]
     assert select_tenants(["a", "b", "c"], only=["c", "a", "c"]) == ["c", "a"]
-    assert select_tenants(["a", "b", "c"], only=["c", "a"], except_=["a", "zzz"]) == ["c"]
+    assert select_tenants(["a", "b", "c"], only=["c", "a"], except_=["a"]) == ["c"]
+    with pytest.raises(UsageError, match="--except-tenants names no tenant: zzz"):  # a typo drops nothing
+        select_tenants(["a", "b", "c"], only=["c", "a"], except_=["a", "zzz"])
     with pytest.raises(UsageError, match="names no tenant: x"):
         select_tenants(["a"], only=["x"])
 

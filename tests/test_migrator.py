@@ -120,7 +120,7 @@ def test_an_older_unapplied_file_still_runs(database_url: str, tmp_path: Path) -
     assert "b" in tables(database_url)
 
 
-def test_missing_files_are_reported_and_skipped_by_rollback(database_url: str, tmp_path: Path) -> None:
+def test_missing_files_are_reported_and_not_passed_by_rollback(database_url: str, tmp_path: Path) -> None:
     three_tables(tmp_path)
     Migrator(factory(database_url), list_migrations(tmp_path)).migrate()
     (tmp_path / migration_filename(3, "create_c")).unlink()
@@ -129,7 +129,10 @@ def test_missing_files_are_reported_and_skipped_by_rollback(database_url: str, t
     assert state.missing_files == (3,)
     assert state.applied == frozenset({1, 2, 3})
     assert migrator.missing_files() == [3]
-    assert migrator.rollback() == [2]
+    with pytest.raises(UsageError, match="version\\(s\\) 3 with no migration file"):  # issue 17 item 3
+        migrator.rollback()
+    assert migrator.rollback(forget=[3]) == [2]
+    assert migrator.state().applied == frozenset({1})
 
 
 FAILING = """CREATE TABLE first_one (id int);

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 
 from engine.config import parse_config
-from engine.database import scrub
 from engine.errors import ConfigError, InputError, MigrationError
+from engine.masking import mask
 from engine.migrations import list_migrations, migration_filename, parse_migration, split_statements
 from engine.migrator import Migrator
 from engine.tenants import migrate_tenants, rollback_tenants
@@ -364,10 +364,10 @@ def test_a_malformed_url_from_the_environment_is_bad_config_naming_the_variable(
 def test_scrubbing_keeps_messages_readable() -> None:
     url = "postgres://u:p@host:5432/db"
     message = "failed to resolve host 'host': Servname not supported for ai_socktype"
-    assert scrub(message, url) == message
-    assert scrub("password p was wrong", url) == "password *** was wrong"
+    assert mask(message, url, ["p"]) == message
+    assert mask("password p was wrong", url, ["p"]) == "password *** was wrong"
     mysql = "mysql://user:pw@h/db"
-    shown = scrub(f'missing "=" after "{mysql}" in connection info string', mysql)
+    shown = mask(f'missing "=" after "{mysql}" in connection info string', mysql, None)
     assert shown == 'missing "=" after "mysql://user:***@h/db" in connection info string'
 
 

@@ -143,13 +143,14 @@ def test_json_is_stable(blog: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert first == second
     document = json.loads(first)
     assert set(document) == {"format", "root", "repos", "untracked_unknown", "resource_error"}
-    assert document["format"] == 1
+    assert document["format"] == 2
     [repo] = document["repos"]
     assert set(repo) == {
         "name",
         "url",
         "database_exists",
         "resources_changed",
+        "error",
         "migrations",
         "tenant_migrations",
     }

@@ -12,17 +12,18 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from engine.errors import UsageError
+from engine.errors import InputError, SnapshiftError, UsageError
 from engine.lazy import lazy_module
 from engine.project import Project
 from tui import prompts
 
 if TYPE_CHECKING:
     from engine import database
+    from engine.config import RepoConfig
     from engine.dbactions import RunResult, TenantsResult
     from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
@@ -102,7 +103,7 @@ class ProgressPrinter:
     def _show(self, event: ProgressEvent) -> None:
         took = f" ({event.elapsed:.2f}s)" if event.elapsed is not None else ""
         label = f"{event.version}_{event.name}" if event.version is not None else ""
-        if event.kind == "waiting":
+        if event.kind == "waiting" or (event.kind == "skipped" and event.tenant is None):
             _print(f"== {event.message}")
         elif event.tenant is None:
             if event.kind == "start" and "outside a transaction" in event.message:
@@ -147,11 +148,42 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     check_arguments(project, args, "up")
     if args.tenants:
         return _tenants(project, args, "up")
-    for config in project.repos(args.repo):
+
+    def migrate(config: RepoConfig) -> None:
         _header(project, config.name)
-        results = project.migrate(config.name, steps=args.steps, to=args.to, progress=ProgressPrinter())
+        results = project.migrate(
+            config.name,
+            steps=args.steps,
+            to=args.to,
+            progress=ProgressPrinter(),
+            lock_timeout=args.lock_timeout,
+        )
         _summary(results, "already up to date", "migrated")
-    return 0
+
+    return _per_repo(project.repos(args.repo), args.keep_going, migrate)
+
+
+def _per_repo(repos: Sequence[RepoConfig], keep_going: bool, run: Callable[[RepoConfig], None]) -> int:
+    """`run` for each repo in config order. When one fails, the rest are named as not run, or with
+    --keep-going run anyway; the exit code is the first failure's. Bad input (exit 2) stops at once."""
+    first_failure = 0
+    for index, config in enumerate(repos):
+        try:
+            run(config)
+        except SnapshiftError as exc:
+            if isinstance(exc, InputError) or len(repos) == 1:
+                raise
+            _print(f"error: repo {config.name}: {exc}", sys.stderr)
+            first_failure = first_failure or exc.exit_code
+            rest = [other.name for other in repos[index + 1 :]]
+            if rest and not keep_going:
+                for name in rest:
+                    _print(
+                        f"== repo {name}: not run (repo {config.name} failed; --keep-going runs it anyway)"
+                    )
+                _print(f"error: repo {config.name} failed; not run: {', '.join(rest)}", sys.stderr)
+                return first_failure
+    return first_failure
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -164,13 +196,21 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     check_arguments(project, args, "down")
     if args.tenants:
         return _tenants(project, args, "down")
-    for config in project.repos(args.repo):
+
+    def rollback(config: RepoConfig) -> None:
         _header(project, config.name)
         results = project.rollback(
-            config.name, steps=args.steps, to=args.to, all=args.all, progress=ProgressPrinter()
+            config.name,
+            steps=args.steps,
+            to=args.to,
+            all=args.all,
+            progress=ProgressPrinter(),
+            forget=args.forget,
+            lock_timeout=args.lock_timeout,
         )
         _summary(results, "nothing to roll back", "rolled back")
-    return 0
+
+    return _per_repo(project.repos(args.repo), args.keep_going, rollback)
 
 
 def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
@@ -202,10 +242,11 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
     only = tenant_list(args.only_tenants, "--only-tenants")
     except_ = tenant_list(args.except_tenants, "--except-tenants")
     results: list[TenantsResult] = []
-    for config in project.repos(args.repo):
+
+    def run(config: RepoConfig) -> None:
         if args.fail_fast and any(not result.ok for result in results):
             _print(f"== repo {config.name}: not run (--fail-fast)")
-            continue
+            return
         _header(project, config.name)
         printer = ProgressPrinter()
         if direction == "up":
@@ -218,6 +259,7 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
                 jobs=args.jobs,
                 fail_fast=args.fail_fast,
                 progress=printer,
+                lock_timeout=args.lock_timeout,
             )
         else:
             found = project.rollback_tenants(
@@ -230,17 +272,21 @@ def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
                 jobs=args.jobs,
                 fail_fast=args.fail_fast,
                 progress=printer,
+                forget=args.forget,
+                lock_timeout=args.lock_timeout,
             )
-        results += found
+        results.extend(found)
         for result in found:
             _tenant_summary(result, "migrated" if direction == "up" else "rolled back")
-    return _tenant_failures(results)
+
+    stopped = _per_repo(project.repos(args.repo), args.keep_going, run)
+    return max(stopped, _tenant_failures(results))
 
 
 def _tenant_summary(result: TenantsResult, verb: str) -> None:
     report = result.report
     if not result.tenants:
-        _print(f"== {result.repo}: no tenants (set tenants or tenants_query in the config)")
+        _print(f"== {result.repo}: no tenants: {result.none_because or 'none configured'}")
         return
     parts = [f"{len(report.changed)} tenant(s) {verb}", f"{len(report.skipped)} up to date"]
     parts.append(f"{len(report.failures)} failed")
@@ -303,11 +349,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print(json.dumps(status.to_json(), indent=2, sort_keys=True))
     else:
         _print_status(status)
-    return 2 if status.resource_error else 0
+    for repo in status.failed:  # each repo is reported on its own; these could not be read
+        _print(f"error: repo {repo.repo}: {repo.error}", sys.stderr)
+    return 2 if status.resource_error else 1 if status.failed else 0
 
 
 def _print_status(status: ProjectStatus) -> None:
     for repo in status.repos:
+        if repo.error is not None:
+            _print(f"repo {repo.repo}: {repo.url} (its database could not be read: see the error below)")
+            continue
         _print(
             f"repo {repo.repo}: {repo.url}" + ("" if repo.database_exists else " (database does not exist)")
         )
@@ -403,7 +454,28 @@ def cmd_devdb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 10**9:  # also refuses inf and nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {value!r}")
+    return seconds
+
+
 def _tenant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="when a repo fails, run the other repos all the same (default: stop, naming them)",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long a migration waits for a lock (default: the repo's lock_timeout, 5; 0: forever)",
+    )
     parser.add_argument("--tenants", action="store_true", help="run the tenant migrations in every tenant")
     parser.add_argument("--only-tenants", metavar="A,B", help="with --tenants: only these tenants")
     parser.add_argument("--except-tenants", metavar="A,B", help="with --tenants: all tenants but these")
@@ -430,7 +502,7 @@ def add_database_commands(sub: Subcommands) -> None:
         help="apply pending migrations up to and including VERSION, which must name a migration file",
     )
     _tenant_options(p)
-    p.set_defaults(func=cmd_migrate, all=False)
+    p.set_defaults(func=cmd_migrate, all=False, forget=[])
 
     p = sub.add_parser(
         "rollback",
@@ -455,6 +527,14 @@ def add_database_commands(sub: Subcommands) -> None:
     )
     which.add_argument("--all", action="store_true", help="undo every applied migration")
     add_rollback_untracked_arguments(which, p)
+    p.add_argument(
+        "--forget",
+        action="append",
+        default=[],
+        type=_version,
+        metavar="VERSION",
+        help="delete the schema_migrations row of an applied version whose file is gone",
+    )
     _tenant_options(p)
     p.set_defaults(func=cmd_rollback)
 

@@ -16,10 +16,11 @@ DROP TABLE "comments";
 --   create index posts_unique_slug_index on posts
 -- migrate:no-transaction
 -- migrate:up
-CREATE UNIQUE INDEX CONCURRENTLY "posts_unique_slug_index" ON "posts" ("slug");
+DO $$ BEGIN IF EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass('"posts_unique_slug_index"') AND NOT indisvalid) THEN DROP INDEX "posts_unique_slug_index"; END IF; END $$;
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "posts_unique_slug_index" ON "posts" ("slug");
 
 -- migrate:down
-DROP INDEX CONCURRENTLY "posts_unique_slug_index";
+DROP INDEX CONCURRENTLY IF EXISTS "posts_unique_slug_index";
 
 ==> migrations/<version>_migrate_resources2_2.sql
 -- 1 operation(s):

@@ -159,6 +159,14 @@ def test_unique_expression_index_added(scenario: Scenario) -> None:
 # --- concurrent indexes --------------------------------------------------------------------------
 
 
+def built_concurrently(name: str, create: str) -> list[str]:
+    """The statements of a generated concurrent index: drop an INVALID one left by a failed run, then
+    CREATE ... CONCURRENTLY IF NOT EXISTS (issue 17 item 2: a re-run after a failure half way works)."""
+    invalid = f"SELECT FROM pg_index WHERE indexrelid = to_regclass('\"{name}\"') AND NOT indisvalid"
+    guard = f'DO $$ BEGIN IF EXISTS ({invalid}) THEN DROP INDEX "{name}"; END IF; END $$;'
+    return [guard, create.replace(" CONCURRENTLY ", " CONCURRENTLY IF NOT EXISTS ", 1)]
+
+
 def test_concurrent_custom_index_on_an_existing_table_gets_its_own_migration(scenario: Scenario) -> None:
     scenario.generate({"posts": posts()})
     cols = COLS + '\nbody = { type = "text" }'
@@ -167,10 +175,10 @@ def test_concurrent_custom_index_on_an_existing_table_gets_its_own_migration(sce
     main, concurrent = change.migrations
     assert not main.no_transaction and concurrent.no_transaction
     assert [s.text for s in main.up] == ['ALTER TABLE "posts" ADD COLUMN "body" text;']
-    assert [s.text for s in concurrent.up] == [
-        'CREATE INDEX CONCURRENTLY "posts_slug_index" ON "posts" ("slug");'
-    ]
-    assert [s.text for s in concurrent.down] == ['DROP INDEX CONCURRENTLY "posts_slug_index";']
+    assert [s.text for s in concurrent.up] == built_concurrently(
+        "posts_slug_index", 'CREATE INDEX CONCURRENTLY "posts_slug_index" ON "posts" ("slug");'
+    )
+    assert [s.text for s in concurrent.down] == ['DROP INDEX CONCURRENTLY IF EXISTS "posts_slug_index";']
     assert "-- migrate:no-transaction" in concurrent.path.read_text()
     scenario.roundtrip(change)
 
@@ -199,9 +207,10 @@ def test_concurrent_indexes_flag_builds_new_identities_concurrently(scenario: Sc
         concurrent_indexes=True,
     )
     assert [m.no_transaction for m in change.migrations] == [False, True]
-    assert [s.text for s in change.migrations[1].up] == [
-        'CREATE UNIQUE INDEX CONCURRENTLY "posts_unique_slug_index" ON "posts" ("slug") WHERE NOT archived;'
-    ]
+    assert [s.text for s in change.migrations[1].up] == built_concurrently(
+        "posts_unique_slug_index",
+        'CREATE UNIQUE INDEX CONCURRENTLY "posts_unique_slug_index" ON "posts" ("slug") WHERE NOT archived;',
+    )
     scenario.roundtrip(change)
 
 
@@ -221,7 +230,10 @@ def test_concurrent_identity_with_a_new_foreign_key_needs_a_third_migration(scen
     first, second, third = ([s.text for s in m.up] for m in change.migrations)
     find(first, 'CREATE TABLE "tags"')
     absent(first, "FOREIGN KEY")
-    assert second == ['CREATE UNIQUE INDEX CONCURRENTLY "posts_unique_slug_index" ON "posts" ("slug");']
+    assert second == built_concurrently(
+        "posts_unique_slug_index",
+        'CREATE UNIQUE INDEX CONCURRENTLY "posts_unique_slug_index" ON "posts" ("slug");',
+    )
     assert third == [
         'ALTER TABLE "tags" ADD CONSTRAINT "tags_post_slug_fkey" FOREIGN KEY ("post_slug") '
         'REFERENCES "posts" ("slug") ON DELETE CASCADE;'
