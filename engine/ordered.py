@@ -214,6 +214,9 @@ def rollback_repo(
     if not newer:
         return run_repo(repo, url, selection, progress, public_files, lock_timeout)
     _check_tenant_dependents(tenant_files, newer, plan)
+    if selection.forget:  # the rows of applied versions without a file go first, as in a plain rollback
+        forget = Selection("down", versions=frozenset(), forget=selection.forget)
+        Migrator(connect, public_files, progress=progress).run(forget)
     steps = reverse_steps([m.version for m in plan], newer)
     try:
         done = run_steps(repo, url, steps, progress, public_files, tenant_files)

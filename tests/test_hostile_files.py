@@ -111,6 +111,7 @@ def test_a_tenant_named_like_the_repos_own_schema_is_refused(
 def test_a_tenant_named_like_another_schema_is_fine(tmp_path: Path) -> None:
     """Quoted, `PUBLIC` is a schema of its own; only `public` holds the repo's schema_migrations."""
     root = project(tmp_path, f'{CONFIG}tenants = ["org_a", "public_x", "PUBLIC", "Org B", "ünï"]\n')
+    (root / "resources" / "t.toml").write_text('table = "t"\n[attributes]\nid = { type = "uuid", primary_key = true }\n')
     result = run("-C", str(root), "generate")
     assert result.returncode == 0, result.stdout + result.stderr
 

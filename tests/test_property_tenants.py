@@ -246,7 +246,7 @@ def walk(server: str, url: str, work: Path, actions: list[str]) -> None:
             committed = catalog(url, history.tenants)
         elif action == "untracked":
             now = catalog(url, history.tenants)
-            history.ok("rollback", "--untracked")
+            history.ok("rollback", "--untracked", "--yes")
             expected = committed
             found = catalog(url, history.tenants)
             assert found["public"] == expected["public"], "rollback --untracked: public differs"

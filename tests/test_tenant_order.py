@@ -232,7 +232,7 @@ def test_rollback_untracked_undoes_a_dropped_public_table_before_the_tenant_keys
     project.ok("migrate")
     assert "public.authors" not in catalog(database_url)["tables"]
 
-    out = project.ok("rollback", "--untracked")
+    out = project.ok("rollback", "--untracked", "--yes")
     assert "rolled back 1 untracked migration(s) and 2 tenant migration run(s) in 2 tenant(s)" in out
     assert catalog(database_url) == committed
     assert len(versions(database_url)) == 1
