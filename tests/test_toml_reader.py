@@ -8,9 +8,9 @@ order in a resource file.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 
 import pytest
