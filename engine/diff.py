@@ -231,7 +231,12 @@ def diff(
         result.operations += ops
     dropped = {k: before[k] for k in result.dropped}
     for old_key in reversed(creation_order(dropped, {})):  # children first, as the sort keeps ties
-        result.operations += table_drop_ops(before[old_key])
+        gone = before[old_key]
+        # its foreign keys name their targets as they are after the renames, as every other operation
+        # does, so their downs (run before the renames are undone) find them
+        if renaming:
+            gone = apply_renames(gone, old_key, table_map, column_maps)
+        result.operations += table_drop_ops(gone)
     result.operations += rebind_foreign_keys(result.operations, renamed_old, after_map)
     result.operations += emptied_schemas(before, after_map, result)
     return result
