@@ -54,6 +54,19 @@ def composite_posts(reference: str | None = "authors", options: str = "") -> str
     )
 
 
+def coded_authors(nulls_distinct: str) -> str:
+    return table(
+        "authors",
+        f'{SERIAL_KEY}\ncode = {{ type = "text" }}',
+        f"[identities]\nunique_code = {{ keys = [\"code\"], nulls_distinct = {nulls_distinct} }}",
+    )
+
+
+def coded_posts(name: str = "posts") -> str:
+    ref = 'references = { table = "authors", column = "code" }'
+    return table(name, f'{UUID_KEY}\nauthor_code = {{ type = "text", {ref} }}')
+
+
 def notes(reference: str | None, name: str = "notes") -> str:
     """A context-multitenant table; `reference` names a table (public or tenant) or is None."""
     ref = f', references = {{ table = "{reference}" }}' if reference else ""
@@ -169,6 +182,13 @@ CASES = {
         {"authors": authors(), "notes": notes("authors")},
         {"writers": authors("writers"), "notes": notes(None)},
         RENAME,
+    ),
+    # the foreign key is dropped and added again around the rebuilt index: its constraint is renamed
+    # with its table by that, not by a RENAME CONSTRAINT of a constraint already dropped
+    "referencing-table-renamed-while-the-unique-index-it-uses-is-rebuilt": Case(
+        {"authors": coded_authors("true"), "posts": coded_posts()},
+        {"authors": coded_authors("false"), "articles": coded_posts("articles")},
+        Answers(table_renames={"posts": "articles"}),
     ),
     "index-and-check-over-a-renamed-column-of-a-renamed-table": Case(
         {
