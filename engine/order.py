@@ -318,6 +318,43 @@ def all_facts(ops: Sequence[Operation]) -> list[Facts]:
     return result
 
 
+BARRIER_AT = 16
+
+
+class Barriers:
+    """A fact provided by many operations (every rename, for the statements) and required by many would
+    cost an edge per pair; above BARRIER_AT providers it is reached through one node of its own, which
+    the sort passes as soon as its last provider is placed, so the order is the same."""
+
+    def __init__(self, providers: dict[Fact, list[int]], edges: list[set[int]], indegree: list[int]):
+        self.providers, self.edges, self.indegree = providers, edges, indegree
+        self.wide = {fact for fact, found in providers.items() if len(found) > BARRIER_AT}
+        self.nodes: dict[Fact, tuple[int, frozenset[int]]] = {}
+
+    def predecessors(self, index: int, requires: list[Fact]) -> set[int]:
+        before: set[int] = set()
+        for fact in requires:
+            found = self.providers.get(fact, ())
+            if fact in self.wide:
+                node, members = self.node(fact)
+                if index not in members:
+                    before.add(node)
+                    continue
+            before.update(p for p in found if p != index)
+        return before
+
+    def node(self, fact: Fact) -> tuple[int, frozenset[int]]:
+        if fact not in self.nodes:
+            members = frozenset(self.providers[fact])
+            node = len(self.edges)
+            self.edges.append(set())
+            self.indegree.append(len(members))
+            for p in members:
+                self.edges[p].add(node)
+            self.nodes[fact] = (node, members)
+        return self.nodes[fact]
+
+
 def sort_operations(ops: Sequence[Operation]) -> list[Operation]:
     """Kahn's algorithm over the fact graph; ready ops leave in initial order. Statements keep theirs."""
     return sort_with_facts(ops)[0]
@@ -332,9 +369,13 @@ def sort_with_facts(ops: Sequence[Operation]) -> tuple[list[Operation], list[Fac
             providers[fact].append(index)
     edges: list[set[int]] = [set() for _ in ops]
     indegree = [0] * len(ops)
+    barriers = Barriers(providers, edges, indegree)
     last_statement: dict[object, int] = {}
     for index, (op, (_, requires)) in enumerate(zip(ops, all_f, strict=True)):
-        before = {p for fact in requires for p in providers.get(fact, ()) if p != index}
+        if barriers.wide and not barriers.wide.isdisjoint(requires):
+            before = barriers.predecessors(index, requires)
+        else:
+            before = {p for fact in requires for p in providers.get(fact, ()) if p != index}
         if isinstance(op, RunStatement):
             previous = last_statement.get(tk(op.table))
             if previous is not None:
@@ -350,12 +391,17 @@ def sort_with_facts(ops: Sequence[Operation]) -> tuple[list[Operation], list[Fac
     while ready:
         index = heapq.heappop(ready)
         result.append(index)
-        for nxt in edges[index]:
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                heapq.heappush(ready, nxt)
+        done = [index]
+        while done:  # a barrier is passed the moment its last provider is placed
+            for nxt in edges[done.pop()]:
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    if nxt >= len(ops):
+                        done.append(nxt)
+                    else:
+                        heapq.heappush(ready, nxt)
     if len(result) != len(ops):
-        stuck = [ops[i].describe() for i, d in enumerate(indegree) if d > 0]
+        stuck = [ops[i].describe() for i, d in enumerate(indegree[: len(ops)]) if d > 0]
         raise OperationCycleError(
             "these operations depend on each other in a circle; split the change into two migrations "
             "(create the tables first, add the foreign keys later):\n  " + "\n  ".join(stuck)
