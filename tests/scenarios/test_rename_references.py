@@ -58,7 +58,7 @@ def coded_authors(nulls_distinct: str) -> str:
     return table(
         "authors",
         f'{SERIAL_KEY}\ncode = {{ type = "text" }}',
-        f"[identities]\nunique_code = {{ keys = [\"code\"], nulls_distinct = {nulls_distinct} }}",
+        f'[identities]\nunique_code = {{ keys = ["code"], nulls_distinct = {nulls_distinct} }}',
     )
 
 
