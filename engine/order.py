@@ -319,16 +319,18 @@ def all_facts(ops: Sequence[Operation]) -> list[Facts]:
 
 
 BARRIER_AT = 16
+MIGRATION_WIDE = (STATEMENTS_UNDONE, RENAMED_ANYWHERE)
 
 
 class Barriers:
-    """A fact provided by many operations (every rename, for the statements) and required by many would
-    cost an edge per pair; above BARRIER_AT providers it is reached through one node of its own, which
-    the sort passes as soon as its last provider is placed, so the order is the same."""
+    """A migration-wide fact (every rename, which every statement waits for) would cost an edge per pair
+    of provider and requirer; above BARRIER_AT providers it is reached through one node of its own,
+    which the sort passes as soon as its last provider is placed, so the order is the same. (Other
+    facts name a table or schema, so few operations require them.)"""
 
     def __init__(self, providers: dict[Fact, list[int]], edges: list[set[int]], indegree: list[int]):
         self.providers, self.edges, self.indegree = providers, edges, indegree
-        self.wide = {fact for fact, found in providers.items() if len(found) > BARRIER_AT}
+        self.wide = {f for f in MIGRATION_WIDE if len(providers.get(f, ())) > BARRIER_AT}
         self.nodes: dict[Fact, tuple[int, frozenset[int]]] = {}
 
     def predecessors(self, index: int, requires: list[Fact]) -> set[int]:

@@ -1,4 +1,4 @@
-"""Facts with many providers (every rename, which statements wait for) are reached through one barrier
+"""Migration-wide facts with many providers (every rename, which statements wait for) pass one barrier
 node in the sort: the order is the same as with an edge per pair, and a mass rename stays linear."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def test_barriers_keep_the_order_of_an_edge_per_pair(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_barriers_change_no_golden_order(tmp_path: Path, case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(order, "BARRIER_AT", 0)  # a barrier for every fact
+    monkeypatch.setattr(order, "BARRIER_AT", 0)  # a barrier for every migration-wide fact provided at all
     generation = stage(tmp_path, case).plan(case.answers, **case.options)
     ops = [op for r in generation.repos for op in r.diff.operations]
     barriered = order.sort_operations(ops)
