@@ -26,6 +26,7 @@ from engine.operations import (
     DropSchema,
     Operation,
     ReattachForeignKeys,
+    RenameConstraint,
 )
 from engine.order import destination, reference_columns, tk
 from engine.questions import Answers, ColumnRenameQuestion, Question, TableQuestion
@@ -233,8 +234,15 @@ def diff(
         result.operations += ops
     dropped = {k: before[k] for k in result.dropped}
     for old_key in reversed(creation_order(dropped, {})):  # children first, as the sort keeps ties
-        result.operations += table_drop_ops(before[old_key])
-    result.operations += rebind_foreign_keys(result.operations, renamed_old, after_map)
+        gone = before[old_key]
+        # its foreign keys name their targets as they are after the renames, as every other operation
+        # does, so their downs (run before the renames are undone) find them
+        if renaming:
+            gone = apply_renames(gone, old_key, table_map, column_maps)
+        result.operations += table_drop_ops(gone)
+    rebound = rebind_foreign_keys(result.operations, renamed_old, after_map)
+    if rebound:
+        result.operations = without_renames_of(result.operations, rebound) + rebound
     result.operations += emptied_schemas(before, after_map, result)
     return result
 
@@ -281,6 +289,13 @@ def rebind_foreign_keys(
         fields = (dropped, created, tuple(sorted(target[1])), tuple(sorted(names)))
         extra += [DetachForeignKeys(table, *fields), ReattachForeignKeys(table, *fields)]
     return extra
+
+
+def without_renames_of(ops: list[Operation], rebound: list[Operation]) -> list[Operation]:
+    """A foreign key dropped and added again takes its new name from being added: a RENAME CONSTRAINT
+    of it (its table was renamed) would find it dropped, or leave nothing for the drop to find."""
+    dropped = {(op.table, op.reference.name) for op in rebound if isinstance(op, DropForeignKey)}
+    return [op for op in ops if not (isinstance(op, RenameConstraint) and (op.table, op.old) in dropped)]
 
 
 def emptied_schemas(

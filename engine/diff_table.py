@@ -285,13 +285,19 @@ class TableDiffer:
         self.ops += [RunStatement(self.key, s) for s in new[same:]]
 
     def sequences(self) -> None:
+        """A sequence follows its table's or column's rename first, whatever happens to the column next
+        (kept, retyped, its generator dropped or swapped, the column dropped): each later statement, and
+        each down before the rename back, then names it by the new name, which is also the name a
+        generator added back under the new names gets."""
         back = {new: old for old, new in self.column_renames.items()}
         old_cols = {c.name: c for c in self.old.columns}
-        for col in self.new.columns:
-            before = old_cols.get(col.name)
-            if col.generated is None or before is None or before.generated != col.generated:
+        new_names = {c.name for c in self.new.columns}
+        kept = (old_cols[c.name] for c in self.new.columns if c.name in old_cols)
+        dropped = (c for c in self.old.columns if c.name not in new_names)
+        for col in (*kept, *dropped):
+            if col.generated is None:
                 continue
             old_seq = default_sequence_name(self.origin.name, back.get(col.name, col.name))
             new_seq = default_sequence_name(self.new.name, col.name)
             if old_seq != new_seq:
-                self.ops.append(RenameSequence(self.key, old_seq, new_seq))
+                self.ops.append(RenameSequence(self.key, old_seq, new_seq, col.name))

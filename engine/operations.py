@@ -317,10 +317,12 @@ class DropCheck(Operation):
 
 @dataclass(frozen=True)
 class RenameSequence(Operation):
-    """The sequence of a serial or identity column, renamed with its table or column."""
+    """The sequence of a serial or identity column, renamed with its table or column; `column` is the
+    column's name after this migration's renames (it may lose its generator, or go, after the rename)."""
 
     old: str
     new: str
+    column: str
 
     def describe(self) -> str:
         return f"rename sequence {self.old} to {self.new}"

@@ -47,6 +47,11 @@ from engine.operations import (
 Fact = tuple[object, ...]
 Facts = tuple[list[Fact], list[Fact]]  # (provides, requires)
 ALL_COLUMNS = "*"
+# A statement's SQL names tables, columns and indexes as they were (the old statement, undone) or as
+# they will be (the new one, run): every rename of a migration waits for the first kind and goes before
+# the second, in whichever table the statements are.
+STATEMENTS_UNDONE: Fact = ("statements_undone",)
+RENAMED_ANYWHERE: Fact = ("renamed_anywhere",)
 
 
 def tk(key: TableKey) -> tuple[bool, str, str]:
@@ -107,12 +112,14 @@ def _(op: DropTable) -> Facts:
 
 @facts.register
 def _(op: RenameTable) -> Facts:
-    return [("table", tk(op.table)), ("left_schema", op.old.schema)], [("table", tk(op.old))]
+    provides: list[Fact] = [("table", tk(op.table)), ("left_schema", op.old.schema), RENAMED_ANYWHERE]
+    return provides, [("table", tk(op.old)), STATEMENTS_UNDONE]
 
 
 @facts.register
 def _(op: MoveTableSchema) -> Facts:
-    return [("table", tk(op.table)), ("left_schema", op.old.schema)], [("schema", op.table.schema)]
+    provides: list[Fact] = [("table", tk(op.table)), ("left_schema", op.old.schema), RENAMED_ANYWHERE]
+    return provides, [("schema", op.table.schema), STATEMENTS_UNDONE]
 
 
 @facts.register
@@ -125,7 +132,8 @@ def _(op: AddColumn) -> Facts:
 def _(op: DropColumn) -> Facts:
     t = tk(op.table)
     name = op.column.name
-    return [("settled", t)], [("table", t), ("released", t, name), ("released", t, ALL_COLUMNS)]
+    requires: list[Fact] = [("table", t), ("released", t, name), ("released", t, ALL_COLUMNS)]
+    return [("settled", t)], [*requires, ("seq_renamed", t, name)]
 
 
 @facts.register
@@ -142,8 +150,8 @@ def _(op: RenameColumn) -> Facts:
     """Objects whose stored text names the old column go first (so `down` recreates them after the rename
     back); objects diffed under the new name (plain indexes, keys, FKs) go after."""
     t = tk(op.table)
-    requires: list[Fact] = [("table", t), ("released", t, ALL_COLUMNS)]
-    return [("col", t, op.new), ("settled", t), ("renamed", t, op.new)], requires
+    requires: list[Fact] = [("table", t), ("released", t, ALL_COLUMNS), STATEMENTS_UNDONE]
+    return [("col", t, op.new), ("settled", t), ("renamed", t, op.new), RENAMED_ANYWHERE], requires
 
 
 @facts.register
@@ -209,7 +217,8 @@ def _(op: DropIndex) -> Facts:
 @facts.register
 def _(op: RenameIndex) -> Facts:
     t = tk(op.table)
-    return [("index_free", t[1], op.old)], [("table", t), ("index_free", t[1], op.new)]
+    provides: list[Fact] = [("index_free", t[1], op.old), RENAMED_ANYWHERE]
+    return provides, [("table", t), ("index_free", t[1], op.new), STATEMENTS_UNDONE]
 
 
 @facts.register
@@ -231,7 +240,9 @@ def _(op: DropForeignKey) -> Facts:
     provides: list[Fact] = [("fk_into", dest, remote), ("fk_into_table", dest), ("table_released", t)]
     provides += [("released", t, c) for c in local] + [("released", dest, c) for c in sorted(remote)]
     provides.append(("name_free", t, op.reference.name))
-    requires: list[Fact] = [("table", t), *(("renamed", t, c) for c in local)]
+    # the reference names its target as it is after this migration's renames (its down adds it back
+    # before they are undone), so it waits for them
+    requires: list[Fact] = [("table", t), ("table", dest), *(("renamed", t, c) for c in local)]
     return provides, requires + [("renamed", dest, c) for c in sorted(remote)]
 
 
@@ -250,7 +261,8 @@ def _(op: ReattachForeignKeys) -> Facts:
 @facts.register
 def _(op: RenameConstraint) -> Facts:
     t = tk(op.table)
-    return [("name_free", t, op.old)], [("table", t), ("name_free", t, op.new)]
+    provides: list[Fact] = [("name_free", t, op.old), RENAMED_ANYWHERE]
+    return provides, [("table", t), ("name_free", t, op.new), STATEMENTS_UNDONE]
 
 
 @facts.register
@@ -272,20 +284,22 @@ def _(op: DropCheck) -> Facts:
 
 @facts.register
 def _(op: RenameSequence) -> Facts:
+    """Before the column's own changes (type, generator, drop), which name the sequence by its new name."""
     t = tk(op.table)
-    column = op.new.removeprefix(f"{op.table.name}_").removesuffix("_seq")
-    return [("seq_renamed", t, column)], [("table", t), ("col", t, column)]
+    provides: list[Fact] = [("seq_renamed", t, op.column), RENAMED_ANYWHERE]
+    return provides, [("table", t), STATEMENTS_UNDONE]
 
 
 @facts.register
 def _(op: RunStatement) -> Facts:
     t = tk(op.table)
-    return [("statement", t, op.statement.name)], [("table", t), ("settled", t), ("structure", t)]
+    requires: list[Fact] = [("table", t), ("settled", t), ("structure", t), RENAMED_ANYWHERE]
+    return [("statement", t, op.statement.name)], requires
 
 
 @facts.register
 def _(op: RemoveStatement) -> Facts:
-    return [("statement_removed", tk(op.table))], []
+    return [("statement_removed", tk(op.table)), STATEMENTS_UNDONE], []
 
 
 _NOT_STRUCTURE = (RunStatement, RemoveStatement, CreateExtension, CreateSchema, DropSchema)
@@ -304,6 +318,45 @@ def all_facts(ops: Sequence[Operation]) -> list[Facts]:
     return result
 
 
+BARRIER_AT = 16
+MIGRATION_WIDE = (STATEMENTS_UNDONE, RENAMED_ANYWHERE)
+
+
+class Barriers:
+    """A migration-wide fact (every rename, which every statement waits for) would cost an edge per pair
+    of provider and requirer; above BARRIER_AT providers it is reached through one node of its own,
+    which the sort passes as soon as its last provider is placed, so the order is the same. (Other
+    facts name a table or schema, so few operations require them.)"""
+
+    def __init__(self, providers: dict[Fact, list[int]], edges: list[set[int]], indegree: list[int]):
+        self.providers, self.edges, self.indegree = providers, edges, indegree
+        self.wide = {f for f in MIGRATION_WIDE if len(providers.get(f, ())) > BARRIER_AT}
+        self.nodes: dict[Fact, tuple[int, frozenset[int]]] = {}
+
+    def predecessors(self, index: int, requires: list[Fact]) -> set[int]:
+        before: set[int] = set()
+        for fact in requires:
+            found = self.providers.get(fact, ())
+            if fact in self.wide:
+                node, members = self.node(fact)
+                if index not in members:
+                    before.add(node)
+                    continue
+            before.update(p for p in found if p != index)
+        return before
+
+    def node(self, fact: Fact) -> tuple[int, frozenset[int]]:
+        if fact not in self.nodes:
+            members = frozenset(self.providers[fact])
+            node = len(self.edges)
+            self.edges.append(set())
+            self.indegree.append(len(members))
+            for p in members:
+                self.edges[p].add(node)
+            self.nodes[fact] = (node, members)
+        return self.nodes[fact]
+
+
 def sort_operations(ops: Sequence[Operation]) -> list[Operation]:
     """Kahn's algorithm over the fact graph; ready ops leave in initial order. Statements keep theirs."""
     return sort_with_facts(ops)[0]
@@ -318,9 +371,13 @@ def sort_with_facts(ops: Sequence[Operation]) -> tuple[list[Operation], list[Fac
             providers[fact].append(index)
     edges: list[set[int]] = [set() for _ in ops]
     indegree = [0] * len(ops)
+    barriers = Barriers(providers, edges, indegree)
     last_statement: dict[object, int] = {}
     for index, (op, (_, requires)) in enumerate(zip(ops, all_f, strict=True)):
-        before = {p for fact in requires for p in providers.get(fact, ()) if p != index}
+        if barriers.wide and not barriers.wide.isdisjoint(requires):
+            before = barriers.predecessors(index, requires)
+        else:
+            before = {p for fact in requires for p in providers.get(fact, ()) if p != index}
         if isinstance(op, RunStatement):
             previous = last_statement.get(tk(op.table))
             if previous is not None:
@@ -336,12 +393,17 @@ def sort_with_facts(ops: Sequence[Operation]) -> tuple[list[Operation], list[Fac
     while ready:
         index = heapq.heappop(ready)
         result.append(index)
-        for nxt in edges[index]:
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                heapq.heappush(ready, nxt)
+        done = [index]
+        while done:  # a barrier is passed the moment its last provider is placed
+            for nxt in edges[done.pop()]:
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    if nxt >= len(ops):
+                        done.append(nxt)
+                    else:
+                        heapq.heappush(ready, nxt)
     if len(result) != len(ops):
-        stuck = [ops[i].describe() for i, d in enumerate(indegree) if d > 0]
+        stuck = [ops[i].describe() for i, d in enumerate(indegree[: len(ops)]) if d > 0]
         raise OperationCycleError(
             "these operations depend on each other in a circle; split the change into two migrations "
             "(create the tables first, add the foreign keys later):\n  " + "\n  ".join(stuck)

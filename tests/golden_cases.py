@@ -431,3 +431,29 @@ case(
         )
     },
 )
+# issue 11 item 8: the reference to a renamed table removed in the same generate; the down adds it
+# back, naming the table by its new name, before the rename is undone
+case(
+    "rename_table_and_drop_a_reference_to_it",
+    {
+        "authors": AUTHORS,
+        "posts": posts('author_id = { type = "bigint", references = { table = "authors" } }\n'),
+    },
+    {
+        "writers": AUTHORS.replace('"authors"', '"writers"'),
+        "posts": posts('author_id = { type = "bigint" }\n'),
+    },
+    answers=Answers(table_renames={"authors": "writers"}),
+)
+# issue 18 item 2: defaults DEFAULT takes only in parentheses, created and changed
+case(
+    "defaults_in_parentheses",
+    {"posts": posts('flag = { type = "boolean", default = "NOT false" }\n')},
+    {
+        "posts": posts(
+            'flag = { type = "boolean", default = "1 IN (1, 2)" }\n'
+            'ready = { type = "boolean", default = "\'\' IS NULL" }\n'
+            'n = { type = "integer", default = "-1" }\n'
+        )
+    },
+)

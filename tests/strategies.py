@@ -6,9 +6,13 @@ foreign key whose target is gone, an index on a dropped column, a gin index on t
 removes or adjusts exactly those parts, so every world a strategy returns is valid by construction.
 Names come from small disjoint pools, so derived names (indexes, sequences, constraints) cannot clash.
 
+Statements are modelled as one shape whose effect the catalog shows: an index on one column, created by
+SQL that names the table and column as they are (so a rename changes the statement, as a user must).
+Tables and columns remember where they came from in A (`origin`), so a rename step (tests/rename_edits)
+can be answered as a rename (tests/histories).
+
 Out of scope on purpose: context multitenancy (its migrations run in a separate stream, after the
-public one, so cross-stream orders are the migrator's concern, not the diff's) and custom statements
-(arbitrary SQL with hand-written downs; nothing to derive a property from).
+public one, so cross-stream orders are the migrator's concern, not the diff's).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from hypothesis import strategies as st
 
@@ -32,6 +36,7 @@ FK_NAMES = ("f1", "f2", "f3", "f4", "f5", "f6")
 TENANT = "org_id"
 IDENTITY_NAMES = ("uq1", "uq2", "uq3")
 CHECK_NAMES = ("ck1", "ck2", "ck3")
+STATEMENT_NAMES = ("st1", "st2")
 ORDERS = ("DESC", "ASC NULLS FIRST", "DESC NULLS LAST")
 SIMPLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 RESERVED = frozenset({"select", "user", "order", "table"})
@@ -58,8 +63,13 @@ SPELLINGS = {
     "inet": ("inet",), "interval": ("interval",), "bytea": ("bytea", "binary"),
 }  # fmt: skip
 SERIAL_SPELLINGS = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
+# Besides literals, a small grammar of expressions DEFAULT takes only in parentheses (NOT, IN, IS NULL,
+# LIKE, BETWEEN, AND/OR, arithmetic) and of ones it takes as written (casts, calls).
 DEFAULTS: dict[str, tuple[Value, ...]] = {
-    "int": (0, 42, -1), "num": (0, 1.5), "float": (0.5, 0), "text": ("'draft'", "''"), "bool": (True, False),
+    "int": (0, 42, -1, "1 + 2 * 3", "abs(-3)", "'7'::integer", "(4 - 1)"), "num": (0, 1.5, "1.5 * 2"),
+    "float": (0.5, 0), "text": ("'draft'", "''", "'a' || 'b'", "lower('X')", "'x'::text"),
+    "bool": (True, False, "NOT false", "1 IN (1, 2)", "'' IS NULL", "'a' LIKE 'a%'", "true AND NOT false",
+             "2 BETWEEN 1 AND 3", "false OR 1 = 1"),
     "uuid": ("gen_random_uuid()",), "time": ("now()", "CURRENT_TIMESTAMP", "CURRENT_DATE"),
     "json": ("'{}'", "'[]'"), "tarray": ("'{}'",), "iarray": ("'{}'",), "inet": ("'127.0.0.1'",),
     "interval": ("'1 day'",), "bytea": (),
@@ -137,6 +147,7 @@ class Col:
     default: Value | None = None
     generated: Generated | None = None
     ref: Ref | None = None
+    origin: str | None = None  # its name in A, when it was there
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,14 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Stmt:
+    """A custom statement: up creates an index on `column` named after the table, down drops it."""
+
+    name: str
+    column: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None = None
@@ -183,6 +202,8 @@ class Table:
     identities: tuple[Identity, ...] = ()
     indexes: tuple[Index, ...] = ()
     checks: tuple[Check, ...] = ()
+    statements: tuple[Stmt, ...] = ()
+    origin: TableKey | None = None  # its key in A, when it was there
 
     @property
     def key(self) -> TableKey:
@@ -312,7 +333,23 @@ def render(table: Table) -> str:
             f"check = {json.dumps(check.expr.sql())}",
             f"attributes = {toml_value([check.expr.column])}",
         ]
+    for statement in table.statements:
+        up, down = statement_sql(table, statement)
+        lines += ["[[statements]]", f"name = {json.dumps(statement.name)}"]
+        lines += [f"up = {json.dumps(up)}", f"down = {json.dumps(down)}"]
     return "\n".join(lines) + "\n"
+
+
+def statement_index(table: Table, statement: Stmt) -> str:
+    return f"{table.name}_{statement.name}"
+
+
+def statement_sql(table: Table, statement: Stmt) -> tuple[str, str]:
+    """(up, down) naming the table, its schema and the column as they are now."""
+    prefix = f"{sql_name(table.schema)}." if table.schema else ""
+    index = sql_name(statement_index(table, statement))
+    up = f"CREATE INDEX {index} ON {prefix}{sql_name(table.name)} ({sql_name(statement.column)})"
+    return up, f"DROP INDEX {prefix}{index}"
 
 
 def resources(world: World) -> dict[str, str]:
@@ -378,7 +415,10 @@ def _repair_table(table: Table) -> Table:
             )
     indexes = [i for i in (_repair_index(table, index) for index in table.indexes) if i is not None]
     checks = tuple(c for c in table.checks if _valid(table, c.expr))
-    return replace(table, identities=tuple(identities), indexes=tuple(indexes), checks=checks)
+    statements = tuple(s for s in table.statements if s.column in names)
+    return replace(
+        table, identities=tuple(identities), indexes=tuple(indexes), checks=checks, statements=statements
+    )
 
 
 def _repair_index(table: Table, index: Index) -> Index | None:
@@ -454,6 +494,7 @@ def relation_names(table: Table) -> list[str]:
     names = [table.name, f"{table.name}_pkey"]
     names += [f"{table.name}_{c.name}_seq" for c in table.columns if c.generated]
     names += [f"{table.name}_{c.name}_index" for c in table.columns if c.ref and c.ref.index]
+    names += [statement_index(table, s) for s in table.statements]
     return names + [f"{table.name}_{i.name}_index" for i in table.identities]
 
 
@@ -612,6 +653,8 @@ def tables(draw: st.DrawFn, name: str, schema: str | None) -> Table:
         table = _repair_table(replace(table, indexes=(*table.indexes, draw(indexes(table)))))
     for _ in range(draw(st.integers(0, 2))):
         table = draw(edit_check_of(table, "add"))
+    if draw(st.integers(0, 2)) == 0:
+        table = draw(edit_statement_of(table, "add"))
     return table
 
 
@@ -671,7 +714,14 @@ def worlds(draw: st.DrawFn) -> World:
     for source in range(len(world)):
         for _ in range(draw(st.integers(0, 2))):
             world = repair(draw(add_foreign_key(world, source)))
-    return world
+    return tuple(
+        replace(t, origin=t.key, columns=tuple(replace(c, origin=c.name) for c in t.columns)) for t in world
+    )
+
+
+def taken_names(names: object, origins: object) -> set[str]:
+    """Names in use, and names that were in A: reusing one would pair with the old object by name."""
+    return {n for n in (*names, *origins) if n is not None}  # type: ignore[misc]
 
 
 # --- strategies: edits of a world -------------------------------------------------------------------------
@@ -751,7 +801,9 @@ def add_column(draw: st.DrawFn, world: World) -> World:
     if i is None:
         return world
     table = world[i]
-    name = draw(unused(COLUMN_NAMES, {c.name for c in table.columns}))
+    name = draw(
+        unused(COLUMN_NAMES, taken_names((c.name for c in table.columns), (c.origin for c in table.columns)))
+    )
     if name is None:
         return world
     col = draw(columns(name))
@@ -829,6 +881,18 @@ def edit_check_of(draw: st.DrawFn, table: Table, kind: Kind) -> Table:
     return replace(table, checks=(*current[:n], *([changed] if changed else []), *current[n + 1 :]))
 
 
+@st.composite
+def edit_statement_of(draw: st.DrawFn, table: Table, kind: Kind) -> Table:
+    current = table.statements
+    column = draw(st.sampled_from([c.name for c in table.columns]))
+    if kind == "add" or not current:
+        name = draw(unused(STATEMENT_NAMES, {s.name for s in current}))
+        return table if name is None else replace(table, statements=(*current, Stmt(name, column)))
+    n = draw(st.integers(0, len(current) - 1))
+    changed = () if kind == "drop" else (Stmt(current[n].name, column),)
+    return replace(table, statements=(*current[:n], *changed, *current[n + 1 :]))
+
+
 def _table_edit(
     edit: Callable[[Table, Kind], st.SearchStrategy[Table]],
 ) -> Callable[[World], st.SearchStrategy[World]]:
@@ -845,6 +909,7 @@ def _table_edit(
 edit_identity = _table_edit(edit_identity_of)
 edit_index = _table_edit(edit_index_of)
 edit_check = _table_edit(edit_check_of)
+edit_statement = _table_edit(edit_statement_of)
 
 
 @st.composite
@@ -865,7 +930,9 @@ def edit_foreign_key(draw: st.DrawFn, world: World) -> World:
 
 @st.composite
 def add_table(draw: st.DrawFn, world: World) -> World:
-    name = draw(unused(TABLE_NAMES, {t.name for t in world}))
+    name = draw(
+        unused(TABLE_NAMES, taken_names((t.name for t in world), (t.origin[1] for t in world if t.origin)))
+    )
     if name is None:
         return world
     world = (*world, draw(tables(name, draw(st.sampled_from(SCHEMAS)))))
@@ -886,7 +953,7 @@ def move_table(draw: st.DrawFn, world: World) -> World:
         return world
     old = world[i]
     schema = draw(st.sampled_from([s for s in dict.fromkeys(SCHEMAS) if s != old.schema]))
-    moved = _with(world, i, replace(old, schema=schema))
+    moved = _with(world, i, replace(old, schema=schema, origin=None))
 
     def follow(col: Col) -> Col:
         if col.ref is None or col.ref.table != old.key:
@@ -914,79 +981,5 @@ def toggle_tenant(draw: st.DrawFn, world: World) -> World:
 EDITS = (
     alter_column, alter_column, alter_column, add_column, drop_column, change_primary_key, edit_identity,
     edit_index, edit_check, edit_check, edit_foreign_key, edit_foreign_key, add_table, drop_table, drop_table,
-    move_table, toggle_tenant,
+    move_table, toggle_tenant, edit_statement,
 )  # fmt: skip
-
-
-@st.composite
-def edited(draw: st.DrawFn, world: World) -> World:
-    """Resource set B: A after one to six random edits."""
-    before = world
-    for _ in range(draw(st.integers(1, 6))):
-        world = repair(draw(draw(st.sampled_from(EDITS))(world)))
-    return keep_castable(before, world)
-
-
-def castable(old: SqlType, new: SqlType) -> bool:
-    """Whether `new` is reachable from `old` through CASTS (PostgreSQL casts each such pair directly)."""
-    seen, todo = {old.name}, [old.name]
-    while todo:
-        for name in CASTS.get(todo.pop(), ()):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return new.name in seen
-
-
-def keep_castable(before: World, after: World) -> World:
-    """A column dropped and added again under its old name is an ALTER to the diff: keep its type castable.
-
-    Out of scope: type changes PostgreSQL cannot cast (uuid to text[]), which no migration can apply.
-    """
-    old = {t.key: t for t in before}
-    out = []
-    for table in after:
-        cols = []
-        for col in table.columns:
-            prior = old[table.key].col(col.name) if table.key in old else None
-            if prior is not None and not castable(prior.type, col.type):
-                col = replace(col, type=prior.type, spelling=prior.spelling, default=prior.default)
-            cols.append(col)
-        out.append(replace(table, columns=tuple(cols)))
-    return repair(tuple(out))
-
-
-def dropped_tables(before: World, after: World) -> frozenset[str]:
-    """Tables of `before` that `after` no longer has, as the drop-table answer names them."""
-    keys = {t.key for t in after}
-    return frozenset(t.display for t in before if t.key not in keys)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """Resource sets A and B; shown as their TOML files when hypothesis reports an example."""
-
-    a: World
-    b: World
-
-    @property
-    def dropped(self) -> frozenset[str]:
-        return dropped_tables(self.a, self.b)
-
-    def __repr__(self) -> str:
-        def files(world: World) -> str:
-            return "\n".join(f"# {name}.toml\n{text}" for name, text in resources(world).items())
-
-        return (
-            f"\n### A\n{files(self.a)}\n### B\n{files(self.b)}\n### dropped tables: {sorted(self.dropped)}\n"
-        )
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """Hypothesis prints falsifying examples with this, not with its dataclass printer."""
-        printer.text(repr(self))
-
-
-@st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
-    a = draw(worlds())
-    return Scenario(a, draw(edited(a)))

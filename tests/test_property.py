@@ -1,4 +1,5 @@
-"""Property: for random valid resource sets A and B (B = A after random edits), generate A then B and
+"""Property: for random valid resource sets A and B (B = A after random edits, renames of tables and
+columns among them, answered as renames), generate A then B and
 
 - A's ups build what a fresh build of A builds, and A's then B's ups what a fresh build of B builds;
 - generating again right after A, and right after B, finds nothing to do;
@@ -32,21 +33,9 @@ from engine.migrations import MigrationFile
 from engine.migrator import Migrator
 from engine.questions import Answers
 from tests.harness import Workspace, catalog, connector
+from tests.histories import Scenario, scenarios
 from tests.roundtrip import TENANT, NewDatabase, apply, write_all
-from tests.strategies import (
-    Check,
-    Col,
-    Expr,
-    Field,
-    Identity,
-    Index,
-    Ref,
-    Scenario,
-    SqlType,
-    Table,
-    resources,
-    scenarios,
-)
+from tests.strategies import Check, Col, Expr, Field, Identity, Index, Ref, SqlType, Table, resources
 
 EXAMPLES = int(os.environ.get("SNAPSHIFT_PROPERTY_EXAMPLES", "40"))
 
@@ -212,7 +201,7 @@ def test_generate_a_then_b_matches_fresh_builds_and_rolls_back(
         )
 
         write_all(ws, files_b)
-        second = ws.generate(Answers(no_renames=True, drop_tables=scenario.dropped))
+        second = ws.generate(scenario.answers())
         note("B's migrations:\n" + "\n".join(m.path.read_text() for m in second))
         again = ws.plan()
         assert not again.has_changes, "generating again right after B is not a no-op: " + pending(again)

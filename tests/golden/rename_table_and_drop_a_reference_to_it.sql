@@ -1,0 +1,25 @@
+==> migrations/<version>_migrate_resources2.sql
+-- WARNING: destructive operations, review before migrating:
+--   drop foreign key posts_author_id_fkey on posts
+-- 4 operation(s):
+--   rename table authors to writers
+--   drop foreign key posts_author_id_fkey on posts
+--   rename constraint authors_pkey to writers_pkey on writers
+--   rename sequence authors_id_seq to writers_id_seq
+-- migrate:up
+ALTER TABLE "authors" RENAME TO "writers";
+
+ALTER TABLE "posts" DROP CONSTRAINT "posts_author_id_fkey";
+
+ALTER TABLE "writers" RENAME CONSTRAINT "authors_pkey" TO "writers_pkey";
+
+ALTER SEQUENCE "authors_id_seq" RENAME TO "writers_id_seq";
+
+-- migrate:down
+ALTER SEQUENCE "writers_id_seq" RENAME TO "authors_id_seq";
+
+ALTER TABLE "writers" RENAME CONSTRAINT "writers_pkey" TO "authors_pkey";
+
+ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_fkey" FOREIGN KEY ("author_id") REFERENCES "writers" ("id");
+
+ALTER TABLE "writers" RENAME TO "authors";
