@@ -57,9 +57,9 @@ JOIN pg_class c ON c.oid = x.indrelid
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_am am ON am.oid = i.relam
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = ANY(%(schemas)s) AND NOT EXISTS (
-    SELECT 1 FROM pg_constraint k
-    WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x'))
+LEFT JOIN pg_constraint k
+    ON k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')
+WHERE n.nspname = ANY(%(schemas)s) AND k.oid IS NULL
 """
 
 TRIGGERS = """

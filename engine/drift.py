@@ -10,6 +10,7 @@ one group, with the statements that would repair them (engine.repair; printed, n
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,13 +130,16 @@ def drift_repo(
 ) -> DriftResult:
     """Compare the live database of `live_url` (and each of `tenants`, when given) with `declared`."""
     say = progress or (lambda message: None)
-    say("building the declared state on a scratch database")
-    fresh = read_fresh(live_url, declared)
+    public_schemas = list(declared.schemas)
+    say("building the declared state on a scratch database, reading the live catalog meanwhile")
+    # the two sides wait on the server, not on this process: read them at once (on Ctrl-C the pool
+    # waits for the build, whose own cleanup drops the scratch database)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        building = pool.submit(read_fresh, live_url, declared)
+        with database.connect(live_url, autocommit=True) as conn:
+            live = read_catalog(conn, [*public_schemas, *(tenants or ())])
+        fresh = building.result()
     tenant_shape = fresh.schemas.get(TENANT_SCHEMA, SchemaShape())
-    public_schemas = sorted(name for name in fresh.schemas if name != TENANT_SCHEMA)
-    say(f"reading the live catalog ({len(public_schemas)} schema(s), {len(tenants or ())} tenant(s))")
-    with database.connect(live_url, autocommit=True) as conn:
-        live = read_catalog(conn, [*public_schemas, *(tenants or ())])
     public, repairs = _public(live, fresh, public_schemas)
     groups = _groups(live, tenant_shape, tenants) if tenants is not None else []
     return DriftResult(repo, tuple(public), tuple(repairs), tuple(groups), tenants is not None)
@@ -150,9 +154,9 @@ def _public(
     repairs: list[tuple[str, tuple[str, ...]]] = []
     for schema in schemas:
         prefix = "" if schema == "public" else f"{schema}."
-        have = live.schemas.get(schema)
-        found = compare_schemas(have or SchemaShape(), fresh.schemas[schema], prefix)
-        statements = repair_statements(found, fresh.schemas[schema], prefix)
+        have, want = live.schemas.get(schema), fresh.schemas.get(schema, SchemaShape())
+        found = compare_schemas(have or SchemaShape(), want, prefix)
+        statements = repair_statements(found, want, prefix)
         if have is None and found:
             statements.insert(0, f"CREATE SCHEMA IF NOT EXISTS {quote(schema)};")
         differences += found

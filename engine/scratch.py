@@ -55,10 +55,12 @@ def scratch_databases(server_url: str, count: int) -> Iterator[list[str]]:
 
 @dataclass(frozen=True)
 class FreshMigrations:
-    """A declared state as migrations: public ones, then tenant ones."""
+    """A declared state as migrations: public ones, then tenant ones; `schemas` holds the schemas of
+    its public tables (public always among them)."""
 
     public: tuple[MigrationFile, ...]
     tenant: tuple[MigrationFile, ...]
+    schemas: tuple[str, ...] = ("public",)
 
 
 def fresh_migrations(tables: Sequence[Table], extensions: Sequence[str]) -> FreshMigrations:
@@ -77,7 +79,8 @@ def fresh_migrations(tables: Sequence[Table], extensions: Sequence[str]) -> Fres
         path = Path(f"<fresh build {index}>.sql")
         migration = parse_migration_text(text, path=path, version=index, name=f"fresh_build_{index}")
         (tenant if plan.tenant else public).append(migration)
-    return FreshMigrations(tuple(public), tuple(tenant))
+    schemas = {"public"} | {t.key.schema for t in tables if t.key.schema and not t.key.tenant}
+    return FreshMigrations(tuple(public), tuple(tenant), tuple(sorted(schemas)))
 
 
 def connector(url: str) -> Connect:
