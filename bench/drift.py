@@ -129,7 +129,8 @@ def main() -> None:
     database = f"snapshift_bench_drift_{uuid.uuid4().hex[:8]}"
     url = with_database(args.url, database)
     create, drop = server_costs(args.url)
-    print(f"reference loop {reference_loop():.3f} s;", f"server: CREATE DATABASE {create:.2f} s, DROP {drop:.2f} s")
+    loop = reference_loop()
+    print(f"reference loop {loop:.3f} s; server: CREATE DATABASE {create:.2f} s, DROP {drop:.2f} s")
     tenants = [f"org_{index:05d}" for index in range(args.tenants)]
     env = {**user_environ(), URL_ENV: url, "DATABASE_URL": url}
     argv = snapshift_argv(work)
