@@ -202,24 +202,26 @@ def test_drift_groups_tenants_by_difference_and_sql_repairs_them(
         database_url,
         "DROP INDEX t07.documents_unique_title_index; "
         "ALTER TABLE t13.documents ADD COLUMN notes text; "
-        "ALTER TABLE t21.documents ALTER COLUMN version SET DEFAULT 2",
+        "ALTER TABLE t21.documents ALTER COLUMN version SET DEFAULT 2; "
+        "DROP TABLE t30.documents",
     )
     code, out, _ = cli(capsys, "-C", str(fleet), "drift", "--tenants")
     assert code == 1
     line = next(line for line in out.splitlines() if line.startswith("== repo tenants: "))
     groups = line.removeprefix("== repo tenants: ").split("; ")
-    assert groups[0] == "47 tenants match"
+    assert groups[0] == "46 tenants match"
     assert sorted(groups[1:]) == [
         "1 tenant (t07) lacks index documents_unique_title_index",
         "1 tenant (t13) has a column documents.notes that no resource declares",
         "1 tenant (t21) has documents.version default 2, the resources declare default 1",
+        "1 tenant (t30) lacks table documents",
     ]
     assert "== repo: the database matches the snapshots" in out
 
     code, out, _ = cli(capsys, "-C", str(fleet), "drift", "--tenants", "--json")
     assert code == 1
     result = json.loads(out)[0]
-    assert [len(group["tenants"]) for group in result["groups"]] == [47, 1, 1, 1]
+    assert [len(group["tenants"]) for group in result["groups"]] == [46, 1, 1, 1, 1]
 
     code, repair, _ = cli(capsys, "-C", str(fleet), "drift", "--tenants", "--sql")
     assert code == 1
