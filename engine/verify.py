@@ -166,8 +166,10 @@ def verify_migrations(
     progress: VerifyProgress | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> VerifyResult:
-    """Verify `public` and `tenant` against the `declared` state on two scratch databases of the server
-    of `server_url` (dropped afterwards); `check_down`: roll back only the newest that many migrations."""
+    """Verify `public` and `tenant` against the `declared` state on a scratch database of the server of
+    `server_url` (the fresh build first, then emptied for the migrations; dropped afterwards whatever
+    happens); `check_down`: roll back only the newest that many migrations. `cancel` is asked between
+    steps (Cancelled)."""
     steps = ordered_steps(public, tenant)
     downs = len(steps) if check_down is None else min(check_down, len(steps))
     total = 2 + len(steps) + 2 * downs

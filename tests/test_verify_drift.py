@@ -290,3 +290,18 @@ def test_drift_text_names_many_tenants_briefly() -> None:
         "12 tenants (t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 and 2 more) lack index documents_title_index"
     )
     assert DriftGroup(("a",), (), ()).text() == "1 tenant matches"
+
+
+def test_verify_reports_progress_and_can_be_cancelled_between_steps(blog: Path, database_url: str) -> None:
+    """The app runs verify in a worker: progress arrives through a plain callback, and a cancel asked
+    between steps stops it with its scratch database dropped."""
+    from engine.errors import Cancelled
+    from engine.project import Project
+    from engine.verify import VerifyEvent
+
+    events: list[VerifyEvent] = []
+    with pytest.raises(Cancelled):
+        Project.open(blog).verify(progress=events.append, cancel=lambda: len(events) >= 2)
+    assert [event.done for event in events] == [0, 1]
+    assert events[0].total == 8 and events[0].repo == "repo"
+    assert scratch_databases(database_url, f"{PREFIX}{os.getpid()}\\_%") == []
