@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from engine.lazy import lazy_module
 from engine.questions import Answers
 
 if TYPE_CHECKING:
+    from engine import checks as checking
     from engine import (
         cleancache,
         confine,
@@ -32,13 +33,16 @@ if TYPE_CHECKING:
         state,
         status,
     )
+    from engine import drift as drifting
     from engine import generate as generator
     from engine import regen as regen_workflow
     from engine import untracked as untracked_workflow
+    from engine import verify as verifying
     from engine.model import Table
 else:  # the generator and the database side each load only when used
     cleancache = lazy_module("engine.cleancache")
     confine = lazy_module("engine.confine")
+    checking = lazy_module("engine.checks")
     dbactions = lazy_module("engine.dbactions")
     devdb = lazy_module("engine.devdb")
     journal = lazy_module("engine.journal")
@@ -339,6 +343,55 @@ class Project:
     def devdb_url(self) -> str | None:
         """The running development database's URL, or None; never starts it."""
         return devdb.DevDatabase(self.root).url()
+
+    # -- verify and drift (SPEC 7; engine/verify.py, engine/drift.py): results as data, progress by callback
+
+    def verify(
+        self,
+        repo: str | None = None,
+        *,
+        progress: verifying.VerifyProgress | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> list[verifying.VerifyResult]:
+        """Each repo's migrations on scratch databases: up, against a fresh build, down, up again."""
+        targets = [(config, self._target(config).url) for config in self.repos(repo)]
+        return [checking.verify_repo(config, url, progress, cancel) for config, url in targets]
+
+    def verify_generation(
+        self,
+        generation: generator.Generation,
+        *,
+        progress: verifying.VerifyProgress | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> list[verifying.VerifyResult]:
+        """A plan's new migrations, before anything is written (`generate --verify`)."""
+        results = []
+        for repo_plan in generation.repos:
+            folders = {repo_plan.repo.migrations_path: False, repo_plan.repo.tenant_migrations_path: True}
+            planned = [
+                (f.path.name, f.text, folders[f.path.parent])
+                for f in generation.files
+                if f.kind in ("migration", "tenant_migration") and f.path.parent in folders
+            ]
+            if planned:
+                url = self._target(repo_plan.repo).url
+                results.append(checking.verify_planned(repo_plan, url, planned, progress, cancel))
+        return results
+
+    def drift(
+        self,
+        repo: str | None = None,
+        *,
+        tenants: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[drifting.DriftResult]:
+        """Each repo's live database (and with `tenants` every tenant schema) against its snapshots."""
+        results = []
+        for config in self.repos(repo):
+            url = self._target(config).url
+            names = dbactions.tenant_names(config, url) if tenants else None
+            results.append(checking.drift(config, url, names, progress))
+        return results
 
     # -- the regen workflow (SPEC 7 `regen`, `rollback --untracked`; engine/regen.py, engine/untracked.py)
 

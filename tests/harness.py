@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
+from engine.catalog import Catalog, read_catalog
 from engine.generate import GenerateOptions, Generation
-from engine.introspect import describe
 from engine.migrations import MigrationFile, list_migrations
 from engine.migrator import Migrator
 from engine.project import Project
@@ -82,6 +82,6 @@ def rollback_all(url: str, migrations: list[MigrationFile], schema: str | None =
     return Migrator(connector(url), migrations, schema=schema).rollback(all=True)
 
 
-def catalog(url: str) -> dict[str, Any]:
+def catalog(url: str) -> Catalog:
     with psycopg.connect(url) as conn:
-        return describe(conn)
+        return read_catalog(conn)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from engine.catalog import Catalog
 from engine.database import with_database
 from engine.migrations import MigrationFile
 from engine.migrator import Migrator
@@ -65,7 +65,7 @@ def apply(url: str, ws: Workspace, skip: Sequence[MigrationFile] = (), tenants_f
 
 def fresh_catalog(
     root: Path, resources: Mapping[str, str], new_database: NewDatabase, config: str | None = None
-) -> dict[str, Any]:
+) -> Catalog:
     """The catalog of a database built in one step from `resources`."""
     ws = Workspace(root, config) if config else Workspace(root)
     write_all(ws, resources)

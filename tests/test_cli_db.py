@@ -19,9 +19,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from engine.catalog import TableShape, read_catalog
 from engine.database import with_database
 from engine.devdb import DevDatabase
-from engine.introspect import describe
 from engine.migrator import lock_key
 from engine.project import Project
 from tests.roundtrip import NewDatabase
@@ -67,10 +67,9 @@ def blog(tmp_path: Path) -> Path:
     return target
 
 
-def tables(url: str) -> dict[str, Any]:
+def tables(url: str) -> dict[str, TableShape]:
     with psycopg.connect(url) as conn:
-        described: dict[str, Any] = describe(conn)["tables"]
-    return described
+        return read_catalog(conn).tables
 
 
 def expected_tables(project: Path) -> dict[str, tuple[set[str], set[str]]]:
@@ -90,8 +89,8 @@ def assert_catalog_matches_resources(project: Path, url: str) -> None:
     expected = expected_tables(project)
     assert set(found) == set(expected)
     for name, (columns, required) in expected.items():
-        assert set(found[name]["columns"]) == columns, name
-        not_null = {column for column, info in found[name]["columns"].items() if info[1]}
+        assert set(found[name].columns) == columns, name
+        not_null = {column for column, info in found[name].columns.items() if info.not_null}
         assert not_null == required, name
 
 
@@ -158,7 +157,7 @@ def test_example_project_create_migrate_status_rollback_drop(
     rolled = re.findall(r"^== rolled back (\d+)_", out, re.M)
     assert [int(v) for v in rolled] == [int(f.name[:14]) for f in reversed(files[1:])]
     assert recorded(fresh_url) == [int(files[0].name[:14])]
-    assert "color" not in tables(fresh_url)["public.tags"]["columns"]
+    assert "color" not in tables(fresh_url)["public.tags"].columns
 
     code, out, err = cli(capsys, *at, "rollback", "--all", "--tenants")
     assert code == 0, err

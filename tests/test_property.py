@@ -20,15 +20,14 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, example, given, note, settings
 from psycopg import sql
 
+from engine.catalog import Catalog, user_schemas
 from engine.generate import Generation
-from engine.introspect import schemas
 from engine.migrations import MigrationFile
 from engine.migrator import Migrator
 from engine.questions import Answers
@@ -43,13 +42,13 @@ EXAMPLES = int(os.environ.get("SNAPSHIFT_PROPERTY_EXAMPLES", "40"))
 def reset(url: str) -> None:
     """Make `url` a just-created database again: an empty public schema and the tenant schema."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for schema in schemas(conn):
+        for schema in user_schemas(conn):
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
         conn.execute("CREATE SCHEMA public")
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(TENANT)))
 
 
-def fresh_build(url: str, root: Path, files: Mapping[str, str]) -> dict[str, Any]:
+def fresh_build(url: str, root: Path, files: Mapping[str, str]) -> Catalog:
     """The catalog of `url` built in one generate and migrate from `files`."""
     reset(url)
     ws = Workspace(root)

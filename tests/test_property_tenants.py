@@ -12,7 +12,6 @@ at a time, to the catalog before it, and everything migrates again.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -28,8 +27,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
+from engine.catalog import SchemaShape, read_catalog
 from engine.database import with_database
-from engine.introspect import describe
 from engine.migrations import MigrationFile, list_migrations
 from tests.gitrepo import git
 from tui.cli import main
@@ -148,25 +147,19 @@ class History:
             self.ok("migrate", "--tenants")
 
 
-def catalog(url: str, tenants: list[str]) -> dict[str, Any]:
-    """The public schema's tables, and each tenant's with its name taken out (empty ones left out)."""
+def catalog(url: str, tenants: list[str]) -> dict[str, SchemaShape]:
+    """The public schema's tables, and each tenant's (the catalog reader takes each schema's own name
+    out of its definitions, so tenants compare as they are)."""
     with psycopg.connect(url) as conn:
-        public = describe(conn, only=["public"])
-        result: dict[str, Any] = {"public": [public["tables"], public["sequences"]]}
-        for tenant in tenants:
-            found = describe(conn, only=[tenant])
-            text = json.dumps([found["tables"], found["sequences"]], sort_keys=True)
-            result[tenant] = json.loads(
-                text.replace(f'"{tenant}.', '"TENANT.').replace(f" {tenant}.", " TENANT.")
-            )
-    return result
+        found = read_catalog(conn, ["public", *tenants]).schemas
+    return {name: found.get(name, SchemaShape()) for name in ["public", *tenants]}
 
 
-def tenant_part(found: dict[str, Any]) -> dict[str, Any]:
+def tenant_part(found: dict[str, SchemaShape]) -> dict[str, SchemaShape]:
     """The catalog with every tenant the same: one entry for all (they must all be equal)."""
-    tenants = [value for key, value in found.items() if key != "public" and value != [{}, {}]]
+    tenants = [value for key, value in found.items() if key != "public" and value != SchemaShape()]
     assert all(value == tenants[0] for value in tenants), "tenants differ"
-    return {"public": found["public"], "tenant": tenants[0] if tenants else [{}, {}]}
+    return {"public": found["public"], "tenant": tenants[0] if tenants else SchemaShape()}
 
 
 @contextmanager

@@ -10,14 +10,13 @@ import re
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from engine.catalog import Catalog, read_catalog
 from engine.errors import RegenError
-from engine.introspect import describe
 from engine.project import Project
 from engine.regen import RegenEvent
 from engine.runs import ProgressEvent
@@ -105,16 +104,16 @@ def applied(url: str, schema: str | None = None) -> set[int]:
         return {int(row[0]) for row in conn.execute(sql.SQL("SELECT version FROM {}").format(table))}
 
 
-def catalog(url: str) -> dict[str, Any]:
+def catalog(url: str) -> Catalog:
     with psycopg.connect(url) as conn:
-        return describe(conn)
+        return read_catalog(conn)
 
 
 def version(path: Path | str) -> int:
     return int(Path(path).name.split("_", 1)[0])
 
 
-def database_state(url: str) -> tuple[dict[str, Any], set[int], dict[str, set[int]]]:
+def database_state(url: str) -> tuple[Catalog, set[int], dict[str, set[int]]]:
     return catalog(url), applied(url), {tenant: applied(url, tenant) for tenant in TENANTS}
 
 

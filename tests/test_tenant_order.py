@@ -3,17 +3,15 @@ PostgreSQL through snapshift's own commands."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from engine.introspect import describe
+from engine.catalog import Catalog, read_catalog
 from engine.migrations import list_migrations
 from tests.gitrepo import commit_all, git
 from tui.cli import main
@@ -83,9 +81,9 @@ class Project:
         return sorted((self.root / "priv" / "repo" / folder).glob("*.sql"))
 
 
-def catalog(url: str) -> dict[str, Any]:
+def catalog(url: str) -> Catalog:
     with psycopg.connect(url) as conn:
-        return describe(conn)
+        return read_catalog(conn)
 
 
 def versions(url: str, schema: str | None = None) -> set[int]:
@@ -198,7 +196,7 @@ def test_a_dropped_public_table_waits_for_the_tenants_and_rollback_all_walks_bac
     assert "and 4 tenant migration run(s) in 2 tenant(s)" in out
     assert versions(database_url) == set()
     assert all(versions(database_url, name) == set() for name in TENANTS)
-    tables = catalog(database_url)["tables"]
+    tables = catalog(database_url).tables
     assert not [name for name in tables if not name.endswith("schema_migrations")], tables
 
 
@@ -230,7 +228,7 @@ def test_rollback_untracked_undoes_a_dropped_public_table_before_the_tenant_keys
     project.ok("generate", "--name", "drop_authors", "--drop-table", "authors")
     project.ok("migrate", "--tenants")
     project.ok("migrate")
-    assert "public.authors" not in catalog(database_url)["tables"]
+    assert "public.authors" not in catalog(database_url).tables
 
     out = project.ok("rollback", "--untracked", "--yes")
     assert "rolled back 1 untracked migration(s) and 2 tenant migration run(s) in 2 tenant(s)" in out
@@ -258,7 +256,7 @@ def test_readme_rollback_n_2_runs_on_the_bundled_example(
     assert out.index("org_acme: rolled back") < out.index("== rolled back 2026")
     assert versions(database_url) == set()
     assert all(versions(database_url, name) == set() for name in ("org_acme", "org_globex"))
-    tables = catalog(database_url)["tables"]
+    tables = catalog(database_url).tables
     assert not [name for name in tables if not name.endswith("schema_migrations")], tables
     # and back up again
     assert main([*at, "migrate"]) == 0
@@ -269,9 +267,9 @@ def test_readme_rollback_n_2_runs_on_the_bundled_example(
 
 
 def tenant_catalog(url: str, tenant: str) -> str:
-    """One tenant schema's tables, with the schema's name taken out, for comparing tenants."""
+    """One tenant schema's tables (the reader takes the schema's own name out), for comparing tenants."""
     with psycopg.connect(url) as conn:
-        return json.dumps(describe(conn, only=[tenant]), sort_keys=True).replace(tenant, "TENANT")
+        return repr(read_catalog(conn, [tenant]).schemas.get(tenant))
 
 
 def renamed_authors(project: Project) -> None:
@@ -317,7 +315,7 @@ def test_after_rolling_everything_back_public_then_tenants_migrate_again(
     built = tenant_catalog(database_url, "org_a")
     everything = catalog(database_url)
     project.ok("rollback", "--all")  # the tenant migrations first, in the reverse of the order applied
-    tables = catalog(database_url)["tables"]
+    tables = catalog(database_url).tables
     assert not [name for name in tables if not name.endswith("schema_migrations")], tables
     project.ok("migrate")  # public to the newest
     project.ok("migrate", "--tenants")  # then every (now empty) tenant

@@ -18,6 +18,7 @@ from engine.errors import InterruptedAfterWriting, SnapshiftError, UsageError
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
+from tui.cli_verify import add_generate_verify, add_verify_commands, verify_before_writing
 from tui.commands import add_database_commands, add_repo_option
 from tui.parser import Parser
 
@@ -136,6 +137,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(NO_CHANGES)
         return 0
     require_answers(generation)
+    if args.verify and (code := verify_before_writing(project, generation)) is not None:
+        return code
     if args.dry_run:
         files = sorted(generation.files, key=lambda f: f.path)
         print("\n".join(f"{planned.path.relative_to(project.root)}\n{planned.text}" for planned in files))
@@ -223,6 +226,7 @@ def add_generate(sub: Subcommands) -> None:
         "--concurrent-indexes", action="store_true", help="create new identity indexes concurrently"
     )
     add_answer_arguments(p)
+    add_generate_verify(p)
     p.add_argument(
         "--yes",
         action="store_true",
@@ -248,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     add_generate(sub)
     add_database_commands(sub)
+    add_verify_commands(sub)
     add_repo_option(sub)  # shared by every command, so `snapshift migrate --repo R` works too
     return parser
 

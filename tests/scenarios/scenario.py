@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.catalog import Catalog
 from engine.generate import Generation
 from engine.migrations import MigrationFile
 from engine.questions import Answers
@@ -132,7 +133,7 @@ class Scenario:
         prepare(self.url)
         apply(self.url, self.ws)
 
-    def catalog(self) -> dict[str, Any]:
+    def catalog(self) -> Catalog:
         return catalog(self.url)
 
 

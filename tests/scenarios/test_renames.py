@@ -333,4 +333,4 @@ def test_dont_drop_columns_comments_out_a_declined_rename(scenario: Scenario) ->
     assert '-- ALTER TABLE "posts" DROP COLUMN "title";' in change.text()
     assert "WARNING: steps commented out" in change.text()
     scenario.apply()
-    assert set(scenario.catalog()["tables"]["public.posts"]["columns"]) == {"id", "title", "name"}
+    assert set(scenario.catalog().tables["public.posts"].columns) == {"id", "title", "name"}

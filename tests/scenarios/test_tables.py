@@ -306,7 +306,7 @@ def test_kept_table_stays_while_other_tables_change(scenario: Scenario) -> None:
     change = scenario.generate({"tags": table("tags", AUTHORS_COLS + '\ncolor = { type = "text" }')})
     assert change.up == ['ALTER TABLE "tags" ADD COLUMN "color" text;']
     scenario.apply()
-    assert {"public.authors", "public.tags"} <= set(scenario.catalog()["tables"])
+    assert {"public.authors", "public.tags"} <= set(scenario.catalog().tables)
 
 
 def test_drop_table_in_a_named_schema(scenario: Scenario) -> None:
