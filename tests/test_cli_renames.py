@@ -4,12 +4,11 @@ real PostgreSQL: generate, migrate, rollback all exit 0 and the rollback restore
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
-from engine.introspect import describe
+from engine.catalog import Catalog, read_catalog
 from tui.cli import main
 
 AUTHORS = 'table = "{}"\n[attributes]\nid = {{ type = "bigint", primary_key = true, generated = true }}\n'
@@ -31,9 +30,9 @@ def write(root: Path, resources: dict[str, str]) -> None:
         (root / "resources" / f"{name}.toml").write_text(text)
 
 
-def catalog(url: str) -> dict[str, Any]:
+def catalog(url: str) -> Catalog:
     with psycopg.connect(url) as conn:
-        return describe(conn)
+        return read_catalog(conn)
 
 
 def ok(capsys: pytest.CaptureFixture[str], *args: str) -> str:
