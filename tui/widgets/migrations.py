@@ -1,0 +1,57 @@
+"""The migrations of every repo with their state, and a progress bar while a job runs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, ProgressBar, Static
+
+from tui.session import MigrationsView
+
+STATE_STYLE = {"applied": "green", "pending": "yellow", "out of order": "bold red", "unknown": "dim"}
+
+
+class MigrationsPane(Vertical):
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(id="job-progress", show_eta=False)
+        yield Static(id="tenants")
+        table: DataTable[Text | str] = DataTable(id="migration-table", cursor_type="row", zebra_stripes=False)
+        table.add_columns("version", "name", "state", "git")
+        yield table
+
+    def on_mount(self) -> None:
+        self.border_title = "Migrations"
+        self.query_one("#job-progress").display = False
+
+    def show(self, view: MigrationsView) -> None:
+        table: DataTable[Text | str] = self.query_one("#migration-table", DataTable)
+        table.clear()
+        for row in view.rows:
+            name = f"{row.name} (tenants)" if row.tenant else row.name
+            git = {None: "", True: "untracked", False: ""}[row.untracked]
+            table.add_row(
+                str(row.version), name, Text(row.state, STATE_STYLE[row.state]), Text(git, "magenta")
+            )
+        lines = list(view.tenants)
+        if view.error:
+            lines.append(f"database: {view.error}")
+        tenants = self.query_one("#tenants", Static)
+        tenants.update(Text("\n".join(lines), style="red" if view.error else "dim"))
+        tenants.display = bool(lines)
+        applied = sum(1 for row in view.rows if row.state == "applied")
+        self.border_title = f"Migrations {len(view.rows)} · {applied} applied"
+
+    def start_job(self, title: str) -> None:
+        bar = self.query_one("#job-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.border_subtitle = title
+
+    def progress(self, done: int, total: int) -> None:
+        if total:
+            self.query_one("#job-progress", ProgressBar).update(total=total, progress=done)
+
+    def end_job(self) -> None:
+        self.query_one("#job-progress").display = False
+        self.border_subtitle = ""
