@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widgets import Footer, Tab, Tabs, Tree
 
 from engine.questions import Answers, Question
@@ -149,16 +150,21 @@ class SnapshiftApp(App[None]):
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         pane = (event.tab.id or "tab-resources").removeprefix("tab-")
-        upper = self.query_one("#upper")
+        upper = self.main.query_one("#upper")
         for name in PANES:
             upper.set_class(name == pane, f"show-{name}")
 
     def action_pane(self, pane: str) -> None:
-        self.query_one("#pane-tabs", Tabs).active = f"tab-{pane}"
-        self.query_one(f"#{pane}").focus()
+        self.main.query_one("#pane-tabs", Tabs).active = f"tab-{pane}"
+        self.main.query_one(f"#{pane}").focus()
+
+    @property
+    def main(self) -> Screen[None]:
+        """The main screen, under any dialog: handlers update its widgets while a dialog is open."""
+        return self.screen_stack[0]
 
     def log_line(self, text: str, level: str = "info") -> None:
-        self.query_one(LogPane).add(text, level)
+        self.main.query_one(LogPane).add(text, level)
 
     # -- watching and planning
 
@@ -175,6 +181,8 @@ class SnapshiftApp(App[None]):
         self.post_message(FilesChanged(paths))
 
     def on_files_changed(self, message: FilesChanged) -> None:
+        if not self.screen_stack:  # closing: the widgets are gone
+            return
         names = sorted({_relative(self.session.root, path) for path in message.paths})
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         self.log_line(f"changed: {shown}")
@@ -199,6 +207,8 @@ class SnapshiftApp(App[None]):
         self.post_message(PlanComputed(view, request))
 
     def on_plan_computed(self, message: PlanComputed) -> None:
+        if not self.screen_stack:  # closing: the widgets are gone
+            return
         if message.request <= self.plan_applied:
             return  # an older plan finished after a newer one
         self.plan_applied = message.request
@@ -222,20 +232,22 @@ class SnapshiftApp(App[None]):
         self.show_plan()
 
     def show_plan(self) -> None:
-        tree = self.query_one(ResourceTree)
+        tree = self.main.query_one(ResourceTree)
         tree.show(self.plan, self.problems, self.session.root, self.stale)
-        self.query_one(SqlPane).show(self.plan, self.stale)
+        self.main.query_one(SqlPane).show(self.plan, self.stale)
         self.show_selection()
-        status = self.query_one(StatusBar)
+        status = self.main.query_one(StatusBar)
         status.watching = self.session.resource_count() if self.watch_files else 0
         status.plan_state = "plan stale" if self.stale else ""
         status.redraw()
 
     def show_selection(self) -> None:
-        selected = self.query_one(ResourceTree).selected
-        self.query_one(PendingPane).show(self.plan, selected, self.problems, self.session.root, self.stale)
+        selected = self.main.query_one(ResourceTree).selected
+        self.main.query_one(PendingPane).show(
+            self.plan, selected, self.problems, self.session.root, self.stale
+        )
         table = selected.split(":", 1)[1] if ":" in selected and not selected.endswith(":") else None
-        self.query_one(SqlPane).scroll_to_table(table)
+        self.main.query_one(SqlPane).scroll_to_table(table)
 
     @on(Tree.NodeHighlighted, "#resources")
     def _table_highlighted(self) -> None:
@@ -255,7 +267,9 @@ class SnapshiftApp(App[None]):
             self.post_message(MigrationsListed(MigrationsView((), (), _first_line(exc))))
 
     def on_database_checked(self, message: DatabaseChecked) -> None:
-        status = self.query_one(StatusBar)
+        if not self.screen_stack:  # closing: the widgets are gone
+            return
+        status = self.main.query_one(StatusBar)
         previous = status.database
         status.database, status.database_error = message.info, message.error
         status.redraw()
@@ -268,8 +282,10 @@ class SnapshiftApp(App[None]):
             self.log_line(f"database: {'embedded dev database ' if info.embedded else ''}{info.url}", "ok")
 
     def on_migrations_listed(self, message: MigrationsListed) -> None:
+        if not self.screen_stack:  # closing: the widgets are gone
+            return
         self.migrations = message.view
-        self.query_one(MigrationsPane).show(message.view)
+        self.main.query_one(MigrationsPane).show(message.view)
 
     # -- jobs
 
@@ -281,7 +297,7 @@ class SnapshiftApp(App[None]):
     def start_job(self, job: str, title: str, run: Job) -> None:
         self.busy = job
         self.refresh_bindings()
-        self.query_one(MigrationsPane).start_job(title)
+        self.main.query_one(MigrationsPane).start_job(title)
         self.log_line(f"{title}…")
         self.run_job(job, run)
 
@@ -297,14 +313,18 @@ class SnapshiftApp(App[None]):
             self.post_message(JobFinished(job, "", str(exc) or type(exc).__name__))
 
     def on_job_progressed(self, message: JobProgressed) -> None:
+        if not self.screen_stack:  # closing: the widgets are gone
+            return
         if message.text:
             self.log_line(message.text)
-        self.query_one(MigrationsPane).progress(message.done, message.total)
+        self.main.query_one(MigrationsPane).progress(message.done, message.total)
 
     def on_job_finished(self, message: JobFinished) -> None:
+        if not self.screen_stack:  # closing: the widgets are gone
+            return
         self.busy = None
         self.refresh_bindings()
-        self.query_one(MigrationsPane).end_job()
+        self.main.query_one(MigrationsPane).end_job()
         if message.error is None:
             self.log_line(f"{message.job}: {message.summary}", "ok")
             self.notify(message.summary, title=message.job)
