@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Tab, Tabs, Tree
+from textual.widgets import Tab, Tabs, Tree
 
 from engine.questions import Answers, Question
 from tui import asking
@@ -47,6 +47,7 @@ from tui.session import (
     progress_line,
 )
 from tui.watcher import Watcher
+from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.log import LogPane
 from tui.widgets.migrations import MigrationsPane
 from tui.widgets.pending import PendingPane
@@ -74,13 +75,13 @@ class SnapshiftApp(App[None]):
         Binding("g", "generate", "generate"),
         Binding("m", "migrate", "migrate"),
         Binding("t", "tenants", "tenants"),
-        Binding("b", "rollback", "rollback"),
+        Binding("b", "rollback", "back"),
         Binding("u", "untracked", "untracked"),
         Binding("R", "regen", "regen"),
         Binding("c", "create", "create"),
         Binding("d", "drop", "drop"),
         Binding("question_mark", "help", "help"),
-        Binding("ctrl+p", "command_palette", "palette", show=False),
+        Binding("ctrl+p", "command_palette", "cmds"),
         Binding("q", "quit", "quit"),
         Binding("1", "pane('resources')", "resources", show=False),
         Binding("2", "pane('pending')", "pending", show=False),
@@ -88,16 +89,16 @@ class SnapshiftApp(App[None]):
     ]
     # (action, title, help): the command palette and the help screen list these
     ACTIONS: ClassVar[list[tuple[str, str, str]]] = [
-        ("generate", "Generate migration", "g: asks the name; renames and drops in dialogs"),
-        ("migrate", "Migrate", "m: apply the pending migrations"),
-        ("tenants", "Migrate tenants", "t: apply the tenant migrations in every tenant schema"),
-        ("rollback", "Roll back", "b: undo the newest applied migration (asks)"),
-        ("untracked", "Roll back untracked", "u: undo the applied migrations git does not track (asks)"),
-        ("regen", "Regen", "R: redo the untracked migrations from the resources (asks; migrate after)"),
-        ("create", "Create database", "c: CREATE DATABASE for the repo"),
-        ("drop", "Drop database", "d: DROP DATABASE for the repo (asks)"),
-        ("help", "Help", "?: keys and marks"),
-        ("quit", "Quit", "q"),
+        ("generate", "Generate migration", "asks the name; renames and drops are asked in dialogs"),
+        ("migrate", "Migrate", "apply the pending migrations"),
+        ("tenants", "Migrate tenants", "apply the tenant migrations in every tenant schema"),
+        ("rollback", "Roll back", "undo the newest applied migration (asks first)"),
+        ("untracked", "Roll back untracked", "undo the applied migrations git does not track (asks first)"),
+        ("regen", "Regen", "redo the untracked migrations from the resources (asks; can migrate after)"),
+        ("create", "Create database", "CREATE DATABASE for the repo"),
+        ("drop", "Drop database", "DROP DATABASE for the repo (asks first)"),
+        ("help", "Help", "keys and marks"),
+        ("quit", "Quit", "leave the app"),
     ]
 
     def __init__(self, session: Session, *, watch: bool = True) -> None:
@@ -131,7 +132,7 @@ class SnapshiftApp(App[None]):
         with Horizontal(id="lower"):
             yield MigrationsPane(id="migrations")
             yield LogPane(id="log")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._set_narrow(self.size.width)
@@ -145,7 +146,8 @@ class SnapshiftApp(App[None]):
         self._set_narrow(event.size.width)
 
     def _set_narrow(self, width: int) -> None:
-        self.screen.set_class(width < NARROW_WIDTH, "narrow")
+        self.main.set_class(width < NARROW_WIDTH, "narrow")
+        self.main.query_one(KeysFooter).set_narrow(width < NARROW_WIDTH)
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -347,7 +349,7 @@ class SnapshiftApp(App[None]):
         self.start_job("create", "creating the database", lambda _progress: self.session.create())
 
     def action_help(self) -> None:
-        keys = [(self.get_key_display(binding), help_text) for binding, (_, _, help_text) in _bound(self)]
+        keys = [(self.get_key_display(binding), title, text) for binding, (_, title, text) in _bound(self)]
         self.push_screen(HelpScreen(keys))
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
@@ -462,7 +464,7 @@ def _bound(app: SnapshiftApp) -> Iterable[tuple[Binding, tuple[str, str, str]]]:
         if isinstance(binding, Binding) and binding.action in actions:
             yield binding, actions[binding.action]
         elif isinstance(binding, Binding) and binding.action == "command_palette":
-            yield binding, ("command_palette", "Commands", "ctrl+p: every action, searchable")
+            yield binding, ("command_palette", "Commands", "every action, searchable")
 
 
 def _relative(root: Path, path: Path) -> str:

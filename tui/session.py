@@ -87,7 +87,7 @@ class SqlText:
     """The SQL of every migration generate would write, and the first line of each table's statements."""
 
     text: str
-    anchors: Mapping[str, int] = field(default_factory=dict)
+    anchors: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # table -> first, last line
 
 
 @dataclass(frozen=True)
@@ -560,22 +560,25 @@ def _sql_texts(root: Path, generation: Generation) -> tuple[SqlText, SqlText]:
     return SqlText(up_text, _anchors(up_text, ops, 0)), SqlText(down_text, _anchors(down_text, ops, 1))
 
 
-def _anchors(text: str, ops: Sequence[Operation], side: int) -> dict[str, int]:
-    """Table -> the first line of its first statement found in `text` (0 up, 1 down)."""
+def _anchors(text: str, ops: Sequence[Operation], side: int) -> dict[str, tuple[int, int]]:
+    """Table -> the first and last line of its statements in `text` (side 0 up, 1 down)."""
     from engine.render import render
 
-    anchors: dict[str, int] = {}
+    anchors: dict[str, tuple[int, int]] = {}
+    position = 0
     for op in ops:
-        table = op.table.display()
-        if table in anchors:
-            continue
-        statements = render(op)[side]
-        if not statements:
-            continue
-        first = statements[0].splitlines()[0] if statements[0] else ""
-        at = text.find(first) if first else -1
-        if at >= 0:
-            anchors[table] = text.count("\n", 0, at)
+        for statement in render(op)[side]:
+            first = statement.splitlines()[0] if statement.strip() else ""
+            at = text.find(first, position if side == 0 else 0) if first else -1
+            if at < 0:
+                continue
+            start = text.count("\n", 0, at)
+            end = start + statement.rstrip().count("\n")
+            table = op.table.display()
+            known = anchors.get(table)
+            anchors[table] = (min(start, known[0]), max(end, known[1])) if known else (start, end)
+            if side == 0:
+                position = at + len(first)
     return anchors
 
 

@@ -23,16 +23,17 @@ INTRO = (
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, keys: Sequence[tuple[str, str, str]]) -> None:
         super().__init__()
         self.keys = list(keys)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, description in self.keys:
-            table.add_row(key, description)
+        for key, title, description in self.keys:
+            table.add_row(key, title, description)
         with Vertical(classes="dialog help") as dialog:
             dialog.border_title = "Help"
             with VerticalScroll():

@@ -17,7 +17,10 @@ class MigrationsPane(Vertical):
         yield ProgressBar(id="job-progress", show_eta=False)
         yield Static(id="tenants")
         table: DataTable[Text | str] = DataTable(id="migration-table", cursor_type="row", zebra_stripes=False)
-        table.add_columns("version", "name", "state", "git")
+        table.add_column("version", width=14)
+        table.add_column("name")
+        table.add_column("state", width=12)
+        table.add_column("git", width=9)
         yield table
 
     def on_mount(self) -> None:

@@ -9,7 +9,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -23,8 +23,7 @@ class PendingPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="operations")
-        with VerticalScroll(id="change-scroll"):
-            yield Static(id="change")
+        yield Static(id="change")
 
     def show(
         self, view: PlanView, selected: str, problems: Sequence[Problem], root: Path, stale: bool
@@ -40,9 +39,9 @@ class PendingPane(Vertical):
             for op in row.operations:
                 line = Text.assemble((op.symbol, SYMBOL_STYLE[op.symbol]), " ", op.text)
                 if op.destructive:
-                    line.append("  ⚠ destroys data", "bold red")
+                    line.append("  ⚠ drop", "bold red")
                 elif op.rewrites:
-                    line.append("  ⚠ may rewrite", "yellow")
+                    line.append("  ⚠ rewrite", "yellow")
                 options.append(Option(line))
         count = sum(len(r.operations) for r in rows)
         if not options:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import TabbedContent, TabPane, TextArea
+from textual.widgets.text_area import Selection
 
 from tui.session import PlanView, SqlText
 
@@ -32,8 +33,9 @@ class SqlPane(Vertical):
                     )
 
     def show(self, view: PlanView, stale: bool) -> None:
+        waiting = f"-- {len(view.questions)} open question(s): press g to answer them; the SQL follows\n"
         for side, sql in (("up", view.up), ("down", view.down)):
-            text = sql.text or NOTHING
+            text = sql.text or (waiting if view.questions else NOTHING)
             area = self.query_one(f"#sql-{side}-text", TextArea)
             if area.text != text:
                 area.load_text(text)
@@ -49,7 +51,16 @@ class SqlPane(Vertical):
         return self.query_one(f"#sql-{side}-text", TextArea).text
 
     def scroll_to_table(self, table: str | None) -> None:
+        """Select the table's statements and put the first at the top (the top of the text for none)."""
         for side in ("up", "down"):
             area = self.query_one(f"#sql-{side}-text", TextArea)
-            line = self._texts[side].anchors.get(table, 0) if table else 0
-            area.scroll_to(y=line, animate=False)
+            lines = self._texts[side].anchors.get(table) if table else None
+            if lines is None:
+                area.selection = Selection.cursor((0, 0))
+                area.scroll_to(y=0, animate=False)
+                continue
+            start, end = lines
+            area.selection = Selection(
+                (end, len(area.document.get_line(end))), (start, 0)
+            )  # cursor at the start
+            area.call_after_refresh(area.scroll_to, y=start, animate=False)
