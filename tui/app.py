@@ -188,7 +188,7 @@ class SnapshiftApp(App[None]):
         names = sorted({_relative(self.session.root, path) for path in message.paths})
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         self.log_line(f"changed: {shown}")
-        self.request_replan()
+        self.request_replan(message.paths)
         if self.watcher and sorted(self.watcher.folders) != [
             f for f in self.session.watched_folders() if f.is_dir() and f != self.session.root
         ]:
@@ -196,14 +196,14 @@ class SnapshiftApp(App[None]):
         if not self.busy and any(path.suffix == ".sql" for path in message.paths):
             self.refresh_database()
 
-    def request_replan(self) -> None:
+    def request_replan(self, changed: frozenset[Path] | None = None) -> None:
         self.plan_requests += 1
-        self.replan(self.plan_requests)
+        self.replan(self.plan_requests, changed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
-    def replan(self, request: int) -> None:
+    def replan(self, request: int, changed: frozenset[Path] | None) -> None:
         try:
-            view: PlanView | PlanProblems = self.session.replan()
+            view: PlanView | PlanProblems = self.session.replan(changed)
         except Exception as exc:  # the live view must survive anything the engine raises
             view = PlanProblems((Problem(None, None, f"{type(exc).__name__}: {exc}"),), 0.0)
         self.post_message(PlanComputed(view, request))

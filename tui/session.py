@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from engine.model import Table, TableKey
     from engine.operations import Operation
     from engine.regen import RegenEvent, RegenPlan
+    from engine.resource_draft import Draft
     from engine.runs import ProgressEvent
+    from engine.snapshots import LatestFile
     from engine.status import ProjectStatus
 
 TableState = Literal["unchanged", "changed", "new", "removed", "error"]
@@ -175,6 +177,8 @@ class Session:
         self.now = now  # a fixed clock for migration versions (tests, screenshots); None: the real one
         self.project = Project.open(directory)
         self._config_stamp = self._stamp(self.project.config.config_path)
+        self._resources = ResourceCache()
+        self._snapshots = SnapshotCache()
 
     # -- files to watch
 
@@ -207,6 +211,7 @@ class Session:
         if stamp != self._config_stamp:
             self.project = Project.open(self.directory)
             self._config_stamp = stamp
+            self._resources, self._snapshots = ResourceCache(), SnapshotCache()
 
     @staticmethod
     def _stamp(path: Path) -> tuple[int, int]:
@@ -216,15 +221,28 @@ class Session:
             return (0, 0)
         return (info.st_mtime_ns, info.st_size)
 
-    def replan(self) -> PlanView | PlanProblems:
-        """The live view: what generate would write now, or the problems that keep it from planning."""
+    def replan(self, changed: Iterable[Path] | None = None) -> PlanView | PlanProblems:
+        """The live view: what generate would write now, or the problems that keep it from planning.
+        `changed`: the paths changed since the last call, when known (None: anything may have)."""
         started = time.perf_counter()
         try:
             self._reopen_if_config_changed()
-            generation = self.project.plan(now=self.now)
+            self._snapshots.forget(self.project.config, changed)
+            generation = self._live_plan()
         except InputError as exc:
             return PlanProblems(self._problems(exc), time.perf_counter() - started)
         return plan_view(self.project.root, generation, time.perf_counter() - started)
+
+    def _live_plan(self) -> Generation:
+        """`Project.plan` for the live view, re-reading only the resource files that changed."""
+        from engine.generate import plan_generation
+
+        finished = self.project.finish_interrupted_generate()
+        tables = self._resources.tables(self.project.config)
+        snapshot_files = self._snapshots.files(self.project.config)
+        generation = plan_generation(self.project.config, tables, now=self.now, snapshot_files=snapshot_files)
+        generation.finished_interrupted = finished
+        return generation
 
     def _problems(self, error: InputError) -> tuple[Problem, ...]:
         """Every resource file's own problem (each file checked alone), or the one error when the
@@ -370,6 +388,67 @@ class Session:
         if result.migrated:
             summary += f", applied {sum(len(m.public) for m in result.migrated)} migration(s)"
         return summary
+
+
+class ResourceCache:
+    """Each resource file's first-pass result (engine.resource_file.Draft), kept while the file's stat
+    is unchanged, so a save re-reads one file instead of all of them. A file modified within the last
+    two seconds before it was read is read again next time (as git treats its index): a second write
+    in the same clock tick, of the same size, would otherwise go unseen."""
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self) -> None:
+        self._drafts: dict[Path, tuple[tuple[int, int, int, int], int, Draft]] = {}
+
+    def tables(self, config: ProjectConfig) -> list[Table]:
+        from engine.resource_file import draft_file
+        from engine.resource_links import resolve_drafts
+        from engine.resources import resource_paths
+
+        paths = resource_paths(config)
+        drafts: list[Draft] = []
+        kept: dict[Path, tuple[tuple[int, int, int, int], int, Draft]] = {}
+        for path in paths:
+            info = path.stat()
+            stamp = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+            cached = self._drafts.get(path)
+            if cached is not None and cached[0] == stamp and cached[1] - info.st_mtime_ns > self.RACY_NS:
+                kept[path] = cached
+            else:
+                read_at = time.time_ns()
+                kept[path] = (stamp, read_at, draft_file(config, path))
+            drafts.append(kept[path][2])
+        self._drafts = kept
+        tables = resolve_drafts(drafts)
+        return sorted(
+            tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
+        )
+
+
+class SnapshotCache:
+    """Each repo's latest snapshot files as read (canonical content), kept until a path under the
+    repo's snapshots folder changes: only generate and regen write there, and the watcher sees them."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[LatestFile]] = {}
+
+    def forget(self, config: ProjectConfig, changed: Iterable[Path] | None) -> None:
+        if changed is None:
+            self._files.clear()
+            return
+        paths = list(changed)
+        for repo in config.repos:
+            if any(path.is_relative_to(repo.snapshots_path) for path in paths):
+                self._files.pop(repo.name, None)
+
+    def files(self, config: ProjectConfig) -> dict[str, list[LatestFile]]:
+        from engine.snapshots import read_latest_files
+
+        for repo in config.repos:
+            if repo.name not in self._files:
+                self._files[repo.name] = read_latest_files(repo.snapshots_path, decode=True)
+        return dict(self._files)
 
 
 class JobFailed(SnapshiftError):
@@ -651,8 +730,9 @@ def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
         lines.append(f"then {len(generation.questions)} question(s) to answer")
     elif generation.has_changes:
         written = [f for f in generation.files if f.kind != "snapshot"]
-        lines.append(f"write {len(written)} migration(s), {len(generation.files) - len(written)} snapshot(s)")
-        lines += [f"  {_relative(root, f.path)}" for f in written]
+        names = ", ".join(f.path.stem.split("_", 1)[-1] for f in written)
+        snapshots = len(generation.files) - len(written)
+        lines.append(f"write {len(written)} migration(s) ({names}) and {snapshots} snapshot(s)")
     else:
         lines.append("write nothing (no changes)")
     refused: str | None = None

@@ -8,6 +8,7 @@ from textual.widgets import TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
 from tui.session import PlanView, SqlText
+from tui.widgets.sql_area import SqlArea
 
 NOTHING = "-- no changes: generate would write nothing\n"
 
@@ -23,12 +24,13 @@ class SqlPane(Vertical):
         with TabbedContent(initial="sql-up"):
             for side in ("up", "down"):
                 with TabPane(side, id=f"sql-{side}"):
-                    yield TextArea(
+                    yield SqlArea(
                         NOTHING,
                         language="sql",
                         read_only=True,
                         show_line_numbers=False,
                         soft_wrap=False,
+                        show_cursor=False,
                         id=f"sql-{side}-text",
                     )
 

@@ -35,5 +35,6 @@ class StatusBar(Static):
             )
         if self.plan_state:
             text.append(f"  {self.plan_state}", "dim")
-        text.append(f"  watching {self.watching} files", "dim")
+        if self.watching:
+            text.append(f"  watching {self.watching} files", "dim")
         self.update(text)
