@@ -126,7 +126,7 @@ class SnapshiftApp(App[None]):
             id="pane-tabs",
         )
         with Horizontal(id="upper", classes="show-resources"):
-            yield ResourceTree(id="resources")
+            yield ResourceTree(first_repo=self.session.repo, id="resources")
             yield PendingPane(id="pending")
             yield SqlPane(id="sql")
         with Horizontal(id="lower"):
@@ -185,7 +185,8 @@ class SnapshiftApp(App[None]):
     def on_files_changed(self, message: FilesChanged) -> None:
         if not self.screen_stack:  # closing: the widgets are gone
             return
-        names = sorted({_relative(self.session.root, path) for path in message.paths})
+        inputs = [path for path in message.paths if path.suffix in (".toml", ".json", ".sql")]
+        names = sorted({_relative(self.session.root, path) for path in inputs or message.paths})
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         self.log_line(f"changed: {shown}")
         self.request_replan(message.paths)
@@ -405,7 +406,7 @@ class SnapshiftApp(App[None]):
         name = await self.push_screen_wait(GenerateScreen(view.default_name, summary))
         if name is None:
             return
-        answers = await self._answer_all(lambda a: self.session.plan_generate(a, name).questions)
+        answers = await self._answer_all("generate", lambda a: self.session.plan_generate(a, name).questions)
         if answers is None:
             self.log_line("generate cancelled")
             return
@@ -417,14 +418,16 @@ class SnapshiftApp(App[None]):
 
         self.start_job("generate", "generating", write)
 
-    async def _answer_all(self, questions_for: Callable[[Answers], list[Question]]) -> Answers | None:
+    async def _answer_all(
+        self, job: str, questions_for: Callable[[Answers], list[Question]]
+    ) -> Answers | None:
         """Plan, ask the first open question in a dialog, plan again, until none is left."""
         answers = Answers()
         for _ in range(MAX_QUESTIONS):
             try:
                 questions = await asyncio.to_thread(questions_for, answers)
             except Exception as exc:
-                self._refuse("generate", exc)
+                self._refuse(job, exc)
                 return None
             if not questions:
                 return answers
@@ -436,7 +439,9 @@ class SnapshiftApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_regen(self) -> None:
-        answers = await self._answer_all(lambda a: list(self.session.plan_regen(a, None, True).questions))
+        answers = await self._answer_all(
+            "regen", lambda a: list(self.session.plan_regen(a, None, True).questions)
+        )
         if answers is None:
             return
         chosen = answers

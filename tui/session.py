@@ -7,6 +7,7 @@ is a change to this module alone. Nothing here imports Textual; the views are wh
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -179,6 +180,7 @@ class Session:
         self._config_stamp = self._stamp(self.project.config.config_path)
         self._resources = ResourceCache()
         self._snapshots = SnapshotCache()
+        self._planning = threading.Lock()  # one re-plan at a time: they share the caches
 
     # -- files to watch
 
@@ -224,6 +226,10 @@ class Session:
     def replan(self, changed: Iterable[Path] | None = None) -> PlanView | PlanProblems:
         """The live view: what generate would write now, or the problems that keep it from planning.
         `changed`: the paths changed since the last call, when known (None: anything may have)."""
+        with self._planning:
+            return self._replan(changed)
+
+    def _replan(self, changed: Iterable[Path] | None) -> PlanView | PlanProblems:
         started = time.perf_counter()
         try:
             self._reopen_if_config_changed()
@@ -383,7 +389,7 @@ class Session:
     def regen(self, answers: Answers, name: str | None, migrate: bool, progress: Progress) -> str:
         result = self.project.regen(name, migrate=migrate, answers=answers, repo=self.repo, progress=progress)
         public = sum(len(r.public) for r in result.rolled_back)
-        summary = f"regen: rolled back {public} migration(s), deleted {len(result.deleted)} file(s), "
+        summary = f"rolled back {public} migration(s), deleted {len(result.deleted)} file(s), "
         summary += f"wrote {len(result.generated.written)} file(s)"
         if result.migrated:
             summary += f", applied {sum(len(m.public) for m in result.migrated)} migration(s)"

@@ -18,6 +18,7 @@ STEP_MS = 15
 DEBOUNCE_MS = 120
 IGNORED_PARTS = frozenset({".git", ".snapshift", ".venv", "__pycache__", "node_modules"})
 IGNORED_SUFFIXES = (".swp", ".swx", "~", ".tmp")
+IGNORED_NAMES = frozenset({".snapshift-pending.json"})  # generate's journal, in place while it writes
 
 Changed = Callable[[frozenset[Path]], None]
 
@@ -25,6 +26,8 @@ Changed = Callable[[frozenset[Path]], None]
 def relevant(path: Path) -> bool:
     """Editors' swap and backup files and the folders snapshift or git keep are not input."""
     if any(part in IGNORED_PARTS for part in path.parts):
+        return False
+    if path.name in IGNORED_NAMES:
         return False
     return not path.name.endswith(IGNORED_SUFFIXES) and not path.name.startswith(".#")
 

@@ -28,7 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog danger" if self.danger else "dialog") as dialog:
             dialog.border_title = self.title_text
-            with VerticalScroll(classes="details"):
+            with VerticalScroll(classes="details", can_focus=False):
                 yield Label("\n".join(self.lines))
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")

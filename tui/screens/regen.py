@@ -15,7 +15,10 @@ from textual.widgets import Button, Checkbox, Label
 class RegenScreen(ModalScreen[bool | None]):
     """Dismisses with whether to migrate afterwards, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "confirm", "Regen", show=False),
+    ]
 
     def __init__(self, lines: Sequence[str], refused: str | None, migrate: bool = True) -> None:
         super().__init__()
@@ -26,7 +29,7 @@ class RegenScreen(ModalScreen[bool | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog danger") as dialog:
             dialog.border_title = "Regen"
-            with VerticalScroll(classes="details"):
+            with VerticalScroll(classes="details", can_focus=False):
                 yield Label("\n".join(self.lines))
             if self.refused:
                 yield Label(self.refused, classes="refused")
@@ -35,11 +38,18 @@ class RegenScreen(ModalScreen[bool | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Regen", id="ok", variant="error", disabled=self.refused is not None)
 
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ok":
-            self.dismiss(self.query_one("#migrate", Checkbox).value)
+            self.action_confirm()
         else:
             self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        if self.refused is None:
+            self.dismiss(self.query_one("#migrate", Checkbox).value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -40,7 +40,9 @@ class MigrationsPane(Vertical):
         if view.error:
             lines.append(f"database: {view.error}")
         tenants = self.query_one("#tenants", Static)
-        shown = Text("\n".join(lines), style="red" if view.error else "dim", no_wrap=True, overflow="ellipsis")
+        shown = Text(
+            "\n".join(lines), style="red" if view.error else "dim", no_wrap=True, overflow="ellipsis"
+        )
         tenants.update(shown)
         tenants.display = bool(lines)
         applied = sum(1 for row in view.rows if row.state == "applied")

@@ -29,8 +29,9 @@ class ResourceTree(Tree[str]):
     """Selecting a table shows its operations, its before/after and scrolls the SQL to it; selecting
     a repo (or the root) shows all of them."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, first_repo: str | None = None, id: str | None = None) -> None:
         super().__init__("project", data=ALL, id=id)
+        self.first_repo = first_repo  # `--repo`: shown first, and selected at the start
         self.show_root = False
         self.guide_depth = 2
         self._shape: tuple[str, ...] = ()
@@ -40,6 +41,7 @@ class ResourceTree(Tree[str]):
     def show(self, view: PlanView, problems: Sequence[Problem], root: Path, stale: bool) -> None:
         broken = {p.path for p in problems if p.path is not None}
         rows = [row if row.source not in broken else _broken(row) for row in view.tables]
+        rows.sort(key=lambda row: row.repo != self.first_repo)  # stable: the chosen repo first
         known = {row.source for row in rows}
         orphans = [p for p in problems if p.path is not None and p.path not in known]
         shape = tuple(table_id(row) for row in rows) + tuple(f"!{p.path}" for p in orphans)
@@ -78,7 +80,9 @@ class ResourceTree(Tree[str]):
                 self._leaves[key] = node.add_leaf(labels[key], data=key)
         self._shape = tuple(self._leaves)
         target = self._leaves.get(selected or "")
-        if target is not None:
+        if selected is None and self.first_repo in repos:
+            self.move_cursor(repos[self.first_repo])
+        elif target is not None:
             self.move_cursor(target)
 
     @property
