@@ -65,7 +65,15 @@ def migrate(root: Path) -> None:
 async def select(pilot: Pilot[None], app: SnapshiftApp, table: str) -> None:
     tree = app.query_one(ResourceTree)
     tree.focus()
-    tree.move_cursor(tree._leaves[table])
+    name = table.split(":", 1)[1]
+
+    def selected() -> bool:  # the tree numbers its lines when it renders: move again until it took
+        if name in str(app.query_one("#pending").border_title):
+            return True
+        tree.move_cursor(tree._leaves[table])
+        return False
+
+    await until(pilot, selected, f"{name} selected")
     await pilot.pause(0.2)
 
 

@@ -9,11 +9,12 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.appkit import copy_example, edit, make_app, planned
+from tests.appkit import copy_example, edit, make_app, planned, until
 from tests.terminal import ROOT, run
 from tui.cli import main
 from tui.widgets.resource_tree import ResourceTree
@@ -76,6 +77,7 @@ def test_watch_prints_one_json_object_per_save(tmp_path: Path) -> None:
     threading.Thread(target=read, daemon=True).start()
     try:
         assert json.loads(lines.get(timeout=60))["changes"] is False
+        time.sleep(0.3)  # the watch threads are started; give them time to register with the kernel
         edit(root / "resources" / "posts.toml", BODY, BODY + '\nsummary = { type = "text" }')
         changed = json.loads(lines.get(timeout=30))
         assert changed["changes"] and changed["tables"][0]["table"] == "posts"
@@ -122,4 +124,4 @@ async def test_repo_option_picks_the_repo_shown_first(
         await planned(pilot)
         tree = app.query_one(ResourceTree)
         assert [str(node.label) for node in tree.root.children] == ["audit", "main"]
-        assert tree.selected == "audit:"
+        await until(pilot, lambda: tree.selected == "audit:", "the audit repo selected")

@@ -10,13 +10,20 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 
 from tests.appkit import copy_example, edit, make_app, planned, until
 from tests.gitrepo import commit_all, git
 from tui.app import SnapshiftApp
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.generate import GenerateScreen
+from tui.screens.help import HelpScreen
+from tui.screens.questions import ChoiceScreen, DropTableScreen
+from tui.screens.regen import RegenScreen
 from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.log import LogPane
+from tui.widgets.pending import PendingPane
 from tui.widgets.resource_tree import ResourceTree
 
 BODY = 'body = { type = "text" }'
@@ -32,7 +39,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def pending_changes(root: Path) -> None:
     edit(root / "resources" / "posts.toml", BODY, BODY + '\nsummary = { type = "text" }')
-    edit(root / "resources" / "posts.toml", 'size = 80', 'size = 120')
+    edit(root / "resources" / "posts.toml", "size = 80", "size = 120")
     (root / "resources" / "notes.toml").write_text(
         'table = "notes"\n\n[attributes]\nid = { type = "bigint", primary_key = true }\n'
     )
@@ -58,14 +65,28 @@ def scene(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Before:
 async def select_posts(pilot: Pilot[Any]) -> None:
     tree = pilot.app.query_one(ResourceTree)
     tree.focus()
-    tree.move_cursor(tree._leaves["repo:posts"])
-    await pilot.pause(0.1)
+    pending = pilot.app.query_one(PendingPane)
+
+    def selected() -> bool:  # the tree numbers its lines when it renders: move again until it took
+        if "posts" in str(pending.border_title):
+            return True
+        tree.move_cursor(tree._leaves["repo:posts"])
+        return False
+
+    await until(pilot, selected, "posts selected")
 
 
-def key(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+def key(key: str, shows: type[Screen[Any]] | str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """Press `key` and wait until the screen of that type, or a widget matching that selector, shows."""
+
     async def press(pilot: Pilot[Any]) -> None:
-        await pilot.press(*keys)
-        await pilot.pause(0.3)
+        await pilot.press(key)
+        app = pilot.app
+        if isinstance(shows, str):
+            await until(pilot, lambda: bool(app.screen.query(shows)), f"{shows} after {key}")
+        else:
+            await until(pilot, lambda: isinstance(app.screen, shows), f"{shows.__name__} after {key}")
+        await pilot.pause(0.1)
 
     return press
 
@@ -81,7 +102,9 @@ def test_80x24_with_the_sql_tab(snap_compare: SnapCompare, tmp_path: Path) -> No
     root = copy_example(tmp_path)
     pending_changes(root)
     app = make_app(root, watch=False)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=scene(select_posts, key("3")))
+    assert snap_compare(
+        app, terminal_size=(80, 24), run_before=scene(select_posts, key("3", "#upper.show-sql"))
+    )
 
 
 def test_a_broken_file(snap_compare: SnapCompare, tmp_path: Path) -> None:
@@ -95,26 +118,32 @@ def test_generate_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     pending_changes(root)
     app = make_app(root, watch=False)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("g")))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("g", GenerateScreen)))
 
 
 def test_rename_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     edit(root / "resources" / "posts.toml", BODY, 'content = { type = "text" }')
     app = make_app(root, watch=False)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("g"), key("enter")))
+    assert snap_compare(
+        app, terminal_size=(120, 40), run_before=scene(key("g", GenerateScreen), key("enter", ChoiceScreen))
+    )
 
 
 def test_drop_table_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     (root / "resources" / "comments.toml").unlink()
     app = make_app(root, watch=False)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("g"), key("enter")))
+    assert snap_compare(
+        app,
+        terminal_size=(120, 40),
+        run_before=scene(key("g", GenerateScreen), key("enter", DropTableScreen)),
+    )
 
 
 def test_rollback_confirmation(snap_compare: SnapCompare, tmp_path: Path) -> None:
     app = make_app(copy_example(tmp_path), watch=False)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("b")))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("b", ConfirmScreen)))
 
 
 def test_regen_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
@@ -123,9 +152,9 @@ def test_regen_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
     commit_all(root)
     pending_changes(root)
     app = make_app(root, watch=False)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("R")))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("R", RegenScreen)))
 
 
 def test_help_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     app = make_app(copy_example(tmp_path), watch=False)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("question_mark")))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("question_mark", HelpScreen)))

@@ -79,8 +79,14 @@ async def test_selecting_a_table_shows_its_operations_and_scrolls_the_sql(projec
         from tui.widgets.resource_tree import ResourceTree
 
         resource_tree = app.query_one(ResourceTree)
-        resource_tree.move_cursor(resource_tree._leaves["repo:posts"])
-        await until(pilot, lambda: "posts" in str(app.query_one(PendingPane).border_title), "posts selected")
+
+        def selected() -> bool:  # the tree numbers its lines when it renders: move again until it took
+            if "posts" in str(app.query_one(PendingPane).border_title):
+                return True
+            resource_tree.move_cursor(resource_tree._leaves["repo:posts"])
+            return False
+
+        await until(pilot, selected, "posts selected")
         assert pending_lines(app) == ["+ add column posts.summary"]
 
 

@@ -36,16 +36,8 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.generate import GenerateScreen
 from tui.screens.help import HelpScreen
 from tui.screens.regen import RegenScreen
-from tui.session import (
-    MigrationsView,
-    PlanProblems,
-    PlanView,
-    Problem,
-    Progress,
-    Session,
-    SqlText,
-    progress_line,
-)
+from tui.session import Progress, Session, progress_line
+from tui.views import MigrationsView, PlanProblems, PlanView, Problem, SqlText
 from tui.watcher import Watcher
 from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.log import LogPane
@@ -254,7 +246,8 @@ class SnapshiftApp(App[None]):
 
     @on(Tree.NodeHighlighted, "#resources")
     def _table_highlighted(self) -> None:
-        self.show_selection()
+        if self.screen_stack:
+            self.show_selection()
 
     # -- the database: state in the header and the migrations pane
 

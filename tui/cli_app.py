@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.session import PlanProblems, PlanView, Session
+from tui.session import Session
+from tui.views import PlanProblems, PlanView
 
 if TYPE_CHECKING:
     from tui.parser import Subcommands
@@ -47,12 +48,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     session = Session(args.directory, args.repo)
     show = _printer(session.root, args.sql, args.json)
-    show(session.replan())
     if args.once:
+        show(session.replan())
         return 0
     bursts: queue.Queue[frozenset[Path]] = queue.Queue()
     watcher = Watcher(session.root, session.watched_folders(), bursts.put)
-    watcher.start()
+    watcher.start()  # before the first plan: a save while it runs is seen
+    show(session.replan())
     try:
         while True:
             bursts.get()

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.session import PlanView, Problem, TableRow
+from tui.views import PlanView, Problem, TableRow
 
 MARKS = {
     "unchanged": ("●", "dim"),
@@ -81,8 +81,9 @@ class ResourceTree(Tree[str]):
         self._shape = tuple(self._leaves)
         target = self._leaves.get(selected or "")
         if selected is None and self.first_repo in repos:
-            self.move_cursor(repos[self.first_repo])
-        elif target is not None:
+            target = repos[self.first_repo]
+        if target is not None:
+            self._tree_lines  # number the new lines now (Tree does it lazily), so the move can take  # noqa: B018
             self.move_cursor(target)
 
     @property

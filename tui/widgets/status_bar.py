@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.session import DatabaseInfo
+from tui.views import DatabaseInfo
 
 
 class StatusBar(Static):
