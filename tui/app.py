@@ -147,6 +147,8 @@ class SnapshiftApp(App[None]):
         upper = self.main.query_one("#upper")
         for name in PANES:
             upper.set_class(name == pane, f"show-{name}")
+        if pane == "sql" and self.screen_stack:  # scrolled while hidden: put the selection in view again
+            self.call_after_refresh(self.show_selection)
 
     def action_pane(self, pane: str) -> None:
         self.main.query_one("#pane-tabs", Tabs).active = f"tab-{pane}"

@@ -22,7 +22,6 @@ class StatusBar(Static):
 
     def redraw(self) -> None:
         text = Text.assemble((" snapshift ", "bold reverse"), " ", (self.project, "bold"), "  ")
-        text.no_wrap, text.overflow = True, "ellipsis"
         info = self.database
         if info is None and self.database_error is None:
             text.append("database: checking…", "dim")
