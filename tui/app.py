@@ -129,8 +129,7 @@ class SnapshiftApp(App[None]):
     def on_mount(self) -> None:
         self._set_narrow(self.size.width)
         self.log_line(f"opened {self.session.root.name} ({self.session.resource_count()} resource files)")
-        self.request_replan()
-        self.refresh_database()
+        self.request_replan()  # the database is looked at once the first plan is shown
         if self.watch_files:
             self.start_watching()
 
@@ -208,6 +207,8 @@ class SnapshiftApp(App[None]):
             return
         if message.request <= self.plan_applied:
             return  # an older plan finished after a newer one
+        if self.plan_applied < 0:
+            self.call_after_refresh(self.refresh_database)
         self.plan_applied = message.request
         view = message.view
         if isinstance(view, PlanProblems):
