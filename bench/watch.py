@@ -45,11 +45,15 @@ import sys, time
 sys.path.insert(0, {repo!r})
 import asyncio
 from pathlib import Path
-from tests.appkit import make_app, until
+from tui.session import Session
+session = Session(Path({root!r}))
+session.start_first_plan()  # as `snapshift tui` does, before Textual is imported
+from tui.app import SnapshiftApp
 async def main():
-    app = make_app(Path({root!r}), watch=True)
+    app = SnapshiftApp(session, watch=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.plans_done >= 1 and app.plan.tables, "the first view")
+        while not (app.plans_done >= 1 and app.plan.tables):
+            await pilot.pause(0.005)
         print(time.time(), flush=True)
 asyncio.run(main())
 """

@@ -197,7 +197,7 @@ class SnapshiftApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
     def replan(self, request: int, changed: frozenset[Path] | None) -> None:
         try:
-            view: PlanView | PlanProblems = self.session.replan(changed)
+            view: PlanView | PlanProblems = self.session.first_or_replan(changed)
         except Exception as exc:  # the live view must survive anything the engine raises
             view = PlanProblems((Problem(None, None, f"{type(exc).__name__}: {exc}"),), 0.0)
         self.post_message(PlanComputed(view, request))

@@ -33,11 +33,12 @@ def add_app_commands(sub: Subcommands) -> None:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from tui.app import SnapshiftApp
-
     session = Session(args.directory, args.repo)
     if args.repo is not None:
         session.project.repos(args.repo)  # an unknown repo is exit 2 before the screen opens
+    session.start_first_plan()  # while Textual is imported and the app mounts
+    from tui.app import SnapshiftApp
+
     gc.enable()  # the CLI turns the collector off for its short runs; the app is long-lived
     SnapshiftApp(session).run()
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,6 +95,24 @@ class Session:
         except OSError:
             return (0, 0)
         return (info.st_mtime_ns, info.st_size)
+
+    def start_first_plan(self) -> None:
+        """Plan in a thread now, while the caller imports and mounts the app: its first `replan` takes
+        this result instead of planning again."""
+        self._first_plan: Future[PlanView | PlanProblems] = Future()
+
+        def plan() -> None:
+            try:
+                self._first_plan.set_result(self.replan())
+            except BaseException as exc:  # handed to the caller of replan, in its own thread
+                self._first_plan.set_exception(exc)
+
+        threading.Thread(target=plan, daemon=True, name="first-plan").start()
+
+    def first_or_replan(self, changed: Iterable[Path] | None = None) -> PlanView | PlanProblems:
+        """The plan `start_first_plan` made, once; a new plan after that (or without one)."""
+        first = self.__dict__.pop("_first_plan", None)
+        return first.result() if first is not None else self.replan(changed)
 
     def replan(self, changed: Iterable[Path] | None = None) -> PlanView | PlanProblems:
         """The live view: what generate would write now, or the problems that keep it from planning.

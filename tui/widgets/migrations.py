@@ -16,12 +16,7 @@ class MigrationsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield ProgressBar(id="job-progress", show_eta=False)
         yield Static(id="tenants")
-        table: DataTable[Text | str] = DataTable(id="migration-table", cursor_type="row", zebra_stripes=False)
-        table.add_column("version", width=14)
-        table.add_column("name")
-        table.add_column("state", width=12)
-        table.add_column("git", width=9)
-        yield table
+        yield DataTable(id="migration-table", cursor_type="row", zebra_stripes=False)
 
     def on_mount(self) -> None:
         self.border_title = "Migrations"
@@ -29,9 +24,13 @@ class MigrationsPane(Vertical):
 
     def show(self, view: MigrationsView) -> None:
         table: DataTable[Text | str] = self.query_one("#migration-table", DataTable)
-        table.clear()
-        for row in view.rows:
-            name = f"{row.name} (tenants)" if row.tenant else row.name
+        names = [f"{row.name} (tenants)" if row.tenant else row.name for row in view.rows]
+        table.clear(columns=True)  # widths given, not measured later: a picture taken now is complete
+        table.add_column("version", width=14)
+        table.add_column("name", width=max((len(name) for name in names), default=4))
+        table.add_column("state", width=12)
+        table.add_column("git", width=9)
+        for row, name in zip(view.rows, names, strict=True):
             git = {None: "", True: "untracked", False: ""}[row.untracked]
             table.add_row(
                 str(row.version), name, Text(row.state, STATE_STYLE[row.state]), Text(git, "magenta")
