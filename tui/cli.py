@@ -18,6 +18,7 @@ from engine.errors import InterruptedAfterWriting, SnapshiftError, UsageError
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
+from tui.cli_app import add_app_commands, wants_app
 from tui.cli_verify import add_generate_verify, add_verify_commands, verify_before_writing
 from tui.commands import add_database_commands, add_repo_option
 from tui.parser import Parser
@@ -235,13 +236,6 @@ def add_generate(sub: Subcommands) -> None:
     p.set_defaults(func=cmd_generate)
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
-    """Until the app exists, show what generate would do."""
-    args.check = False
-    args.dry_run = True
-    return cmd_generate(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="snapshift", description=DESCRIPTION)
     parser.add_argument(
@@ -253,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate(sub)
     add_database_commands(sub)
     add_verify_commands(sub)
+    add_app_commands(sub)
     add_repo_option(sub)  # shared by every command, so `snapshift migrate --repo R` works too
     return parser
 
@@ -287,8 +282,9 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = _parse(parser, argv)
-    if args.command is None:
-        args = _parse(parser, [*(argv or sys.argv[1:]), "generate", "--dry-run"])
+    if args.command is None:  # the app on a terminal; piped, what generate would write
+        command = ["tui"] if wants_app() else ["generate", "--dry-run"]
+        args = _parse(parser, [*(argv or sys.argv[1:]), *command])
     if not args.directory.is_dir():
         problem = "not a folder" if args.directory.exists() else "no such folder"
         print(f"error: -C {args.directory}: {problem}", file=sys.stderr)

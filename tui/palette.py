@@ -1,0 +1,36 @@
+"""The command palette (ctrl+p): every action of the app, found by fuzzy search (Posting's pattern)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from tui.app import SnapshiftApp
+
+
+class ActionsProvider(Provider):
+    """One hit per action in `SnapshiftApp.ACTIONS`; disabled actions are left out while a job runs."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app: SnapshiftApp = self.app  # type: ignore[assignment]
+        return [
+            (title, action, help_text)
+            for action, title, help_text in app.ACTIONS
+            if app.check_action(action, ()) is True
+        ]
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in self._commands():
+            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text
+                )

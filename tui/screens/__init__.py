@@ -1,0 +1,1 @@
+"""The app's dialogs: each returns its answer through `dismiss`, never touching the engine."""

@@ -1,0 +1,93 @@
+"""The questions generate may need answered, as dialogs: a rename with its candidates, and a drop that
+is confirmed by typing the table's name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+
+CANCELLED = -1
+
+
+class ChoiceScreen(ModalScreen[int]):
+    """A question with options (renames first, the default selected); dismisses with the option's
+    index, or CANCELLED."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back")]
+
+    def __init__(self, title: str, text: str, options: Sequence[str], default: int = 0) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.options = list(options)
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = self.title_text
+            yield Label(self.text, classes="question")
+            with RadioSet(id="choices"):
+                for index, option in enumerate(self.options):
+                    yield RadioButton(option, value=index == self.default)
+            with Horizontal(classes="buttons"):
+                yield Button("Back", id="cancel")
+                yield Button("Continue", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#choices", RadioSet).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            chosen = self.query_one("#choices", RadioSet).pressed_index
+            self.dismiss(chosen if chosen >= 0 else self.default)
+        else:
+            self.dismiss(CANCELLED)
+
+    def action_cancel(self) -> None:
+        self.dismiss(CANCELLED)
+
+
+class DropTableScreen(ModalScreen[bool | None]):
+    """Dropping a table deletes its rows: typing its name is the confirmation. True drops, False keeps,
+    None cancels the whole generate."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back")]
+
+    def __init__(self, table: str) -> None:
+        super().__init__()
+        self.table = table
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog danger") as dialog:
+            dialog.border_title = f"Drop table {self.table}?"
+            yield Label(
+                f"{self.table} has no resource any more. Dropping it deletes its rows when the "
+                "migration runs; keeping it is remembered in its snapshot.",
+                classes="question",
+            )
+            with Horizontal(classes="field"):
+                yield Label("Type the table name to drop it ", classes="field-label")
+                yield Input(id="confirm", placeholder=self.table)
+            with Horizontal(classes="buttons"):
+                yield Button("Back", id="cancel")
+                yield Button("Keep table", id="keep", variant="primary")
+                yield Button("Drop table", id="drop", variant="error", disabled=True)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#drop", Button).disabled = event.value.strip() != self.table
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.table:
+            self.dismiss(True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss({"drop": True, "keep": False}.get(event.button.id or ""))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,287 @@
+"""Every engine call the app makes, in one place: the live re-plan, the migrations listing, the database
+jobs, generate and regen. Widgets and the app see only the views of `tui.views` (built by
+`tui.plan_views`), so switching the re-plan to the engine's immutable project state later is a change
+here alone. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.errors import InputError, SnapshiftError
+from engine.project import Project
+from engine.questions import Answers
+from engine.state import ProjectState, plan, read_state
+from tui.plan_views import migrations_view, plan_view, progress_line, regen_view
+from tui.views import (
+    DatabaseInfo,
+    MigrationRow,
+    MigrationsView,
+    PlanProblems,
+    PlanView,
+    Problem,
+    RegenView,
+)
+from tui.views import relative as _relative
+
+if TYPE_CHECKING:
+    from engine.config import ProjectConfig
+    from engine.generate import GenerateOptions, Generation
+    from engine.regen import RegenEvent
+    from engine.runs import ProgressEvent
+
+Progress = Callable[["ProgressEvent | RegenEvent"], None]
+__all__ = ["Progress", "Session", "progress_line"]
+
+
+class Session:
+    """The app's handle on one project: re-plans, listings and database jobs."""
+
+    def __init__(self, directory: Path, repo: str | None = None, now: datetime | None = None) -> None:
+        self.directory = directory
+        self.repo = repo
+        self.now = now  # a fixed clock for migration versions (tests, screenshots); None: the real one
+        self.project = Project.open(directory)
+        self._config_stamp = self._stamp(self.project.config.config_path)
+        self._state: ProjectState | None = None  # the engine's project state, refreshed by path
+        self._planning = threading.Lock()  # one re-plan at a time: each refreshes the last state
+
+    # -- files to watch
+
+    @property
+    def root(self) -> Path:
+        return self.project.root
+
+    @property
+    def config(self) -> ProjectConfig:
+        return self.project.config
+
+    def watched_folders(self) -> list[Path]:
+        """The folders whose files a plan reads: the resource globs' fixed prefixes and every repo's
+        snapshot and migration folders (the config's own folder is watched separately, not deeply)."""
+        config = self.project.config
+        folders = {config.root / _fixed_prefix(pattern) for pattern in config.resource_globs}
+        for repo in config.repos:
+            folders |= {repo.snapshots_root, repo.migrations_path, repo.tenant_migrations_path}
+        return sorted(folders)
+
+    def resource_count(self) -> int:
+        from engine.resources import resource_paths
+
+        return len(resource_paths(self.project.config))
+
+    # -- planning
+
+    def _reopen_if_config_changed(self) -> None:
+        stamp = self._stamp(self.project.config.config_path)
+        if stamp != self._config_stamp:
+            self.project = Project.open(self.directory)
+            self._config_stamp = stamp
+            self._state = None
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int]:
+        try:
+            info = path.stat()
+        except OSError:
+            return (0, 0)
+        return (info.st_mtime_ns, info.st_size)
+
+    def start_first_plan(self) -> None:
+        """Plan in a thread now, while the caller imports and mounts the app: its first `replan` takes
+        this result instead of planning again."""
+        self._first_plan: Future[PlanView | PlanProblems] = Future()
+
+        def plan() -> None:
+            try:
+                self._first_plan.set_result(self.replan())
+            except BaseException as exc:  # handed to the caller of replan, in its own thread
+                self._first_plan.set_exception(exc)
+
+        threading.Thread(target=plan, daemon=True, name="first-plan").start()
+
+    def first_or_replan(self, changed: Iterable[Path] | None = None) -> PlanView | PlanProblems:
+        """The plan `start_first_plan` made, once; a new plan after that (or without one)."""
+        first = self.__dict__.pop("_first_plan", None)
+        return first.result() if first is not None else self.replan(changed)
+
+    def replan(self, changed: Iterable[Path] | None = None) -> PlanView | PlanProblems:
+        """The live view: what generate would write now, or the problems that keep it from planning.
+        `changed`: the paths changed since the last call, when known (None: anything may have)."""
+        with self._planning:
+            return self._replan(changed)
+
+    def _replan(self, changed: Iterable[Path] | None) -> PlanView | PlanProblems:
+        started = time.perf_counter()
+        try:
+            self._reopen_if_config_changed()
+            state = self._refreshed_state(changed)
+            if state.problems:  # the app keeps showing the last good plan, marked stale
+                return PlanProblems(tuple(map(_problem, state.problems)), time.perf_counter() - started)
+            generation = plan(state, now=self.now)
+        except InputError as exc:  # the files are fine alone but not together
+            return PlanProblems((_problem(exc),), time.perf_counter() - started)
+        return plan_view(self.project.root, generation, time.perf_counter() - started)
+
+    def _refreshed_state(self, changed: Iterable[Path] | None) -> ProjectState:
+        """The project state with `changed` read again (everything when unknown). A generate that was
+        killed while it put its files in place is finished first, as the command line does."""
+        finished = self.project.finish_interrupted_generate()
+        if self._state is None or changed is None or finished:
+            self._state = read_state(self.project.config)
+        else:
+            self._state = self._state.refresh(changed)
+        return self._state
+
+    def plan_generate(self, answers: Answers, name: str | None) -> Generation:
+        """The plan `g` writes: the open questions, or the files."""
+        return self.project.plan(answers, self._options(name), now=self.now)
+
+    def write(self, generation: Generation) -> list[str]:
+        """Write the planned files; their paths relative to the project."""
+        return [_relative(self.root, path) for path in self.project.write(generation)]
+
+    @staticmethod
+    def _options(name: str | None) -> GenerateOptions:
+        from engine.generate import GenerateOptions
+
+        return GenerateOptions(name=name or None)
+
+    # -- the database
+
+    def database(self) -> DatabaseInfo:
+        """The first repo's database (starting the embedded one when no URL is configured) and
+        whether it answers."""
+        from engine import database
+
+        target = self.project.database_targets(self.project.config.default_repo.name)[0]
+        try:
+            database.connect(target.url).close()
+        except SnapshiftError as exc:
+            return DatabaseInfo(target.shown, target.embedded, False, _first_line(exc))
+        return DatabaseInfo(target.shown, target.embedded, True)
+
+    def migrations(self) -> MigrationsView:
+        """Each repo's migration files with their state in the database and in git."""
+        from engine import status as status_module
+
+        try:
+            configs = self.project.repos()
+            urls = {target.repo: target for target in self.project.database_targets()}
+            status = status_module.project_status(self.root, configs, urls, lambda _repo: False)
+        except SnapshiftError as exc:
+            return self._files_only(_first_line(exc))
+        return migrations_view(status)
+
+    def _files_only(self, error: str) -> MigrationsView:
+        from engine.migrations import list_migrations
+
+        rows = []
+        for repo in self.project.config.repos:
+            for tenant, folder in ((False, repo.migrations_path), (True, repo.tenant_migrations_path)):
+                try:
+                    files = list_migrations(folder)
+                except SnapshiftError:
+                    files = []
+                rows += [MigrationRow(repo.name, m.version, m.name, tenant, "unknown", None) for m in files]
+        return MigrationsView(tuple(rows), (), error)
+
+    def migrate(self, progress: Progress) -> str:
+        results = self.project.migrate(self.repo, progress=progress)
+        count = sum(len(r.versions) for r in results)
+        return f"applied {count} migration(s)" if count else "already up to date"
+
+    def migrate_tenants(self, progress: Progress) -> str:
+        results = self.project.migrate_tenants(self.repo, progress=progress)
+        if not any(r.tenants for r in results):
+            return "no tenants (set tenants or tenants_query in the config)"
+        changed = sum(len(r.report.changed) for r in results)
+        failed = [str(f.error) for r in results for f in r.report.failures]
+        summary = f"migrated {changed} tenant(s), {len(failed)} failed"
+        if failed:
+            raise JobFailed(summary + ": " + _first_line(failed[0]))
+        return summary
+
+    def rollback(self, progress: Progress) -> str:
+        results = self.project.rollback(self.repo, steps=1, progress=progress)
+        labels = [str(v) for r in results for v in r.versions]
+        return f"rolled back {', '.join(labels)}" if labels else "nothing to roll back"
+
+    def rollback_untracked(self, progress: Progress) -> str:
+        results = self.project.rollback_untracked(self.repo, progress=progress)
+        public = sum(len(r.public) for r in results)
+        runs = sum(len(v) for r in results for v in r.tenants.values())
+        if not public and not runs:
+            return "no applied migration is untracked"
+        return f"rolled back {public} untracked migration(s) and {runs} tenant run(s)"
+
+    def untracked_rollback_plan(self) -> list[str]:
+        """What `u` would roll back, for its confirmation (RegenRefused when it would run out of order)."""
+        from engine.untracked import (
+            RepoDatabase,
+            plan_untracked_rollback,
+            refuse_out_of_order,
+            untracked_files,
+        )
+
+        plans = [
+            plan_untracked_rollback(
+                RepoDatabase(self.project, config),
+                untracked_files(self.project, config, "rollback --untracked"),
+            )
+            for config in self.project.repos(self.repo)
+        ]
+        refuse_out_of_order(plans, "rollback --untracked")
+        return [line for plan in plans for line in plan.describe()]
+
+    def create(self) -> str:
+        changes = self.project.create(self.repo)
+        return "; ".join(f"{c.database} {'created' if c.changed else 'already exists'}" for c in changes)
+
+    def drop(self) -> str:
+        changes = self.project.drop(self.repo)
+        return "; ".join(f"{c.database} {'dropped' if c.changed else 'did not exist'}" for c in changes)
+
+    def database_names(self) -> list[str]:
+        return [target.database for target in self.project.database_targets(self.repo)]
+
+    def plan_regen(self, answers: Answers, name: str | None, migrate: bool) -> RegenView:
+        plan = self.project.plan_regen(name, self.repo, answers)
+        return regen_view(self.root, plan, migrate)
+
+    def regen(self, answers: Answers, name: str | None, migrate: bool, progress: Progress) -> str:
+        result = self.project.regen(name, migrate=migrate, answers=answers, repo=self.repo, progress=progress)
+        public = sum(len(r.public) for r in result.rolled_back)
+        summary = f"rolled back {public} migration(s), deleted {len(result.deleted)} file(s), "
+        summary += f"wrote {len(result.generated.written)} file(s)"
+        if result.migrated:
+            summary += f", applied {sum(len(m.public) for m in result.migrated)} migration(s)"
+        return summary
+
+
+class JobFailed(SnapshiftError):
+    """A job that ran but did not all succeed (some tenants failed)."""
+
+
+def _problem(error: InputError) -> Problem:
+    return Problem(error.location.path, error.location.line, error.reason)
+
+
+def _first_line(error: object) -> str:
+    return (str(error).splitlines() or [""])[0]
+
+
+def _fixed_prefix(pattern: str) -> str:
+    """The folder part of a glob before its first wildcard (`resources/**/*.toml` -> `resources`)."""
+    parts: list[str] = []
+    for part in Path(pattern).parts[:-1]:
+        if any(char in part for char in "*?["):
+            break
+        parts.append(part)
+    return str(Path(*parts)) if parts else "."

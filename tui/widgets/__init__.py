@@ -1,0 +1,1 @@
+"""The app's panes, each drawing one view from `tui.session`."""
