@@ -27,7 +27,7 @@ def add_app_commands(sub: Subcommands) -> None:
     p = sub.add_parser("watch", help="re-plan on every save and print the plan (no app)")
     p.add_argument("--sql", action="store_true", help="print the SQL generate would write, too")
     p.add_argument("--json", action="store_true", help="one JSON object per re-plan, one per line")
-    p.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # tests: the first plan only
+    p.add_argument("--once", action="store_true", help="print the first plan and exit instead of watching")
     p.set_defaults(func=cmd_watch)
 
 
