@@ -11,6 +11,7 @@ SHORT = {
     "migrate": "mig",
     "tenants": "tnts",
     "untracked": "untr",
+    "verify": "vrfy",
 }
 
 
