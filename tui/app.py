@@ -97,7 +97,7 @@ class SnapshiftApp(App[None]):
         ("create", "Create database", "CREATE DATABASE for the repo"),
         ("drop", "Drop database", "DROP DATABASE for the repo (asks first)"),
         ("verify", "Verify migrations", "every migration on a scratch database: up, down, up again"),
-        ("drift", "Drift", "the live database and tenant schemas against the snapshots, grouped"),
+        ("drift", "Drift", "the live database and tenant schemas against the snapshots"),
         ("help", "Help", "keys and marks"),
         ("quit", "Quit", "leave the app"),
     ]

@@ -11,7 +11,8 @@ SHORT = {
     "migrate": "mig",
     "tenants": "tnts",
     "untracked": "untr",
-    "verify": "vrfy",
+    "verify": "vfy",
+    "cmds": "cmd",
 }
 
 
