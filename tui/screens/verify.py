@@ -31,7 +31,9 @@ class VerifyScreen(ModalScreen[None]):
             if index:
                 report.append("\n")
             if index == view.first:
-                report.append(line, "bold reverse red")
+                text = line.lstrip()
+                report.append(line[: len(line) - len(text)])
+                report.append(text, "bold reverse red")
             elif index == 0 or not line.startswith(" "):
                 report.append(line, "bold green" if view.ok else "bold")
             else:
