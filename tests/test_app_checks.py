@@ -152,3 +152,26 @@ async def test_leaving_the_app_cancels_verify_and_drops_its_scratch_database(
     while my_scratch_databases(database_url) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert my_scratch_databases(database_url) == []
+
+
+async def test_v_and_D_are_in_the_palette_and_wait_while_a_job_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.palette import ActionsProvider
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/blog")
+    app = make_app(copy_example(tmp_path), watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await planned(pilot)
+        provider = ActionsProvider(app.screen)
+        titles = [title for title, _action, _help in provider._commands()]
+        assert {"Verify migrations", "Drift"} <= set(titles)
+        keys = {key: active.binding.action for key, active in app.active_bindings.items()}
+        assert keys.get("v") == "verify" and keys.get("D") == "drift"
+        app.busy = "migrate"
+        assert app.check_action("verify", ()) is None and app.check_action("drift", ()) is None
+        titles = [title for title, _action, _help in provider._commands()]
+        assert "Verify migrations" not in titles and "Drift" not in titles
+        await pilot.press("v")
+        await pilot.pause(0.1)
+        assert "verifying" not in log_text(app), "v does nothing while a job runs"
