@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Tab, Tabs, Tree
 from textual.worker import get_current_worker
@@ -339,9 +340,9 @@ class SnapshiftApp(App[None]):
         self.main.query_one(MigrationsPane).end_job()
         report = message.report
         if isinstance(report, VerifyView | DriftView):
-            level, severity = ("ok", "information") if report.ok else ("error", "warning")
-            self.log_line(f"{message.job}: {message.summary}", level)
-            self.notify(_first_line(message.summary), title=message.job, severity=severity)  # type: ignore[arg-type]
+            severity: SeverityLevel = "information" if report.ok else "warning"
+            self.log_line(f"{message.job}: {message.summary}", "ok" if report.ok else "error")
+            self.notify(_first_line(message.summary), title=message.job, severity=severity)
             self.push_screen(VerifyScreen(report) if isinstance(report, VerifyView) else DriftScreen(report))
         elif message.error is None:
             self.log_line(f"{message.job}: {message.summary}", "ok")
