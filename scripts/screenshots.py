@@ -136,6 +136,39 @@ async def help_screen(pilot: Pilot[None], app: SnapshiftApp, root: Path) -> None
     await pilot.pause(0.2)
 
 
+async def verify_report(pilot: Pilot[None], app: SnapshiftApp, root: Path) -> None:
+    await pilot.press("v")
+    await until(pilot, lambda: bool(app.screen.query("#verify-sql")), "the verify report", timeout=60)
+    await pilot.pause(0.3)
+
+
+async def drift_groups(pilot: Pilot[None], app: SnapshiftApp, root: Path) -> None:
+    await pilot.press("D")
+    await until(pilot, lambda: bool(app.screen.query("#drift-sql")), "the drift screen", timeout=60)
+    await pilot.pause(0.3)
+
+
+def broken_migration(root: Path) -> None:
+    """A hand edit the resources do not declare: verify names it and highlights its line."""
+    migration = next((root / "priv" / "repo" / "migrations").glob("*.sql"))
+    edit(migration, '  "title" text NOT NULL,\n  "slug"', '  "title" varchar(100) NOT NULL,\n  "slug"')
+
+
+def drifted_tenants(root: Path) -> None:
+    """Twelve tenants migrated; then two lose an index and one gains a column by hand."""
+    config = root / "snapshift.toml"
+    names = ", ".join(f'"org_{i:03d}"' for i in range(12))
+    config.write_text(re.sub(r"tenants = \[.*\]", f"tenants = [{names}]", config.read_text()))
+    migrate(root)
+    session = Session(root)
+    session.migrate_tenants(lambda _event: None)
+    url = session.project.database_targets()[0].url
+    with psycopg.connect(url, autocommit=True) as conn:
+        for tenant in ("org_003", "org_007"):
+            conn.execute(f"DROP INDEX {tenant}.documents_unique_title_index")
+        conn.execute("ALTER TABLE org_010.documents ADD COLUMN notes text")
+
+
 def prepare_regen(root: Path) -> None:
     git(root, "init", "-q")
     commit_all(root, "the example")
@@ -180,6 +213,8 @@ PICTURES: list[tuple[str, tuple[int, int], Callable[[Path], None], Scene]] = [
     ),
     ("tenants", (120, 40), many_tenants, tenant_progress),
     ("help", (120, 40), lambda root: None, help_screen),
+    ("verify", (120, 40), broken_migration, verify_report),
+    ("drift", (120, 40), drifted_tenants, drift_groups),
 ]
 
 

@@ -13,14 +13,20 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
+from engine.catalog_compare import Difference
+from engine.drift import DriftGroup, DriftResult
+from engine.verify import VerifyProblem, VerifyResult
 from tests.appkit import copy_example, edit, make_app, planned, until
 from tests.gitrepo import commit_all, git
 from tui.app import SnapshiftApp
+from tui.check_views import drift_view, verify_view
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.drift import DriftScreen
 from tui.screens.generate import GenerateScreen
 from tui.screens.help import HelpScreen
 from tui.screens.questions import ChoiceScreen, DropTableScreen
 from tui.screens.regen import RegenScreen
+from tui.screens.verify import VerifyScreen
 from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.log import LogPane
 from tui.widgets.pending import PendingPane
@@ -158,3 +164,61 @@ def test_regen_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
 def test_help_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
     app = make_app(copy_example(tmp_path), watch=False)
     assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("question_mark", HelpScreen)))
+
+
+# v and D: their screens, shown with results as the engine returns them (the jobs themselves run
+# against a real database in tests/test_app_checks.py)
+
+FIRST = "migration 20261125233511 (migrate_resources1)"
+TITLE_TYPE = Difference("column", "posts", "title", "type", "varchar(100)", "text")
+
+
+def show(
+    screen: Callable[[SnapshiftApp], Screen[Any]], ready: str
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def push(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, SnapshiftApp)
+        app.push_screen(screen(app))
+        await until(pilot, lambda: bool(app.screen.query(ready)), ready)
+        await pilot.pause(0.1)
+
+    return push
+
+
+def test_verify_result_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    migration = next((root / "priv" / "repo" / "migrations").glob("*.sql"))
+    edit(migration, '  "title" text NOT NULL,\n  "slug"', '  "title" varchar(100) NOT NULL,\n  "slug"')
+    problems = (
+        VerifyProblem(FIRST, "up", TITLE_TYPE),
+        VerifyProblem(FIRST, "up", Difference("index", "posts", "posts_search_index", "", None, "btree")),
+    )
+    results = [VerifyResult("repo", 2, problems)]
+
+    def screen(app: SnapshiftApp) -> Screen[Any]:
+        return VerifyScreen(verify_view(app.session.root, app.session.project.repos(), results))
+
+    app = make_app(root, watch=False)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=scene(show(screen, "#verify-sql")))
+
+
+def test_drift_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    index = Difference("index", "documents", "documents_unique_title_index", "", None, "unique btree (title)")
+    column = Difference("column", "documents", "notes", "", "text", None)
+    groups = (
+        DriftGroup(tuple(f"org_{n:03}" for n in range(1, 48)), (), ()),
+        DriftGroup(
+            ("org_acme", "org_globex"),
+            (index,),
+            ("CREATE UNIQUE INDEX documents_unique_title_index ON documents USING btree (title);",),
+        ),
+        DriftGroup(("org_initech",), (column,), ("ALTER TABLE documents DROP COLUMN notes;",)),
+    )
+    results = [DriftResult("repo", (), (), groups, True)]
+    app = make_app(copy_example(tmp_path), watch=False)
+    assert snap_compare(
+        app,
+        terminal_size=(120, 40),
+        run_before=scene(show(lambda _app: DriftScreen(drift_view(results)), "#drift-sql")),
+    )

@@ -11,18 +11,21 @@ import contextlib
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Tab, Tabs, Tree
+from textual.worker import get_current_worker
 
 from engine.questions import Answers, Question
 from tui import asking
+from tui.check_views import DriftView, VerifyView
 from tui.messages import (
     DatabaseChecked,
     FilesChanged,
@@ -33,9 +36,11 @@ from tui.messages import (
 )
 from tui.palette import ActionsProvider
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.drift import DriftScreen
 from tui.screens.generate import GenerateScreen
 from tui.screens.help import HelpScreen
 from tui.screens.regen import RegenScreen
+from tui.screens.verify import VerifyScreen
 from tui.session import Progress, Session, progress_line
 from tui.views import MigrationsView, PlanProblems, PlanView, Problem, SqlText
 from tui.watcher import Watcher
@@ -51,10 +56,11 @@ NARROW_WIDTH = 110
 MAX_QUESTIONS = 100
 EMPTY_PLAN = PlanView((), SqlText(""), SqlText(""), (), (), (), "migrate_resources", 0.0)
 JOB_ACTIONS = frozenset(
-    {"generate", "migrate", "tenants", "rollback", "untracked", "regen", "create", "drop"}
+    {"generate", "migrate", "tenants", "rollback", "untracked", "regen", "create", "drop", "verify", "drift"}
 )
 PANES = ("resources", "pending", "sql")
-Job = Callable[[Progress], str]
+Report = VerifyView | DriftView
+Job = Callable[[Callable[[Any], None]], "str | Report"]
 
 
 class SnapshiftApp(App[None]):
@@ -72,6 +78,8 @@ class SnapshiftApp(App[None]):
         Binding("R", "regen", "regen"),
         Binding("c", "create", "create"),
         Binding("d", "drop", "drop"),
+        Binding("v", "verify", "verify"),
+        Binding("D", "drift", "drift"),
         Binding("question_mark", "help", "help"),
         Binding("ctrl+p", "command_palette", "cmds"),
         Binding("q", "quit", "quit"),
@@ -89,6 +97,8 @@ class SnapshiftApp(App[None]):
         ("regen", "Regen", "redo the untracked migrations from the resources (asks; can migrate after)"),
         ("create", "Create database", "CREATE DATABASE for the repo"),
         ("drop", "Drop database", "DROP DATABASE for the repo (asks first)"),
+        ("verify", "Verify migrations", "every migration on a scratch database: up, down, up again"),
+        ("drift", "Drift", "the live database and tenant schemas against the snapshots"),
         ("help", "Help", "keys and marks"),
         ("quit", "Quit", "leave the app"),
     ]
@@ -307,7 +317,11 @@ class SnapshiftApp(App[None]):
             self.post_message(JobProgressed(text, done, total))
 
         try:
-            self.post_message(JobFinished(job, run(progress)))
+            result = run(progress)
+            if isinstance(result, str):
+                self.post_message(JobFinished(job, result))
+            else:
+                self.post_message(JobFinished(job, result.summary, report=result))
         except Exception as exc:  # database errors and everything else: the log and a notification
             self.post_message(JobFinished(job, "", str(exc) or type(exc).__name__))
 
@@ -324,7 +338,13 @@ class SnapshiftApp(App[None]):
         self.busy = None
         self.refresh_bindings()
         self.main.query_one(MigrationsPane).end_job()
-        if message.error is None:
+        report = message.report
+        if isinstance(report, VerifyView | DriftView):
+            severity: SeverityLevel = "information" if report.ok else "warning"
+            self.log_line(f"{message.job}: {message.summary}", "ok" if report.ok else "error")
+            self.notify(_first_line(message.summary), title=message.job, severity=severity)
+            self.push_screen(VerifyScreen(report) if isinstance(report, VerifyView) else DriftScreen(report))
+        elif message.error is None:
             self.log_line(f"{message.job}: {message.summary}", "ok")
             self.notify(message.summary, title=message.job)
         else:
@@ -344,6 +364,16 @@ class SnapshiftApp(App[None]):
 
     def action_create(self) -> None:
         self.start_job("create", "creating the database", lambda _progress: self.session.create())
+
+    def action_verify(self) -> None:
+        def verify(progress: Callable[[Any], None]) -> VerifyView:
+            worker = get_current_worker()  # cancelled when the app exits: verify stops between steps
+            return self.session.verify(progress, lambda: worker.is_cancelled)
+
+        self.start_job("verify", "verifying on a scratch database", verify)
+
+    def action_drift(self) -> None:
+        self.start_job("drift", "reading the live catalog", self.session.drift)
 
     def action_help(self) -> None:
         keys = [(self.get_key_display(binding), title, text) for binding, (_, title, text) in _bound(self)]

@@ -56,10 +56,12 @@ class JobProgressed(Message):
 
 
 class JobFinished(Message):
-    """A job ended: `error` is None when it succeeded; `summary` says what it did."""
+    """A job ended: `error` is None when it succeeded; `summary` says what it did; `report` is what
+    verify and drift found, for their screens."""
 
-    def __init__(self, job: str, summary: str, error: str | None = None) -> None:
+    def __init__(self, job: str, summary: str, error: str | None = None, report: object = None) -> None:
         super().__init__()
         self.job = job
         self.summary = summary
         self.error = error
+        self.report = report

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from engine.regen import RegenEvent, RegenPlan
     from engine.runs import ProgressEvent
     from engine.status import ProjectStatus
+    from engine.verify import VerifyEvent
 
 REWRITING = ("alter column",)  # operations that may rewrite or lock a whole table
 
@@ -319,10 +320,15 @@ def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
     return RegenView(tuple(lines), tuple(generation.questions), refused, nothing)
 
 
-def progress_line(event: ProgressEvent | RegenEvent) -> tuple[str | None, int, int]:
-    """A job's event as (a line for the log or None, done, total)."""
+def progress_line(event: ProgressEvent | RegenEvent | VerifyEvent | str) -> tuple[str | None, int, int]:
+    """A job's event as (a line for the log or None, done, total); drift reports plain lines."""
     from engine.regen import RegenEvent
+    from engine.verify import VerifyEvent
 
+    if isinstance(event, str):
+        return (event, 0, 0)
+    if isinstance(event, VerifyEvent):
+        return (f"{event.repo + ': ' if event.repo else ''}{event.message}", event.done, event.total)
     if isinstance(event, RegenEvent):
         return (f"{event.repo + ': ' if event.repo else ''}{event.message}", 0, 0)
     label = f"{event.version}_{event.name}" if event.version is not None else ""

@@ -18,6 +18,7 @@ from engine.errors import InputError, SnapshiftError
 from engine.project import Project
 from engine.questions import Answers
 from engine.state import ProjectState, plan, read_state
+from tui.check_views import DriftView, VerifyView, drift_view, verify_view
 from tui.plan_views import migrations_view, plan_view, progress_line, regen_view
 from tui.views import (
     DatabaseInfo,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from engine.generate import GenerateOptions, Generation
     from engine.regen import RegenEvent
     from engine.runs import ProgressEvent
+    from engine.verify import VerifyEvent
 
 Progress = Callable[["ProgressEvent | RegenEvent"], None]
 __all__ = ["Progress", "Session", "progress_line"]
@@ -250,6 +252,15 @@ class Session:
 
     def database_names(self) -> list[str]:
         return [target.database for target in self.project.database_targets(self.repo)]
+
+    def verify(self, progress: Callable[[VerifyEvent], None], cancel: Callable[[], bool]) -> VerifyView:
+        """`v`: every migration on a scratch database (dropped afterwards, cancelled ones too)."""
+        results = self.project.verify(self.repo, progress=progress, cancel=cancel)
+        return verify_view(self.root, self.project.repos(self.repo), results)
+
+    def drift(self, progress: Callable[[str], None]) -> DriftView:
+        """`D`: the live database and every tenant schema against the snapshots, grouped."""
+        return drift_view(self.project.drift(self.repo, tenants=True, progress=progress))
 
     def plan_regen(self, answers: Answers, name: str | None, migrate: bool) -> RegenView:
         plan = self.project.plan_regen(name, self.repo, answers)

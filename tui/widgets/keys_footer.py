@@ -11,6 +11,8 @@ SHORT = {
     "migrate": "mig",
     "tenants": "tnts",
     "untracked": "untr",
+    "verify": "vfy",
+    "cmds": "cmd",
 }
 
 
