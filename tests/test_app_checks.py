@@ -131,9 +131,21 @@ async def test_leaving_the_app_cancels_verify_and_drops_its_scratch_database(
     outcomes: list[str] = []
     verify = app.session.verify
 
+    def held(progress: Callable[[Any], None], cancel: Callable[[], bool]) -> Callable[[Any], None]:
+        """Progress that holds verify at its first step until the app is leaving: a fast host would
+        otherwise finish verify before the test sees its scratch database."""
+
+        def report(event: Any) -> None:
+            progress(event)
+            deadline = time.monotonic() + 30
+            while not cancel() and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+        return report
+
     def watched(progress: Callable[[Any], None], cancel: Callable[[], bool]) -> VerifyView:
         try:
-            view = verify(progress, cancel)
+            view = verify(held(progress, cancel), cancel)
         except Cancelled:
             outcomes.append("cancelled")
             raise
