@@ -4,14 +4,11 @@ the migration file names. Read once into plain data, so that planning itself rea
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
-
 from engine.config import RepoConfig
-from engine.errors import Location, SnapshotError
-from engine.fileread import read_bytes
-from engine.snapshots import EXTENSIONS_FILE, LatestFile, read_latest_files
+from engine.snapshots import LatestFile, read_extensions, read_latest_files
 
 
 @dataclass(frozen=True)
@@ -25,30 +22,16 @@ class RepoFiles:
     tenant_migrations: tuple[str, ...]
 
 
-def read_repo_files(repo: RepoConfig, snapshots: list[LatestFile] | None = None) -> RepoFiles:
+def read_repo_files(repo: RepoConfig, snapshots: Sequence[LatestFile] | None = None) -> RepoFiles:
     """Read everything a plan needs of `repo`; `snapshots` when they were read already."""
     if snapshots is None:
         snapshots = read_latest_files(repo.snapshots_path)
     return RepoFiles(
         tuple(snapshots),
-        read_extensions(repo),
+        read_extensions(repo.snapshots_path),
         sql_names(str(repo.migrations_path)),
         sql_names(str(repo.tenant_migrations_path)),
     )
-
-
-def read_extensions(repo: RepoConfig) -> tuple[str, ...] | None:
-    path = repo.snapshots_path / EXTENSIONS_FILE
-    try:
-        raw = read_bytes(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
-    try:  # orjson: a deeply nested file is a ValueError, not a RecursionError
-        return tuple(orjson.loads(raw)["installed"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
 
 
 def sql_names(folder: str) -> tuple[str, ...]:

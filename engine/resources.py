@@ -74,8 +74,11 @@ def load_resources(config: ProjectConfig) -> list[Table]:
 def load_resource_files(config: ProjectConfig, paths: Iterable[Path]) -> list[Table]:
     """Load the given resource files as one project (references may only point among them)."""
     drafts = [draft_file(config, path) for path in paths]
-    tables = resolve_drafts(drafts)
-    # the order of Table.key.sort_key(), then the repo; spelled out to skip building TableKeys
+    return sorted_tables(resolve_drafts(drafts))
+
+
+def sorted_tables(tables: Iterable[Table]) -> list[Table]:
+    """Tables by key (Table.key.sort_key(), spelled out to skip building TableKeys), then by repo."""
     return sorted(
         tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
     )

@@ -471,16 +471,25 @@ def load_state(
         _add(state, stored)
         if known is not None:
             known[(folder, name)] = (table, content, stored)
-    if files is None:
-        ext_path = repo_snapshots / EXTENSIONS_FILE
-        if ext_path.exists():
-            try:
-                state.extensions = tuple(orjson.loads(read_bytes(ext_path))["installed"])
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise SnapshotError(f"cannot read extensions: {exc}", Location(ext_path)) from exc
-    elif extensions is not None:
-        state.extensions = extensions
+    installed = read_extensions(repo_snapshots) if files is None else extensions
+    if installed is not None:
+        state.extensions = installed
     return state
+
+
+def read_extensions(repo_snapshots: Path) -> tuple[str, ...] | None:
+    """The extensions a repo's snapshots record as installed; None when there is no extensions file."""
+    path = repo_snapshots / EXTENSIONS_FILE
+    try:
+        raw = read_bytes(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
+    try:  # orjson: a deeply nested file is a ValueError, not a RecursionError
+        return tuple(orjson.loads(raw)["installed"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
 
 
 def _load_one(path: Path, table: Table | None, decoded: bool, content: bytes | None) -> StoredTable:

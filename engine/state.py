@@ -16,12 +16,12 @@ from engine.errors import Cancelled, InputError, all_problems
 from engine.generate import GenerateOptions, Generation, plan_generation
 from engine.model import Table
 from engine.questions import Answers
-from engine.repofiles import RepoFiles, read_extensions, read_repo_files, sql_names
+from engine.repofiles import RepoFiles, read_repo_files
 from engine.resource_columns import ColumnCache
 from engine.resource_draft import Draft
 from engine.resource_file import draft_file
 from engine.resource_links import ResolvedDrafts, resolve_drafts
-from engine.resources import resource_paths
+from engine.resources import resource_paths, sorted_tables
 from engine.snapshots import KnownSnapshots, LatestFile, read_latest_files, snapshot_entry, table_folders
 
 CancelCheck = Callable[[], bool]  # true once the caller no longer wants the result
@@ -131,12 +131,7 @@ class ProjectState:
         old = self.repos.get(repo.name)
         if old is None:
             return read_repo_files(repo)
-        return RepoFiles(
-            _refreshed_snapshots(repo.snapshots_path, old.snapshots, paths),
-            read_extensions(repo),
-            sql_names(str(repo.migrations_path)),
-            sql_names(str(repo.tenant_migrations_path)),
-        )
+        return read_repo_files(repo, _refreshed_snapshots(repo.snapshots_path, old.snapshots, paths))
 
 
 def read_state(
@@ -204,10 +199,7 @@ def plan(
 def resolved_tables(state: ProjectState, stale: bool = False) -> list[Table]:
     """The state's tables with their references resolved, sorted by table key (then repo)."""
     drafts = [d for entry in state.resources.values() if (d := entry.usable if stale else entry.draft)]
-    tables = resolve_drafts(drafts, state.memo.resolved)
-    return sorted(
-        tables, key=lambda t: (t.multitenancy.strategy == "context", t.schema or "public", t.name, t.repo)
-    )
+    return sorted_tables(resolve_drafts(drafts, state.memo.resolved))
 
 
 def _read_resource(
