@@ -64,7 +64,7 @@ def planned_operations(generation: Generation) -> list[PlannedOperation]:
     rows = []
     for repo in generation.repos:
         for migration in repo.migrations:
-            rows += [_row(repo.repo.name, op) for op in migration.operations]
+            rows += [planned_operation(repo.repo.name, op) for op in migration.operations]
     return rows
 
 
@@ -93,7 +93,8 @@ def plan_warnings(generation: Generation) -> list[PlanWarning]:
     return found
 
 
-def _row(repo: str, op: Operation) -> PlannedOperation:
+def planned_operation(repo: str, op: Operation) -> PlannedOperation:
+    """One operation with its flags and SQL (the app's rows and `planned_operations` share it)."""
     up, down = render(op)
     table = "" if isinstance(op, CreateExtension) else op.table.display()
     destructive = is_destructive(op)

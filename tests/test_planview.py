@@ -62,3 +62,21 @@ def test_a_clean_plan_has_no_rows_and_no_warnings(tmp_path: Path) -> None:
     root = example_with(tmp_path, {})
     generation = plan(read_state(load_config(root / "snapshift.toml")), now=NOW)
     assert planned_operations(generation) == [] and plan_warnings(generation) == []
+
+
+def test_the_apps_rows_mark_only_real_rewrites(tmp_path: Path) -> None:
+    """A default change is an `alter column` that rewrites nothing: the app marks only the type change."""
+    from tui.plan_views import plan_view
+
+    slug = 'slug = { type = "varchar", size = 80, allow_nil = false'
+    root = example_with(
+        tmp_path,
+        {
+            "authors": ('email = { type = "ci_string"', 'email = { type = "text"'),
+            "posts": (slug, slug + ", default = \"'draft'\""),
+        },
+    )
+    view = plan_view(root, plan(read_state(load_config(root / "snapshift.toml")), now=NOW), 0.0)
+    ops = {op.text: op for row in view.tables for op in row.operations}
+    assert ops["alter column authors.email"].rewrites and ops["alter column authors.email"].symbol == "~"
+    assert not ops["alter column posts.slug"].rewrites

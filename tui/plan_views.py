@@ -36,9 +36,6 @@ if TYPE_CHECKING:
     from engine.status import ProjectStatus
     from engine.verify import VerifyEvent
 
-REWRITING = ("alter column",)  # operations that may rewrite or lock a whole table
-
-
 def _first_line(error: object) -> str:
     return (str(error).splitlines() or [""])[0]
 
@@ -70,29 +67,22 @@ def _default_name(migration_files: Sequence[str]) -> str:
     return stem.split("_", 1)[1] if "_" in stem else stem
 
 
-def _symbol(op: Operation) -> str:
-    text = op.describe()
-    if text.startswith(("create", "add", "run")):
-        return "+"
-    if text.startswith(("drop", "remove", "detach")):
-        return "-"
-    return "~"
+SYMBOLS = {"add": "+", "change": "~", "remove": "-"}
 
 
-def operation_row(op: Operation) -> OperationRow:
-    from engine.operations import is_destructive
-    from engine.render import render
+def operation_row(repo: str, op: Operation) -> OperationRow:
+    """The engine's planned operation as a line; its flags decide the marks."""
+    from engine.planview import planned_operation
 
-    up, down = render(op)
-    text = op.describe()
+    planned = planned_operation(repo, op)
     return OperationRow(
-        op.table.display(),
-        _symbol(op),
-        text,
-        is_destructive(op),
-        text.startswith(REWRITING),
-        tuple(up),
-        tuple(down),
+        planned.table or op.table.display(),
+        SYMBOLS[planned.change],
+        planned.description,
+        planned.destructive,
+        planned.rewrites,
+        planned.up,
+        planned.down,
     )
 
 
@@ -127,7 +117,7 @@ def _table_rows(repo: RepoGeneration, questions: Sequence[Question]) -> list[Tab
                 key.display(),
                 state,
                 now.source if now else None,
-                tuple(operation_row(op) for op in table_ops),
+                tuple(operation_row(repo.repo.name, op) for op in table_ops),
                 changes,
                 tuple(asked.get(key.display(), ())),
             )

@@ -37,7 +37,7 @@ class OperationRow:
     symbol: str
     text: str
     destructive: bool
-    rewrites: bool
+    rewrites: bool  # the whole table is rewritten (a type change), per engine.planview
     up: tuple[str, ...]
     down: tuple[str, ...]
 
