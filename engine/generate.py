@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from engine import journal
-from engine.aside import Aside, worth_forking
 from engine.atomic import interrupts_deferred, stage_group
 from engine.config import ProjectConfig, RepoConfig
 from engine.confine import Confinement, repo_folders
@@ -125,45 +124,32 @@ def plan_repo(
     options: GenerateOptions,
     files: RepoFiles,
     known: KnownSnapshots | None = None,
-    fork: bool = False,
 ) -> RepoGeneration:
-    """What generate would do for one repo; `fork`: encode snapshots in another process when they are
-    many (the command line only), `known`: snapshots decoded by an earlier plan (engine.state)."""
+    """What generate would do for one repo; `known`: snapshots decoded by an earlier plan (engine.state)."""
     current = {t.key: t for t in tables}
     state = load_state(repo.snapshots_path, current, files.snapshots, files.extensions, known)
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
         return RepoGeneration(repo, DiffResult(), [], current, state, new_ext, files)
     check_extensions(repo, tables)  # a type whose extension is missing fails here, not at migrate
-    # tables without a snapshot get a new one whatever the diff finds: many of them (a new project)
-    # are encoded on the other core from here on, while this one diffs, orders and renders the SQL
-    fresh = [(t.key, t, False) for t in tables if t.key not in state.tables]
-    with Aside(lambda: _snapshot_texts(fresh), fork=fork and worth_forking(len(fresh))) as early:
-        encoded_early = early.forked
-        result = differ.diff(
-            state.before(),
-            tables,
-            answers,
-            DiffOptions(options.dont_drop_columns, options.concurrent_indexes),
-            state.opted_out(),
-        )
-        ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
-        done = {key for key, _, _ in fresh} if encoded_early else set()
-        snapshots = [(key, current[key], False) for key in result.changed if key not in done]
-        snapshots += [(key, state.tables[key].table, True) for key in result.kept]
-        migrations: list[MigrationPlan] = []
-        # the other changed tables: on the other core too when they are many, while this one orders
-        with Aside(
-            lambda: _snapshot_texts(snapshots), fork=fork and worth_forking(len(snapshots))
-        ) as encoding:
-            if ops and not options.snapshots_only:
-                from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
+    result = differ.diff(
+        state.before(),
+        tables,
+        answers,
+        DiffOptions(options.dont_drop_columns, options.concurrent_indexes),
+        state.opted_out(),
+    )
+    ops = [operations.CreateExtension(EXTENSIONS_KEY, e) for e in new_ext] + result.operations
+    snapshots = [(key, current[key], False) for key in result.changed]
+    snapshots += [(key, state.tables[key].table, True) for key in result.kept]
+    migrations: list[MigrationPlan] = []
+    if ops and not options.snapshots_only:
+        from engine.plan import plan_migrations  # ordering and SQL: not needed when nothing changed
 
-                migrations = plan_migrations(ops)
-            texts = encoding.result()
-        snapshot_json = {key: text for (key, _, _), text in zip(snapshots, texts, strict=True)}
-        if encoded_early:  # every fresh table is a changed one: the diff creates or renames it
-            snapshot_json.update(zip((key for key, _, _ in fresh), early.result(), strict=True))
+        migrations = plan_migrations(ops)
+    snapshot_json = {
+        key: text for (key, _, _), text in zip(snapshots, _snapshot_texts(snapshots), strict=True)
+    }
     return RepoGeneration(repo, result, migrations, current, state, new_ext, files, snapshot_json)
 
 
@@ -335,7 +321,6 @@ def plan_generation(
     repos: Sequence[str] | None = None,
     repo_files: Mapping[str, RepoFiles] | None = None,
     known: Mapping[str, KnownSnapshots] | None = None,
-    fork: bool = False,
 ) -> Generation:
     """Everything one generate run would write, for the selected repos (all by default), from the repos'
     files by repo name (read here, for the selected repos, when not given)."""
@@ -349,7 +334,6 @@ def plan_generation(
             options,
             files[r.name],
             known.get(r.name) if known is not None else None,
-            fork,
         )
         for r in selected
     ]

@@ -5,7 +5,6 @@ Nothing here prompts or prints; progress goes through callbacks, problems throug
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
         devdb,
         journal,
         ordered,
-        prefetch,
         resources,
         runs,
         state,
@@ -47,7 +45,6 @@ else:  # the generator and the database side each load only when used
     devdb = lazy_module("engine.devdb")
     journal = lazy_module("engine.journal")
     ordered = lazy_module("engine.ordered")
-    prefetch = lazy_module("engine.prefetch")
     resources = lazy_module("engine.resources")
     generator = lazy_module("engine.generate")
     runs = lazy_module("engine.runs")
@@ -109,21 +106,15 @@ class Project:
         # the config was read before the plan began: a change to it since then was not planned
         since = min(time.time_ns(), self.config.read_ns)
         paths = resources.resource_paths(self.config)
-        early = prefetch.start(self.config, repos, paths, since)  # snapshots read on the other core
-        with early or contextlib.nullcontext():
-            drafts = state.read_resources(self.config, paths)
-            fetched = early.result() if early else None
-        snapshots = fetched.snapshot_files if fetched else None
-        read = state.read_state(self.config, resources=drafts, snapshots=snapshots)
-        generation = state.plan(read, answers, options, now, names, fork=True)
+        read = state.read_state(self.config, resources=state.read_resources(self.config, paths))
+        generation = state.plan(read, answers, options, now, names)
         generation.finished_interrupted = finished
         # remember a clean result for known_clean, when the config came from its file (not from text)
         if not generation.has_changes and self.config.read_ns:
-            clean = fetched.fingerprint if fetched else None
-            if clean is None:
-                listings = [r.state.listing for r in generation.repos]
-                clean = cleancache.fingerprint(self.config, repos, paths, listings, since)
-            cleancache.store(self.config, repos, clean)
+            listings = [r.state.listing for r in generation.repos]
+            cleancache.store(
+                self.config, repos, cleancache.fingerprint(self.config, repos, paths, listings, since)
+            )
         return generation
 
     def read_state(self) -> state.ProjectState:

@@ -179,20 +179,18 @@ def plan(
     repos: Sequence[str] | None = None,
     cancel: CancelCheck | None = None,
     stale: bool = False,
-    fork: bool = False,
 ) -> Generation:
     """What `generate` would write for `state`; reads and writes nothing. Problems in the project's files
     are raised all at once (InputProblems; a lone one as itself) unless `stale`: then a file with
     problems counts with its last good draft (the app keeps showing the last good plan). `cancel` is
-    checked between phases;
-    `fork` lets a large plan encode snapshots in another process (the command line only)."""
+    checked between phases."""
     if state.repo_problems or (not stale and state.problems):
         raise all_problems(state.problems)
     _check(cancel)
     tables = resolved_tables(state, stale)
     _check(cancel)
     return plan_generation(
-        state.config, tables, answers, options, now, repos, state.repos, state.memo.snapshots, fork
+        state.config, tables, answers, options, now, repos, state.repos, state.memo.snapshots
     )
 
 
