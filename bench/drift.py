@@ -35,7 +35,7 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.database import with_database  # noqa: E402
+from snapshift.engine.db.database import with_database  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 URL_ENV = "SNAPSHIFT_BENCH_URL"
@@ -89,7 +89,7 @@ def run(argv: list[str], env: dict[str, str], expect: int) -> float:
 
 def build_tenants(url: str, project: Path, tenants: list[str]) -> None:
     """Every tenant schema from the generated tenant migration, in batches of one round trip each."""
-    from engine.migrations import list_migrations
+    from snapshift.engine.base.migrations import list_migrations
 
     (migration,) = list_migrations(project / "priv" / "repo" / "tenant_migrations")
     up = "\n".join(statement.text.rstrip(";") + ";" for statement in migration.up)

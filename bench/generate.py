@@ -208,8 +208,8 @@ def startup(runs: int, work: Path) -> list[Run]:
     """The floor: a process that only imports the CLI (after one warm-up run that fills the pyc cache)."""
     argv = startup_argv(work)
     env = child_env(work)
-    expect(run_child(argv, env), 0, "import tui.cli")
-    return [expect(run_child(argv, env), 0, "import tui.cli") for _ in range(runs)]
+    expect(run_child(argv, env), 0, "import snapshift.tui.cli.main")
+    return [expect(run_child(argv, env), 0, "import snapshift.tui.cli.main") for _ in range(runs)]
 
 
 def expect(run: Run, code: int, what: str) -> Run:
@@ -223,7 +223,7 @@ class Result:
     n: int
     generate: list[Run]
     check: list[Run]
-    cached: list[Run]  # --check again, answered from the clean cache (engine/cleancache.py)
+    cached: list[Run]  # --check again, answered from the clean cache (engine/autogen/cleancache.py)
     files: int
 
 
@@ -278,7 +278,7 @@ def print_table(results: list[Result], floor: list[Run]) -> None:
             rs = getattr(r, label)
             base = getattr(first, label) if r is not first else None
             print(_row(label, r.n, rs, base))
-    print(_row("startup", 0, floor, None) + "  (python -c 'import tui.cli': the floor of both)")
+    print(_row("startup", 0, floor, None) + "  (python -c 'import snapshift.tui.cli.main': the floor)")
     print(
         f"\n'ratio' is best wall (cpu: user+sys) time against N={first.n}; linear growth is N/{first.n} "
         f"({', '.join(f'{r.n / first.n:g}' for r in results[1:]) or '-'})."
@@ -334,18 +334,18 @@ def import_times(project: Path, args: list[str], work: Path) -> list[tuple[int, 
 
 
 PHASES = (
-    ("engine.project", "load_config", "config"),
-    ("engine.cleancache", "known_clean", "clean cache: look up"),
-    ("engine.resources", "load_resource_files", "load resources (TOML + validation)"),
-    ("engine.generate", "plan_generation", "plan_generation (total)"),
-    ("engine.generate", "load_state", "  read snapshots"),
-    ("engine.generate", "diff", "  diff"),
-    ("engine.plan", "plan_migrations", "  order + fold FKs + render SQL"),
-    ("engine.migrations", "render_migration_file", "  migration file text"),
-    ("engine.generate", "table_to_json", "  snapshot JSON (table_to_json)"),
-    ("engine.cleancache", "fingerprint", "clean cache: stat what the plan read"),
-    ("engine.cleancache", "store", "clean cache: store"),
-    ("engine.generate", "write_generation", "write files"),
+    ("snapshift.engine.project", "load_config", "config"),
+    ("snapshift.engine.autogen.cleancache", "known_clean", "clean cache: look up"),
+    ("snapshift.engine.resources.loading", "load_resource_files", "load resources (TOML + validation)"),
+    ("snapshift.engine.autogen.generate", "plan_generation", "plan_generation (total)"),
+    ("snapshift.engine.autogen.generate", "load_state", "  read snapshots"),
+    ("snapshift.engine.autogen.generate", "diff", "  diff"),
+    ("snapshift.engine.autogen.plan", "plan_migrations", "  order + fold FKs + render SQL"),
+    ("snapshift.engine.base.migrations", "render_migration_file", "  migration file text"),
+    ("snapshift.engine.autogen.generate", "table_to_json", "  snapshot JSON (table_to_json)"),
+    ("snapshift.engine.autogen.cleancache", "fingerprint", "clean cache: stat what the plan read"),
+    ("snapshift.engine.autogen.cleancache", "store", "clean cache: store"),
+    ("snapshift.engine.autogen.generate", "write_generation", "write files"),
 )
 
 
@@ -370,7 +370,7 @@ def _timed(fn: Callable[..., Any], timer: Timer) -> Callable[..., Any]:
 def _cli_main() -> Callable[[list[str]], int]:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
-    from tui.cli import main  # the repo is importable only now
+    from snapshift.tui.cli.main import main  # the repo is importable only now
 
     return main
 
@@ -380,7 +380,7 @@ def phase_times(project: Path, args: list[str]) -> tuple[float, dict[str, Timer]
 
     The engine's functions are wrapped where the caller looks them up (module globals, or the module a
     function imports from when it runs); a phase whose function no longer exists there is left out.
-    Indented rows are calls made from engine.generate.
+    Indented rows are calls made from engine.autogen.generate.
     """
     main = _cli_main()
     timers: dict[str, Timer] = {}

@@ -17,7 +17,7 @@ import sysconfig
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SCRIPT = "import sys\nfrom tui.cli import run\nsys.argv[0] = 'snapshift'\nsys.exit(run())\n"
+SCRIPT = "import sys\nfrom snapshift.tui.cli.main import run\nsys.argv[0] = 'snapshift'\nsys.exit(run())\n"
 
 
 def plain_venv(work: Path) -> Path:
@@ -30,7 +30,7 @@ def plain_venv(work: Path) -> Path:
         subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
         site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
         packages = sysconfig.get_path("purelib")  # this interpreter's (.venv's) site-packages
-        (site / "snapshift-bench.pth").write_text(f"{REPO}\n{packages}\n")
+        (site / "snapshift-bench.pth").write_text(f"{REPO / '.importpath'}\n{packages}\n")
     return python
 
 
@@ -52,4 +52,4 @@ def user_environ() -> dict[str, str]:
 
 def startup_argv(work: Path) -> list[str]:
     """argv of a process that only imports the CLI: the floor under every command."""
-    return [str(plain_venv(work)), "-c", "import tui.cli"]
+    return [str(plain_venv(work)), "-c", "import snapshift.tui.cli.main"]

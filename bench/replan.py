@@ -25,9 +25,9 @@ from generate import build_project
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.config import load_config  # noqa: E402
-from engine.generate import write_generation  # noqa: E402
-from engine.state import ProjectState, plan, read_state  # noqa: E402
+from snapshift.engine.autogen.generate import write_generation  # noqa: E402
+from snapshift.engine.resources.config import load_config  # noqa: E402
+from snapshift.engine.state import ProjectState, plan, read_state  # noqa: E402
 
 AIMS_MS = {"example": 10.0, 1000: 50.0}
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -37,8 +37,8 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.database import with_database  # noqa: E402
-from engine.project import Project  # noqa: E402
+from snapshift.engine.db.database import with_database  # noqa: E402
+from snapshift.engine.project import Project  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 URL_ENV = "SNAPSHIFT_BENCH_URL"

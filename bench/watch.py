@@ -35,9 +35,10 @@ os.environ["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/bench_unreachabl
 from generate import build_project, child_env  # noqa: E402
 from host import reference_loop  # noqa: E402
 
-from tests.appkit import copy_example, make_app, until  # noqa: E402
-from tui.session import Session  # noqa: E402
-from tui.widgets.sql_pane import SqlPane  # noqa: E402
+from snapshift.engine.autogen.questions import Answers  # noqa: E402
+from snapshift.tui.session import Session  # noqa: E402
+from snapshift.tui.widgets.sql_pane import SqlPane  # noqa: E402
+from tests.support.appkit import copy_example, make_app, until  # noqa: E402
 
 AIMS = {"startup": 1.0, "example": 0.100, "large": 0.250}
 CHILD = """
@@ -45,10 +46,10 @@ import sys, time
 sys.path.insert(0, {repo!r})
 import asyncio
 from pathlib import Path
-from tui.session import Session
+from snapshift.tui.session import Session
 session = Session(Path({root!r}))
 session.start_first_plan()  # as `snapshift tui` does, before Textual is imported
-from tui.app import SnapshiftApp
+from snapshift.tui.app import SnapshiftApp
 async def main():
     app = SnapshiftApp(session, watch=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -105,7 +106,7 @@ async def saves(root: Path, resource: Path, old: str, new: str, count: int) -> l
 def large_project(work: Path, n: int) -> Path:
     root = build_project(work / f"n{n}", n)
     session = Session(root)
-    session.write(session.plan_generate(__import__("engine.questions").questions.Answers(), None))
+    session.write(session.plan_generate(Answers(), None))
     return root
 
 

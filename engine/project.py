@@ -12,46 +12,38 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.config import ProjectConfig, RepoConfig, find_config, load_config
-from engine.errors import UsageError
-from engine.lazy import lazy_module
-from engine.questions import Answers
+from snapshift.engine.autogen.questions import Answers
+from snapshift.engine.base.errors import UsageError
+from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.resources.config import ProjectConfig, RepoConfig, find_config, load_config
 
 if TYPE_CHECKING:
-    from engine import checks as checking
-    from engine import (
-        cleancache,
-        confine,
-        dbactions,
-        devdb,
-        journal,
-        ordered,
-        resources,
-        runs,
-        state,
-        status,
-    )
-    from engine import drift as drifting
-    from engine import generate as generator
-    from engine import regen as regen_workflow
-    from engine import untracked as untracked_workflow
-    from engine import verify as verifying
-    from engine.model import Table
+    from snapshift.engine import state
+    from snapshift.engine.autogen import cleancache, confine, journal
+    from snapshift.engine.autogen import generate as generator
+    from snapshift.engine.checks import drift as drifting
+    from snapshift.engine.checks import repo_checks as checking
+    from snapshift.engine.checks import verify as verifying
+    from snapshift.engine.db import dbactions, devdb, ordered, runs, status
+    from snapshift.engine.resources import loading as resources
+    from snapshift.engine.resources.model import Table
+    from snapshift.engine.workflows import regen as regen_workflow
+    from snapshift.engine.workflows import untracked as untracked_workflow
 else:  # the generator and the database side each load only when used
-    cleancache = lazy_module("engine.cleancache")
-    confine = lazy_module("engine.confine")
-    checking = lazy_module("engine.checks")
-    dbactions = lazy_module("engine.dbactions")
-    devdb = lazy_module("engine.devdb")
-    journal = lazy_module("engine.journal")
-    ordered = lazy_module("engine.ordered")
-    resources = lazy_module("engine.resources")
-    generator = lazy_module("engine.generate")
-    runs = lazy_module("engine.runs")
-    state = lazy_module("engine.state")
-    status = lazy_module("engine.status")
-    regen_workflow = lazy_module("engine.regen")
-    untracked_workflow = lazy_module("engine.untracked")
+    cleancache = lazy_module("snapshift.engine.autogen.cleancache")
+    confine = lazy_module("snapshift.engine.autogen.confine")
+    checking = lazy_module("snapshift.engine.checks.repo_checks")
+    dbactions = lazy_module("snapshift.engine.db.dbactions")
+    devdb = lazy_module("snapshift.engine.db.devdb")
+    journal = lazy_module("snapshift.engine.autogen.journal")
+    ordered = lazy_module("snapshift.engine.db.ordered")
+    resources = lazy_module("snapshift.engine.resources.loading")
+    generator = lazy_module("snapshift.engine.autogen.generate")
+    runs = lazy_module("snapshift.engine.db.runs")
+    state = lazy_module("snapshift.engine.state")
+    status = lazy_module("snapshift.engine.db.status")
+    regen_workflow = lazy_module("snapshift.engine.workflows.regen")
+    untracked_workflow = lazy_module("snapshift.engine.workflows.untracked")
 
 
 @dataclass(frozen=True)
@@ -123,7 +115,7 @@ class Project:
         return state.read_state(self.config)
 
     def finish_interrupted_generate(self) -> list[Path]:
-        """Put in place the files of a generate that was killed while it renamed them (engine.journal):
+        """Put in place the files of a generate that was killed while it renamed them (autogen.journal):
         the files put in place now, none when no generate was cut short. InputError when the journal asks
         for more than that."""
         return journal.finish_interrupted(self.root, confine.project_folders(self.config))
@@ -335,7 +327,7 @@ class Project:
         """The running development database's URL, or None; never starts it."""
         return devdb.DevDatabase(self.root).url()
 
-    # -- verify and drift (SPEC 7; engine/verify.py, engine/drift.py): results as data, progress by callback
+    # -- verify and drift (SPEC 7; engine/checks/): results as data, progress by callback
 
     def verify(
         self,
@@ -384,7 +376,7 @@ class Project:
             results.append(checking.drift(config, url, names, progress))
         return results
 
-    # -- the regen workflow (SPEC 7 `regen`, `rollback --untracked`; engine/regen.py, engine/untracked.py)
+    # -- the regen workflow (SPEC 7 `regen`, `rollback --untracked`; engine/workflows/)
 
     def untracked(self, repo: str | None = None) -> list[untracked_workflow.UntrackedFiles]:
         """Each repo's migration and snapshot files that git does not track (GitError outside a work tree)."""

@@ -11,18 +11,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from engine.config import ProjectConfig, RepoConfig, load_config
-from engine.errors import Cancelled, InputError, all_problems
-from engine.generate import GenerateOptions, Generation, plan_generation
-from engine.model import Table
-from engine.questions import Answers
-from engine.repofiles import RepoFiles, read_repo_files
-from engine.resource_columns import ColumnCache
-from engine.resource_draft import Draft
-from engine.resource_file import draft_file
-from engine.resource_links import ResolvedDrafts, resolve_drafts
-from engine.resources import resource_paths, sorted_tables
-from engine.snapshots import KnownSnapshots, LatestFile, read_latest_files, snapshot_entry, table_folders
+from snapshift.engine.autogen.generate import GenerateOptions, Generation, plan_generation
+from snapshift.engine.autogen.questions import Answers
+from snapshift.engine.autogen.repofiles import RepoFiles, read_repo_files
+from snapshift.engine.autogen.snapshots import (
+    KnownSnapshots,
+    LatestFile,
+    read_latest_files,
+    snapshot_entry,
+    table_folders,
+)
+from snapshift.engine.base.errors import Cancelled, InputError, all_problems
+from snapshift.engine.resources.config import ProjectConfig, RepoConfig, load_config
+from snapshift.engine.resources.loading import resource_paths, sorted_tables
+from snapshift.engine.resources.model import Table
+from snapshift.engine.resources.resource_columns import ColumnCache
+from snapshift.engine.resources.resource_draft import Draft
+from snapshift.engine.resources.resource_file import draft_file
+from snapshift.engine.resources.resource_links import ResolvedDrafts, resolve_drafts
 
 CancelCheck = Callable[[], bool]  # true once the caller no longer wants the result
 

@@ -25,18 +25,21 @@ import psycopg  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
-from engine.devdb import is_listening  # noqa: E402
-from tests.appkit import FIXED_NOW, copy_example, edit, make_app, planned, until  # noqa: E402
-from tests.gitrepo import commit_all, git  # noqa: E402
-from tui.app import SnapshiftApp  # noqa: E402
-from tui.session import Session  # noqa: E402
-from tui.widgets.keys_footer import KeysFooter  # noqa: E402
-from tui.widgets.log import LogPane  # noqa: E402
-from tui.widgets.resource_tree import ResourceTree  # noqa: E402
+from snapshift.engine.db.devdb import is_listening  # noqa: E402
+from snapshift.tui.app import SnapshiftApp  # noqa: E402
+from snapshift.tui.session import Session  # noqa: E402
+from snapshift.tui.widgets.keys_footer import KeysFooter  # noqa: E402
+from snapshift.tui.widgets.log import LogPane  # noqa: E402
+from snapshift.tui.widgets.resource_tree import ResourceTree  # noqa: E402
+from tests.support.appkit import FIXED_NOW, copy_example, edit, make_app, planned, until  # noqa: E402
+from tests.support.gitrepo import commit_all, git  # noqa: E402
 
 OUT = ROOT / "screenshots"
 BODY = 'body = { type = "text" }'
-NOTES = 'table = "notes"\n\n[attributes]\nid = { type = "bigint", primary_key = true }\ntext = { type = "text" }\n'
+NOTES = (
+    'table = "notes"\n\n[attributes]\nid = { type = "bigint", primary_key = true }\n'
+    'text = { type = "text" }\n'
+)
 Scene = Callable[[Pilot[None], SnapshiftApp, Path], Awaitable[None]]
 
 
@@ -51,7 +54,8 @@ def pending_changes(root: Path) -> None:
     edit(posts, 'slug = { type = "varchar", size = 80', 'slug = { type = "varchar", size = 120')
     edit(
         root / "resources" / "comments.toml",
-        'author_id = { type = "bigint", references = { table = "authors", on_delete = "nilify", on_update = "update" } }\n',
+        'author_id = { type = "bigint", references = { table = "authors", on_delete = "nilify", '
+        'on_update = "update" } }\n',
         "",
     )
     (root / "resources" / "notes.toml").write_text(NOTES)
@@ -181,7 +185,7 @@ def prepare_regen(root: Path) -> None:
 
 
 def session_answers() -> object:
-    from engine.questions import Answers
+    from snapshift.engine.autogen.questions import Answers
 
     return Answers()
 
@@ -193,10 +197,16 @@ def many_tenants(root: Path) -> None:
     migrate(root)
 
 
+def migrated_with_changes(root: Path) -> None:
+    """The example migrated, then edited: pending changes over an applied history."""
+    migrate(root)
+    pending_changes(root)
+
+
 PICTURES: list[tuple[str, tuple[int, int], Callable[[Path], None], Scene]] = [
-    ("main", (120, 40), lambda root: (migrate(root), pending_changes(root)) and None, main_view),
+    ("main", (120, 40), migrated_with_changes, main_view),
     ("sql", (80, 24), pending_changes, sql_view),
-    ("wide", (200, 60), lambda root: (migrate(root), pending_changes(root)) and None, main_view),
+    ("wide", (200, 60), migrated_with_changes, main_view),
     (
         "rename",
         (120, 40),
@@ -274,7 +284,8 @@ def reset(url: str) -> None:
         schemas = [
             row[0]
             for row in conn.execute(
-                "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'"
+                "SELECT nspname FROM pg_namespace"
+                " WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'"
             )
         ]
         for schema in schemas:

@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh database on a real PostgreSQL for every test that asks for one.
 
 The server is the one on 127.0.0.1:5432 when it answers; otherwise (or with
-SNAPSHIFT_TEST_FORCE_EMBEDDED=1) a throwaway cluster started by engine.devdb in a temporary dir, one per
+SNAPSHIFT_TEST_FORCE_EMBEDDED=1) a throwaway cluster started by engine.db.devdb in a temporary dir, one per
 pytest session (so one per xdist worker), stopped when the session ends.
 """
 
@@ -19,10 +19,10 @@ import pytest
 from hypothesis import settings
 from psycopg import sql
 
-from engine.database import with_database
-from engine.devdb import DevDatabase, is_listening
+from snapshift.engine.db.database import with_database
+from snapshift.engine.db.devdb import DevDatabase, is_listening
 
-pytest_plugins = ["tests.roundtrip"]
+pytest_plugins = ["tests.support.roundtrip"]
 
 # Hypothesis: the same examples on every run by default, so that CI cannot turn red by chance;
 # SNAPSHIFT_HYPOTHESIS=explore draws new ones (with SNAPSHIFT_PROPERTY_EXAMPLES / SNAPSHIFT_FUZZ_EXAMPLES
@@ -41,7 +41,7 @@ THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_wr
 
 @pytest.fixture(autouse=True, scope="session")
 def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The clean cache (engine/cleancache.py) of the suite's many projects stays out of ~/.cache;
+    """The clean cache (engine/autogen/cleancache.py) of the suite's many projects stays out of ~/.cache;
     the variable also reaches the snapshift processes the tests start."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
 

@@ -23,10 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Tab, Tabs, Tree
 from textual.worker import get_current_worker
 
-from engine.questions import Answers, Question
-from tui import asking
-from tui.check_views import DriftView, VerifyView
-from tui.messages import (
+from snapshift.engine.autogen.questions import Answers, Question
+from snapshift.tui import asking
+from snapshift.tui.check_views import DriftView, VerifyView
+from snapshift.tui.messages import (
     DatabaseChecked,
     FilesChanged,
     JobFinished,
@@ -34,23 +34,23 @@ from tui.messages import (
     MigrationsListed,
     PlanComputed,
 )
-from tui.palette import ActionsProvider
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.drift import DriftScreen
-from tui.screens.generate import GenerateScreen
-from tui.screens.help import HelpScreen
-from tui.screens.regen import RegenScreen
-from tui.screens.verify import VerifyScreen
-from tui.session import Progress, Session, progress_line
-from tui.views import MigrationsView, PlanProblems, PlanView, Problem, SqlText
-from tui.watcher import Watcher
-from tui.widgets.keys_footer import KeysFooter
-from tui.widgets.log import LogPane
-from tui.widgets.migrations import MigrationsPane
-from tui.widgets.pending import PendingPane
-from tui.widgets.resource_tree import ResourceTree
-from tui.widgets.sql_pane import SqlPane
-from tui.widgets.status_bar import StatusBar
+from snapshift.tui.palette import ActionsProvider
+from snapshift.tui.screens.confirm import ConfirmScreen
+from snapshift.tui.screens.drift import DriftScreen
+from snapshift.tui.screens.generate import GenerateScreen
+from snapshift.tui.screens.help import HelpScreen
+from snapshift.tui.screens.regen import RegenScreen
+from snapshift.tui.screens.verify import VerifyScreen
+from snapshift.tui.session import Progress, Session, progress_line
+from snapshift.tui.views import MigrationsView, PlanProblems, PlanView, Problem, SqlText
+from snapshift.tui.watcher import Watcher
+from snapshift.tui.widgets.keys_footer import KeysFooter
+from snapshift.tui.widgets.log import LogPane
+from snapshift.tui.widgets.migrations import MigrationsPane
+from snapshift.tui.widgets.pending import PendingPane
+from snapshift.tui.widgets.resource_tree import ResourceTree
+from snapshift.tui.widgets.sql_pane import SqlPane
+from snapshift.tui.widgets.status_bar import StatusBar
 
 NARROW_WIDTH = 110
 MAX_QUESTIONS = 100

@@ -1,11 +1,11 @@
-"""generate's questions, asked in dialogs and folded into `Answers` (as tui/prompts.py does on a terminal)."""
+"""generate's questions, asked in dialogs and folded into `Answers` (tui/cli/prompts.py asks on terminals)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.questions import Answers, ColumnRenameQuestion, Question, TableQuestion
-from tui.screens.questions import CANCELLED, ChoiceScreen, DropTableScreen
+from snapshift.engine.autogen.questions import Answers, ColumnRenameQuestion, Question, TableQuestion
+from snapshift.tui.screens.questions import CANCELLED, ChoiceScreen, DropTableScreen
 
 if TYPE_CHECKING:
     from textual.app import App

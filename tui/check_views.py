@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.views import relative
+from snapshift.tui.views import relative
 
 if TYPE_CHECKING:
-    from engine.config import RepoConfig
-    from engine.drift import DriftGroup, DriftResult
-    from engine.verify import VerifyProblem, VerifyResult
+    from snapshift.engine.checks.drift import DriftGroup, DriftResult
+    from snapshift.engine.checks.verify import VerifyProblem, VerifyResult
+    from snapshift.engine.resources.config import RepoConfig
 
 STEP = re.compile(r"^(tenant )?migration (\d+) ")
 SECTIONS = {"up": "-- migrate:up", "up again": "-- migrate:up", "down": "-- migrate:down"}
@@ -170,7 +170,7 @@ def _group(prefix: str, group: DriftGroup) -> DriftGroupView:
 
 def _block(title: str, schemas: Sequence[str], statements: Sequence[str]) -> str:
     """The statements for each schema, with the schema first on the search path (as `drift --sql`)."""
-    from engine.repair import quote
+    from snapshift.engine.checks.repair import quote
 
     lines = [f"-- {title}"]
     for schema in schemas:

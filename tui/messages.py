@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from tui.views import DatabaseInfo, MigrationsView, PlanProblems, PlanView
+from snapshift.tui.views import DatabaseInfo, MigrationsView, PlanProblems, PlanView
 
 
 class FilesChanged(Message):

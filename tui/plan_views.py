@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.errors import SnapshiftError, UnansweredQuestions
-from engine.planview import plan_warnings
-from engine.questions import Question
-from tui.views import (
+from snapshift.engine.autogen.planview import plan_warnings
+from snapshift.engine.autogen.questions import Question
+from snapshift.engine.base.errors import SnapshiftError, UnansweredQuestions
+from snapshift.tui.views import (
     AttributeChange,
     MigrationRow,
     MigrationState,
@@ -24,17 +24,18 @@ from tui.views import (
     TableRow,
     TableState,
 )
-from tui.views import relative as _relative
-from tui.wording import warning_text
+from snapshift.tui.views import relative as _relative
+from snapshift.tui.wording import warning_text
 
 if TYPE_CHECKING:
-    from engine.generate import Generation, RepoGeneration
-    from engine.model import Table, TableKey
-    from engine.operations import Operation
-    from engine.regen import RegenEvent, RegenPlan
-    from engine.runs import ProgressEvent
-    from engine.status import ProjectStatus
-    from engine.verify import VerifyEvent
+    from snapshift.engine.autogen.generate import Generation, RepoGeneration
+    from snapshift.engine.autogen.operations import Operation
+    from snapshift.engine.checks.verify import VerifyEvent
+    from snapshift.engine.db.runs import ProgressEvent
+    from snapshift.engine.db.status import ProjectStatus
+    from snapshift.engine.resources.model import Table, TableKey
+    from snapshift.engine.workflows.regen import RegenEvent, RegenPlan
+
 
 def _first_line(error: object) -> str:
     return (str(error).splitlines() or [""])[0]
@@ -72,7 +73,7 @@ SYMBOLS = {"add": "+", "change": "~", "remove": "-"}
 
 def operation_row(repo: str, op: Operation) -> OperationRow:
     """The engine's planned operation as a line; its flags decide the marks."""
-    from engine.planview import planned_operation
+    from snapshift.engine.autogen.planview import planned_operation
 
     planned = planned_operation(repo, op)
     return OperationRow(
@@ -202,7 +203,7 @@ def _sql_texts(root: Path, generation: Generation) -> tuple[SqlText, SqlText]:
 
 def _anchors(text: str, ops: Sequence[Operation], side: int) -> dict[str, tuple[int, int]]:
     """Table -> the first and last line of its statements in `text` (side 0 up, 1 down)."""
-    from engine.render import render
+    from snapshift.engine.autogen.render import render
 
     anchors: dict[str, tuple[int, int]] = {}
     position = 0
@@ -312,8 +313,8 @@ def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
 
 def progress_line(event: ProgressEvent | RegenEvent | VerifyEvent | str) -> tuple[str | None, int, int]:
     """A job's event as (a line for the log or None, done, total); drift reports plain lines."""
-    from engine.regen import RegenEvent
-    from engine.verify import VerifyEvent
+    from snapshift.engine.checks.verify import VerifyEvent
+    from snapshift.engine.workflows.regen import RegenEvent
 
     if isinstance(event, str):
         return (event, 0, 0)

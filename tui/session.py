@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.errors import InputError, SnapshiftError
-from engine.project import Project
-from engine.questions import Answers
-from engine.state import ProjectState, plan, read_state
-from tui.check_views import DriftView, VerifyView, drift_view, verify_view
-from tui.plan_views import migrations_view, plan_view, progress_line, regen_view
-from tui.views import (
+from snapshift.engine.autogen.questions import Answers
+from snapshift.engine.base.errors import InputError, SnapshiftError
+from snapshift.engine.project import Project
+from snapshift.engine.state import ProjectState, plan, read_state
+from snapshift.tui.check_views import DriftView, VerifyView, drift_view, verify_view
+from snapshift.tui.plan_views import migrations_view, plan_view, progress_line, regen_view
+from snapshift.tui.views import (
     DatabaseInfo,
     MigrationRow,
     MigrationsView,
@@ -29,14 +29,14 @@ from tui.views import (
     Problem,
     RegenView,
 )
-from tui.views import relative as _relative
+from snapshift.tui.views import relative as _relative
 
 if TYPE_CHECKING:
-    from engine.config import ProjectConfig
-    from engine.generate import GenerateOptions, Generation
-    from engine.regen import RegenEvent
-    from engine.runs import ProgressEvent
-    from engine.verify import VerifyEvent
+    from snapshift.engine.autogen.generate import GenerateOptions, Generation
+    from snapshift.engine.checks.verify import VerifyEvent
+    from snapshift.engine.db.runs import ProgressEvent
+    from snapshift.engine.resources.config import ProjectConfig
+    from snapshift.engine.workflows.regen import RegenEvent
 
 Progress = Callable[["ProgressEvent | RegenEvent"], None]
 __all__ = ["Progress", "Session", "progress_line"]
@@ -74,7 +74,7 @@ class Session:
         return sorted(folders)
 
     def resource_count(self) -> int:
-        from engine.resources import resource_paths
+        from snapshift.engine.resources.loading import resource_paths
 
         return len(resource_paths(self.project.config))
 
@@ -151,7 +151,7 @@ class Session:
 
     @staticmethod
     def _options(name: str | None) -> GenerateOptions:
-        from engine.generate import GenerateOptions
+        from snapshift.engine.autogen.generate import GenerateOptions
 
         return GenerateOptions(name=name or None)
 
@@ -160,7 +160,7 @@ class Session:
     def database(self) -> DatabaseInfo:
         """The first repo's database (starting the embedded one when no URL is configured) and
         whether it answers."""
-        from engine import database
+        from snapshift.engine.db import database
 
         target = self.project.database_targets(self.project.config.default_repo.name)[0]
         try:
@@ -171,7 +171,7 @@ class Session:
 
     def migrations(self) -> MigrationsView:
         """Each repo's migration files with their state in the database and in git."""
-        from engine import status as status_module
+        from snapshift.engine.db import status as status_module
 
         try:
             configs = self.project.repos()
@@ -182,7 +182,7 @@ class Session:
         return migrations_view(status)
 
     def _files_only(self, error: str) -> MigrationsView:
-        from engine.migrations import list_migrations
+        from snapshift.engine.base.migrations import list_migrations
 
         rows = []
         for repo in self.project.config.repos:
@@ -225,7 +225,7 @@ class Session:
 
     def untracked_rollback_plan(self) -> list[str]:
         """What `u` would roll back, for its confirmation (RegenRefused when it would run out of order)."""
-        from engine.untracked import (
+        from snapshift.engine.workflows.untracked import (
             RepoDatabase,
             plan_untracked_rollback,
             refuse_out_of_order,

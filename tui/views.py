@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from engine.questions import Question
+from snapshift.engine.autogen.questions import Question
 
 TableState = Literal["unchanged", "changed", "new", "removed", "error"]
 MigrationState = Literal["applied", "pending", "out of order", "unknown"]
@@ -37,7 +37,7 @@ class OperationRow:
     symbol: str
     text: str
     destructive: bool
-    rewrites: bool  # the whole table is rewritten (a type change), per engine.planview
+    rewrites: bool  # the whole table is rewritten (a type change), per engine.autogen.planview
     up: tuple[str, ...]
     down: tuple[str, ...]
 

@@ -1,8 +1,8 @@
-"""English for what the engine reports as data: plan warnings (engine.planview.PlanWarning)."""
+"""English for what the engine reports as data: plan warnings (engine.autogen.planview.PlanWarning)."""
 
 from __future__ import annotations
 
-from engine.planview import PlanWarning
+from snapshift.engine.autogen.planview import PlanWarning
 
 
 def warning_text(warning: PlanWarning) -> str:

@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.check_views import DriftView
-from tui.widgets.sql_area import SqlArea
+from snapshift.tui.check_views import DriftView
+from snapshift.tui.widgets.sql_area import SqlArea
 
 
 class DriftScreen(ModalScreen[None]):

@@ -13,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 from textual.widgets.text_area import Selection
 
-from tui.check_views import VerifyView
-from tui.widgets.sql_area import SqlArea
+from snapshift.tui.check_views import VerifyView
+from snapshift.tui.widgets.sql_area import SqlArea
 
 
 class VerifyScreen(ModalScreen[None]):

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
-from tui.views import MigrationsView
+from snapshift.tui.views import MigrationsView
 
 STATE_STYLE = {"applied": "green", "pending": "yellow", "out of order": "bold red", "unknown": "dim"}
 

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.views import PlanView, Problem, TableRow
+from snapshift.tui.views import PlanView, Problem, TableRow
 
 SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red"}
 

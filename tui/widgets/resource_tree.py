@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.views import PlanView, Problem, TableRow
+from snapshift.tui.views import PlanView, Problem, TableRow
 
 MARKS = {
     "unchanged": ("●", "dim"),

@@ -7,8 +7,8 @@ from textual.containers import Vertical
 from textual.widgets import TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
-from tui.views import PlanView, SqlText
-from tui.widgets.sql_area import SqlArea
+from snapshift.tui.views import PlanView, SqlText
+from snapshift.tui.widgets.sql_area import SqlArea
 
 NOTHING = "-- no changes: generate would write nothing\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.views import DatabaseInfo
+from snapshift.tui.views import DatabaseInfo
 
 
 class StatusBar(Static):

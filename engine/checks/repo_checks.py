@@ -1,0 +1,92 @@
+"""What verify and drift read of a repo (migration files, latest snapshots) and what they run on: the
+glue between the Project facade and engine.checks.verify / engine.checks.drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from snapshift.engine.autogen.snapshots import load_state
+from snapshift.engine.base.migrations import list_migrations, parse_migration_text, parse_version
+from snapshift.engine.checks.drift import DriftResult, drift_repo
+from snapshift.engine.checks.verify import VerifyProgress, VerifyResult, verify_migrations
+from snapshift.engine.db.scratch import FreshMigrations, fresh_migrations
+from snapshift.engine.resources.config import RepoConfig
+from snapshift.engine.resources.model import Table
+
+if TYPE_CHECKING:
+    from snapshift.engine.autogen.generate import RepoGeneration
+
+
+def declared_state(repo: RepoConfig) -> FreshMigrations:
+    """The latest snapshots of `repo` as the migrations that build them fresh."""
+    state = load_state(repo.snapshots_path)
+    return fresh_migrations(list(state.before().values()), state.extensions)
+
+
+def verify_repo(
+    repo: RepoConfig,
+    server_url: str,
+    progress: VerifyProgress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> VerifyResult:
+    """Every migration file of `repo` against its latest snapshots."""
+    return verify_migrations(
+        server_url,
+        list_migrations(repo.migrations_path),
+        list_migrations(repo.tenant_migrations_path),
+        declared_state(repo),
+        repo=repo.name,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def verify_planned(
+    generation: RepoGeneration,
+    server_url: str,
+    planned: Sequence[tuple[str, str, bool]],
+    progress: VerifyProgress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> VerifyResult:
+    """The existing migrations plus the planned ones ((file name, text, tenant)) against the state the
+    plan declares; only the planned ones are rolled back and applied again."""
+    repo = generation.repo
+    public = list_migrations(repo.migrations_path)
+    tenant = list_migrations(repo.tenant_migrations_path)
+    for name, text, is_tenant in planned:
+        path = (repo.tenant_migrations_path if is_tenant else repo.migrations_path) / name
+        version, label = parse_version(path)
+        (tenant if is_tenant else public).append(
+            parse_migration_text(text, path=path, version=version, name=label)
+        )
+    extensions = list(dict.fromkeys([*generation.state.extensions, *repo.extensions]))
+    declared = fresh_migrations(_planned_tables(generation), extensions)
+    return verify_migrations(
+        server_url,
+        public,
+        tenant,
+        declared,
+        repo=repo.name,
+        check_down=len(planned),
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def _planned_tables(generation: RepoGeneration) -> list[Table]:
+    """The tables after the plan: the resources, and the tables whose drop was answered no."""
+    tables = list(generation.tables.values())
+    for key, stored in generation.state.tables.items():
+        if key not in generation.tables and (stored.drop_table_opted_out or key in generation.diff.kept):
+            tables.append(stored.table)
+    return tables
+
+
+def drift(
+    repo: RepoConfig,
+    live_url: str,
+    tenants: Sequence[str] | None,
+    progress: Callable[[str], None] | None = None,
+) -> DriftResult:
+    return drift_repo(repo.name, live_url, declared_state(repo), tenants, progress)
