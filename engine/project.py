@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config import ProjectConfig, RepoConfig, find_config, load_config
-from engine.errors import UsageError
+from engine.errors import InputError, Location, UsageError
 from engine.lazy import lazy_module
 from engine.questions import Answers
 
@@ -97,10 +97,9 @@ class Project:
         repo: str | None = None,
         now: datetime | None = None,
     ) -> generator.Generation:
-        """What `generate` would write now; open questions are listed, never asked. A generate killed
-        while it renamed its files into place is finished first (`finished_interrupted` lists them)."""
+        """What `generate` would write now; open questions are listed, never asked. It never finishes a
+        killed generate's journal: callers do that once at start (`finish_interrupted_generate`)."""
         repos = self.repos(repo)
-        finished = self.finish_interrupted_generate()
         names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
         # the config was read before the plan began: a change to it since then was not planned
@@ -108,7 +107,6 @@ class Project:
         paths = resources.resource_paths(self.config)
         read = state.read_state(self.config, resources=state.read_resources(self.config, paths))
         generation = state.plan(read, answers, options, now, names)
-        generation.finished_interrupted = finished
         # remember a clean result for known_clean, when the config came from its file (not from text)
         if not generation.has_changes and self.config.read_ns:
             listings = [r.state.listing for r in generation.repos]
@@ -125,7 +123,8 @@ class Project:
     def finish_interrupted_generate(self) -> list[Path]:
         """Put in place the files of a generate that was killed while it renamed them (engine.journal):
         the files put in place now, none when no generate was cut short. InputError when the journal asks
-        for more than that."""
+        for more than that. The CLI's writing commands and the app call it once at start; nothing else
+        here does, so planning never writes."""
         return journal.finish_interrupted(self.root, confine.project_folders(self.config))
 
     def interrupted_generate_pending(self) -> bool:
@@ -136,7 +135,7 @@ class Project:
     def known_clean(self, repo: str | None = None) -> bool:
         """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
         would find nothing again, and callers can skip it (a large project answers in milliseconds).
-        Never while a killed generate's journal waits for `plan` to finish it."""
+        Never while a killed generate's journal waits to be finished."""
         return not journal.pending(self.root) and cleancache.known_clean(self.config, self.repos(repo))
 
     def generate(
@@ -151,7 +150,14 @@ class Project:
         return GenerateResult(generation, self.write(generation))
 
     def write(self, generation: generator.Generation) -> tuple[Path, ...]:
-        """Write a plan made by `plan` (UnansweredQuestions when it still has open questions)."""
+        """Write a plan made by `plan` (UnansweredQuestions when it still has open questions). InputError
+        while a killed generate's journal waits: the plan missed its files, and writing would sweep them."""
+        if generation.has_changes and journal.pending(self.root):
+            raise InputError(
+                "a generate that was killed while it put its files in place left this journal; finish it "
+                "first (`snapshift generate`, or Project.finish_interrupted_generate), then plan again",
+                Location(self.root / journal.NAME),
+            )
         return tuple(generator.write_generation(generation, self.root)) if generation.has_changes else ()
 
     # -- the database side (SPEC 2, 6, 7): every action runs per repo in config order unless one is named
@@ -173,10 +179,8 @@ class Project:
         progress: runs.Progress | None = None,
         lock_timeout: float | None = None,
     ) -> list[dbactions.RunResult]:
-        """Apply pending migrations of each repo; the first failure stops the run (MigrationError). A
-        generate killed while it put its files in place is finished first: its migration is among them.
+        """Apply pending migrations of each repo; the first failure stops the run (MigrationError).
         `lock_timeout`: seconds a migration waits for a lock (default: the repo's `lock_timeout`)."""
-        self.finish_interrupted_generate()
         return self._run(repo, runs.migrate_selection(steps, to), progress, lock_timeout)
 
     def rollback(
@@ -235,9 +239,7 @@ class Project:
         progress: runs.Progress | None = None,
         lock_timeout: float | None = None,
     ) -> list[dbactions.TenantsResult]:
-        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised.
-        A generate killed while it put its files in place is finished first."""
-        self.finish_interrupted_generate()
+        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
         selection = runs.migrate_selection(steps, to)
         return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
 

@@ -156,7 +156,6 @@ def _plan(
     options: GenerateOptions,
     now: datetime | None,
 ) -> RegenPlan:
-    project.finish_interrupted_generate()  # its files are untracked like the rest: regen takes them too
     repos = _repo_plans(project, dbs)
     snapshot_folders = [db.repo.snapshots_path for db in dbs]
     tracked = tracked_changes(project.root, snapshot_folders, "regen")

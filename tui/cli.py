@@ -20,7 +20,7 @@ from engine.questions import Answers
 from tui import prompts
 from tui.cli_app import add_app_commands, wants_app
 from tui.cli_verify import add_generate_verify, add_verify_commands, verify_before_writing
-from tui.commands import add_database_commands, add_repo_option
+from tui.commands import add_database_commands, add_repo_option, finish_interrupted_generate
 from tui.parser import Parser
 
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ def resolve_questions(
 ) -> Generation:
     """Plan, asking open questions on a terminal (or applying --yes) while any can be answered."""
     generation = project.plan(answers, options, args.repo)
-    _print_finished(project.root, generation.finished_interrupted)
     while generation.questions:
         questions = generation.questions
         if args.yes:
@@ -106,6 +105,8 @@ def _warn_unmatched_globs(project: Project) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     _warn_unmatched_globs(project)
+    if not (args.check or args.dry_run):  # those only read: they say a journal waits (below)
+        finish_interrupted_generate(project)
     answers = answers_from_args(args)
     # nothing changed since a plan last found nothing to do (a --drop-table may still drop a kept table)
     if not answers.drop_tables and not answers.table_renames and project.known_clean(args.repo):
@@ -154,13 +155,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print("Please always manually review the generated migrations for correctness.")
     _print_warnings(generation)
     return 0
-
-
-def _print_finished(root: Path, paths: Sequence[Path]) -> None:
-    """The files a generate killed while it renamed them into place had left aside, now in place."""
-    if paths:
-        print(f"Finished an interrupted generate: {len(paths)} file(s) put in place.")
-        _print_created(root, paths)
 
 
 def _print_created(root: Path, paths: Sequence[Path]) -> None:

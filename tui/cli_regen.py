@@ -21,7 +21,12 @@ from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
 from tui.cli import add_answer_arguments, answers_from_args
-from tui.commands import ProgressPrinter, note_development_database, tenant_list
+from tui.commands import (
+    ProgressPrinter,
+    finish_interrupted_generate,
+    note_development_database,
+    tenant_list,
+)
 
 if TYPE_CHECKING:
     from engine import regen
@@ -126,6 +131,7 @@ def _confirm(what: str = "regen rolls back migrations and deletes files") -> boo
 
 def cmd_regen(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)  # its files are untracked like the rest: regen takes them too
     note_development_database(project, args.repo)
     answers = _resolve_questions(project, args, answers_from_args(args))
     plan = project.plan_regen(args.positional_name, args.repo, answers)
@@ -192,6 +198,7 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
     only = tenant_list(args.only_tenants, "--only-tenants")
     except_ = tenant_list(args.except_tenants, "--except-tenants")
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)
     note_development_database(project, args.repo)
     plans = project.plan_rollback_untracked(
         args.repo, force=args.force, scope=scope, only=only, except_=except_

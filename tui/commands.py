@@ -76,6 +76,15 @@ def note_development_database(project: Project, repo: str | None) -> None:
             _print(line, sys.stderr)
 
 
+def finish_interrupted_generate(project: Project) -> None:
+    """Once at the start of a command that writes: put in place the files of a generate that was killed
+    while it renamed them, and say which (exit 2 when its journal asks for anything else)."""
+    placed = project.finish_interrupted_generate()
+    if placed:
+        _print(f"Finished an interrupted generate: {len(placed)} file(s) put in place.")
+        _print("\n".join(f"* creating {path.relative_to(project.root)}" for path in placed))
+
+
 def _version(value: str) -> int:
     """A version, or a migration's label or file name, whose leading digits are the version."""
     digits = value.strip().split("_", 1)[0]
@@ -144,6 +153,7 @@ def check_arguments(project: Project, args: argparse.Namespace, direction: Direc
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)
     note_development_database(project, args.repo)
     check_arguments(project, args, "up")
     if args.tenants:
@@ -192,6 +202,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if rollback_untracked_requested(args):
         return cmd_rollback_untracked(args)
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)
     note_development_database(project, args.repo)
     check_arguments(project, args, "down")
     if args.tenants:

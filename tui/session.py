@@ -50,6 +50,8 @@ class Session:
         self.repo = repo
         self.now = now  # a fixed clock for migration versions (tests, screenshots); None: the real one
         self.project = Project.open(directory)
+        # once, as the command line does at start: a generate killed while it put its files in place
+        self.finished_interrupted = self.project.finish_interrupted_generate()
         self._config_stamp = self._stamp(self.project.config.config_path)
         self._state: ProjectState | None = None  # the engine's project state, refreshed by path
         self._planning = threading.Lock()  # one re-plan at a time: each refreshes the last state
@@ -132,10 +134,8 @@ class Session:
         return plan_view(self.project.root, generation, time.perf_counter() - started)
 
     def _refreshed_state(self, changed: Iterable[Path] | None) -> ProjectState:
-        """The project state with `changed` read again (everything when unknown). A generate that was
-        killed while it put its files in place is finished first, as the command line does."""
-        finished = self.project.finish_interrupted_generate()
-        if self._state is None or changed is None or finished:
+        """The project state with `changed` read again (everything when unknown)."""
+        if self._state is None or changed is None:
             self._state = read_state(self.project.config)
         else:
             self._state = self._state.refresh(changed)
