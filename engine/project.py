@@ -6,16 +6,25 @@ Nothing here prompts or prints; progress goes through callbacks, problems throug
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.config import ProjectConfig, RepoConfig, find_config, load_config
-from engine.errors import InputError, Location, UsageError
+from engine.errors import InputError, Location, SnapshiftError, UsageError
 from engine.lazy import lazy_module
 from engine.questions import Answers
+from engine.run_options import (
+    RepoEvent,
+    RepoProgress,
+    RepoRuns,
+    Steps,
+    TenantFilter,
+    mapping_of,
+    run_each,
+)
 
 if TYPE_CHECKING:
     from engine import checks as checking
@@ -52,6 +61,24 @@ else:  # the generator and the database side each load only when used
     status = lazy_module("engine.status")
     regen_workflow = lazy_module("engine.regen")
     untracked_workflow = lazy_module("engine.untracked")
+
+
+R = TypeVar("R")
+
+
+def _no_report(event: RepoEvent[Any]) -> None:
+    """No `on_repo` callback was given."""
+
+
+@dataclass(frozen=True)
+class _TenantRun:
+    """How a tenant run goes, beside its steps: which tenants, how many at once, when to stop."""
+
+    which: TenantFilter
+    jobs: int | None
+    fail_fast: bool
+    progress: runs.Progress | None
+    lock_timeout: float | None
 
 
 @dataclass(frozen=True)
@@ -173,139 +200,157 @@ class Project:
     def migrate(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
         *,
-        steps: int | None = None,
-        to: int | None = None,
         progress: runs.Progress | None = None,
         lock_timeout: float | None = None,
-    ) -> list[dbactions.RunResult]:
-        """Apply pending migrations of each repo; the first failure stops the run (MigrationError).
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.RunResult] | None = None,
+    ) -> RepoRuns[dbactions.RunResult]:
+        """Apply pending migrations of each repo. A repo's failure (MigrationError) is in the results and
+        stops the run unless `keep_going` (`RepoRuns.check` raises it); bad input is raised at once.
         `lock_timeout`: seconds a migration waits for a lock (default: the repo's `lock_timeout`)."""
-        return self._run(repo, runs.migrate_selection(steps, to), progress, lock_timeout)
+        return self._run(repo, steps.up(), progress, lock_timeout, keep_going, on_repo)
 
     def rollback(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
         *,
-        steps: int = 1,
-        to: int | None = None,
-        all: bool = False,
-        versions: Collection[int] | None = None,
         progress: runs.Progress | None = None,
-        forget: Collection[int] = (),
         lock_timeout: float | None = None,
-    ) -> list[dbactions.RunResult]:
-        """Undo applied migrations of each repo, newest first (`to` inclusive); `forget`: applied
-        versions without a file whose rows are deleted (a rollback passing one is refused otherwise)."""
-        selection = runs.rollback_selection(steps, to, all, versions, forget)
-        return self._run(repo, selection, progress, lock_timeout)
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.RunResult] | None = None,
+    ) -> RepoRuns[dbactions.RunResult]:
+        """Undo applied migrations of each repo, newest first (one by default; `Steps` says which)."""
+        return self._run(repo, steps.down(), progress, lock_timeout, keep_going, on_repo)
 
     def _run(
         self,
         repo: str | None,
         selection: runs.Selection,
         progress: runs.Progress | None,
-        lock_timeout: float | None = None,
-    ) -> list[dbactions.RunResult]:
-        results = []
+        lock_timeout: float | None,
+        keep_going: bool,
+        on_repo: RepoProgress[dbactions.RunResult] | None,
+    ) -> RepoRuns[dbactions.RunResult]:
         run = ordered.migrate_repo if selection.direction == "up" else ordered.rollback_repo
-        for config in self.repos(repo):
-            url = self._target(config).url
-            tagged = dbactions.tagged(progress, config.name)
-            results.append(run(config, url, selection, tagged, lock_timeout))
-        return results
 
-    def tenants(
+        def one(config: RepoConfig, target: dbactions.RepoUrl) -> dbactions.RunResult:
+            tagged = dbactions.tagged(progress, config.name)
+            return run(config, target.url, selection, tagged, lock_timeout)
+
+        return self._each(repo, one, keep_going, on_repo)
+
+    def _each(
         self,
-        repo: str | None = None,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
-    ) -> list[str]:
+        repo: str | None,
+        run: Callable[[RepoConfig, dbactions.RepoUrl], R],
+        keep_going: bool = False,
+        on_repo: RepoProgress[R] | None = None,
+        stop: Callable[[Sequence[R]], bool] | None = None,
+    ) -> RepoRuns[R]:
+        """`run(config, target)` for each selected repo in config order (see `run_options.run_each`),
+        telling `on_repo` as each starts, ends or fails."""
+        configs = {config.name: config for config in self.repos(repo)}
+        report = on_repo or _no_report
+
+        def one(name: str) -> R:
+            target = self._target(configs[name])
+            report(RepoEvent("start", name, target.shown))
+            try:
+                result = run(configs[name], target)
+            except SnapshiftError as exc:
+                if not isinstance(exc, InputError):
+                    report(RepoEvent("failed", name, target.shown, error=exc))
+                raise
+            report(RepoEvent("done", name, target.shown, result))
+            return result
+
+        return run_each(list(configs), one, keep_going=keep_going, stop=stop)
+
+    def tenants(self, repo: str | None = None, which: TenantFilter = TenantFilter()) -> list[str]:
         """The repo's tenant schemas (`tenants`, or `tenants_query` run on its database), filtered."""
         config = self.repos(repo)[0]
         url = self._target(config).url if config.tenants_query is not None else None
-        return dbactions.tenant_names(config, url, only, except_)
+        return dbactions.tenant_names(config, url, which.only, which.except_)
 
     def migrate_tenants(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
+        which: TenantFilter = TenantFilter(),
         *,
-        steps: int | None = None,
-        to: int | None = None,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
         lock_timeout: float | None = None,
-    ) -> list[dbactions.TenantsResult]:
-        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised."""
-        selection = runs.migrate_selection(steps, to)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.TenantsResult] | None = None,
+    ) -> RepoRuns[dbactions.TenantsResult]:
+        """Apply tenant migrations in every tenant of each repo; failed tenants are in the results, not
+        raised (`RepoRuns.check` raises them); with `fail_fast` a repo whose tenants failed stops the run."""
+        options = _TenantRun(which, jobs, fail_fast, progress, lock_timeout)
+        return self._run_tenants(repo, steps.up(), options, keep_going, on_repo)
 
     def rollback_tenants(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
+        which: TenantFilter = TenantFilter(),
         *,
-        steps: int = 1,
-        to: int | None = None,
-        all: bool = False,
-        versions: Collection[int] | None = None,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
-        forget: Collection[int] = (),
         lock_timeout: float | None = None,
-    ) -> list[dbactions.TenantsResult]:
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.TenantsResult] | None = None,
+    ) -> RepoRuns[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
-        selection = runs.rollback_selection(steps, to, all, versions, forget)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
+        options = _TenantRun(which, jobs, fail_fast, progress, lock_timeout)
+        return self._run_tenants(repo, steps.down(), options, keep_going, on_repo)
 
     def _run_tenants(
         self,
         repo: str | None,
         selection: runs.Selection,
-        only: Sequence[str] | None,
-        except_: Collection[str] | None,
-        jobs: int | None,
-        fail_fast: bool,
-        progress: runs.Progress | None,
-        lock_timeout: float | None = None,
-    ) -> list[dbactions.TenantsResult]:
-        workers = dbactions.check_jobs(jobs)
-        results: list[dbactions.TenantsResult] = []
-        for config in self.repos(repo):
-            if fail_fast and any(not result.ok for result in results):
-                break
-            url = self._target(config).url
-            names, why = dbactions.chosen_tenants(config, url, only, except_)
+        options: _TenantRun,
+        keep_going: bool,
+        on_repo: RepoProgress[dbactions.TenantsResult] | None,
+    ) -> RepoRuns[dbactions.TenantsResult]:
+        workers = dbactions.check_jobs(options.jobs)
+
+        def one(config: RepoConfig, target: dbactions.RepoUrl) -> dbactions.TenantsResult:
+            url = target.url
+            names, why = dbactions.chosen_tenants(config, url, options.which.only, options.which.except_)
             if selection.direction == "down":
                 ordered.refuse_tenant_rollback(config, url, selection, names)
-            tagged = dbactions.tagged(progress, config.name)
-            results.append(
-                dbactions.run_repo_tenants(
-                    config,
-                    url,
-                    selection,
-                    names,
-                    jobs=workers,
-                    fail_fast=fail_fast,
-                    progress=tagged,
-                    none_because=why,
-                    lock_timeout=lock_timeout,
-                )
+            return dbactions.run_repo_tenants(
+                config,
+                url,
+                selection,
+                names,
+                jobs=workers,
+                fail_fast=options.fail_fast,
+                progress=dbactions.tagged(options.progress, config.name),
+                none_because=why,
+                lock_timeout=options.lock_timeout,
             )
-        return results
 
-    def create(self, repo: str | None = None) -> list[dbactions.DatabaseChange]:
+        def stop(done: Sequence[dbactions.TenantsResult]) -> bool:
+            return options.fail_fast and any(not result.ok for result in done)
+
+        return self._each(repo, one, keep_going, on_repo, stop)
+
+    def create(
+        self, repo: str | None = None, *, on_repo: RepoProgress[dbactions.DatabaseChange] | None = None
+    ) -> RepoRuns[dbactions.DatabaseChange]:
         """CREATE DATABASE for each repo (an existing one is left alone)."""
-        return [dbactions.create(self._target(config)) for config in self.repos(repo)]
+        return self._each(repo, lambda _config, target: dbactions.create(target), on_repo=on_repo)
 
-    def drop(self, repo: str | None = None) -> list[dbactions.DatabaseChange]:
+    def drop(self, repo: str | None = None) -> RepoRuns[dbactions.DatabaseChange]:
         """DROP DATABASE for each repo, ending its sessions; the caller asks for confirmation first."""
-        return [dbactions.drop(self._target(config)) for config in self.repos(repo)]
+        return self._each(repo, lambda _config, target: dbactions.drop(target))
 
     def database_targets(self, repo: str | None = None) -> list[dbactions.RepoUrl]:
         """Each repo's database (name and redacted URL), e.g. to ask before dropping it."""
@@ -398,14 +443,15 @@ class Project:
         *,
         force: bool = False,
         scope: untracked_workflow.Scope = "all",
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
+        which: TenantFilter = TenantFilter(),
         progress: runs.Progress | None = None,
-    ) -> list[untracked_workflow.RolledBack]:
-        """Undo exactly the applied migrations whose files git does not track, tenant ones too."""
-        return untracked_workflow.rollback_untracked(
-            self, repo, force=force, scope=scope, only=only, except_=except_, progress=progress
+    ) -> RepoRuns[untracked_workflow.RolledBack]:
+        """Undo exactly the applied migrations whose files git does not track, tenant ones too; a failure
+        is raised (RegenError), naming what the repos before it undid."""
+        done = untracked_workflow.rollback_untracked(
+            self, repo, force=force, scope=scope, which=which, progress=progress
         )
+        return mapping_of((result.repo, result) for result in done)
 
     def plan_rollback_untracked(
         self,
@@ -413,13 +459,11 @@ class Project:
         *,
         force: bool = False,
         scope: untracked_workflow.Scope = "all",
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
-    ) -> list[untracked_workflow.UntrackedRollback]:
-        """What `rollback_untracked` would undo; changes nothing."""
-        return untracked_workflow.plan_rollback_untracked(
-            self, repo, force=force, scope=scope, only=only, except_=except_
-        )
+        which: TenantFilter = TenantFilter(),
+    ) -> RepoRuns[untracked_workflow.UntrackedRollback]:
+        """What `rollback_untracked` would undo in each repo; changes nothing."""
+        plans = untracked_workflow.plan_rollback_untracked(self, repo, force=force, scope=scope, which=which)
+        return mapping_of((plan.repo, plan) for plan in plans)
 
     def plan_regen(
         self,

@@ -380,9 +380,11 @@ def _migrate(db: RepoDatabase, progress: Progress | None, emit: RegenProgress) -
     emit(RegenEvent("migrate", "applying the regenerated migrations", name))
     tenants: dict[str, tuple[int, ...]] = {}
     try:
-        applied = [v for run in project.migrate(name, progress=progress) for v in run.versions]
+        applied = [
+            v for run in project.migrate(name, progress=progress).check().values() for v in run.versions
+        ]
         if list_migrations(db.repo.tenant_migrations_path):
-            for run in project.migrate_tenants(name, progress=progress):
+            for run in project.migrate_tenants(name, progress=progress).reraise().values():
                 tenants.update(run.report.changed)
                 if not run.ok:
                     raise RegenError("migrating tenants failed:\n  " + tenant_failure(run.report))

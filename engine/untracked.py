@@ -21,6 +21,7 @@ from engine.config import RepoConfig
 from engine.errors import RegenError, RegenRefused
 from engine.migrations import FILENAME_RE, MigrationFile, list_migrations
 from engine.migrator import Migrator, open_connection
+from engine.run_options import TenantFilter
 from engine.runs import Progress
 from engine.snapshots import EXTENSIONS_FILE, SNAPSHOT_NAME, TENANTS_DIR
 from engine.tenants import TenantRunReport, read_tenant_versions
@@ -78,11 +79,10 @@ class RepoDatabase:
         self,
         project: Project,
         repo: RepoConfig,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
+        which: TenantFilter = TenantFilter(),
     ) -> None:
         self.project, self.repo = project, repo
-        self._only, self._except = only, except_
+        self._which = which
         self._url: str | None = None
         self._tenants: list[str] | None = None
 
@@ -96,7 +96,7 @@ class RepoDatabase:
 
     def tenants(self) -> list[str]:
         if self._tenants is None:
-            self._tenants = list(self.project.tenants(self.repo.name, self._only, self._except))
+            self._tenants = list(self.project.tenants(self.repo.name, self._which))
         return self._tenants
 
 
@@ -274,12 +274,11 @@ def rollback_untracked(
     *,
     force: bool = False,
     scope: Scope = "all",
-    only: Sequence[str] | None = None,
-    except_: Collection[str] | None = None,
+    which: TenantFilter = TenantFilter(),
     progress: Progress | None = None,
 ) -> list[RolledBack]:
     """`rollback --untracked`: in every selected repo undo exactly the applied untracked migrations."""
-    dbs, plans = _untracked_plans(project, repo, force, scope, only, except_)
+    dbs, plans = _untracked_plans(project, repo, force, scope, which)
     results: list[RolledBack] = []
     for db, plan in zip(dbs, plans, strict=True):
         try:
@@ -295,14 +294,13 @@ def plan_rollback_untracked(
     *,
     force: bool = False,
     scope: Scope = "all",
-    only: Sequence[str] | None = None,
-    except_: Collection[str] | None = None,
+    which: TenantFilter = TenantFilter(),
 ) -> list[UntrackedRollback]:
     """What `rollback --untracked` would undo in every selected repo; changes nothing.
 
     RegenRefused (exit 2) when it would be out of order and `force` is not given.
     """
-    return _untracked_plans(project, repo, force, scope, only, except_)[1]
+    return _untracked_plans(project, repo, force, scope, which)[1]
 
 
 def _untracked_plans(
@@ -310,10 +308,9 @@ def _untracked_plans(
     repo: str | None,
     force: bool,
     scope: Scope,
-    only: Sequence[str] | None,
-    except_: Collection[str] | None,
+    which: TenantFilter,
 ) -> tuple[list[RepoDatabase], list[UntrackedRollback]]:
-    dbs = [RepoDatabase(project, r, only, except_) for r in project.repos(repo)]
+    dbs = [RepoDatabase(project, r, which) for r in project.repos(repo)]
     plans = [
         plan_untracked_rollback(db, untracked_files(project, db.repo, "rollback --untracked"), scope)
         for db in dbs

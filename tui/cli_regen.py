@@ -19,6 +19,7 @@ from engine.errors import UsageError
 from engine.lazy import lazy_module
 from engine.project import Project
 from engine.questions import Answers
+from engine.run_options import TenantFilter
 from tui import prompts
 from tui.cli import add_answer_arguments, answers_from_args
 from tui.commands import (
@@ -195,14 +196,13 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
     if ignored:
         raise UsageError(f"{', '.join(ignored)} do not apply to rollback --untracked")
     scope: Scope = "tenants" if args.tenants else "all"
-    only = tenant_list(args.only_tenants, "--only-tenants")
-    except_ = tenant_list(args.except_tenants, "--except-tenants")
+    which = TenantFilter.of(
+        tenant_list(args.only_tenants, "--only-tenants"), tenant_list(args.except_tenants, "--except-tenants")
+    )
     project = Project.open(args.directory)
     finish_interrupted_generate(project)
     note_development_database(project, args.repo)
-    plans = project.plan_rollback_untracked(
-        args.repo, force=args.force, scope=scope, only=only, except_=except_
-    )
+    plans = project.plan_rollback_untracked(args.repo, force=args.force, scope=scope, which=which).values()
     steps = [(plan.repo, step) for plan in plans for step in plan.describe()]
     if not steps:
         for plan in plans:
@@ -214,9 +214,9 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
         _print("Cancelled: nothing was rolled back.")
         return 1
     results = project.rollback_untracked(
-        args.repo, force=args.force, scope=scope, only=only, except_=except_, progress=ProgressPrinter()
+        args.repo, force=args.force, scope=scope, which=which, progress=ProgressPrinter()
     )
-    _print_rolled_back(results)
+    _print_rolled_back(list(results.values()))
     return 0
 
 

@@ -14,17 +14,17 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from engine.errors import InputError, SnapshiftError, UsageError
+from engine.errors import UsageError
 from engine.lazy import lazy_module
 from engine.project import Project
+from engine.run_options import RepoEvent, RepoProgress, RepoRuns, Steps, TenantFilter
 from tui import prompts
 
 if TYPE_CHECKING:
     from engine import database
-    from engine.config import RepoConfig
-    from engine.dbactions import RunResult, TenantsResult
+    from engine.dbactions import DatabaseChange, RunResult, TenantsResult
     from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
     from engine.target_version import Direction
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 else:
     database = lazy_module("engine.database")  # psycopg: not for `generate`
 SHOWN_TENANTS = 10
+R = TypeVar("R")
 
 
 def add_repo_option(sub: Subcommands) -> None:
@@ -158,42 +159,50 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     check_arguments(project, args, "up")
     if args.tenants:
         return _tenants(project, args, "up")
-
-    def migrate(config: RepoConfig) -> None:
-        _header(project, config.name)
-        results = project.migrate(
-            config.name,
-            steps=args.steps,
-            to=args.to,
-            progress=ProgressPrinter(),
-            lock_timeout=args.lock_timeout,
-        )
-        _summary(results, "already up to date", "migrated")
-
-    return _per_repo(project.repos(args.repo), args.keep_going, migrate)
+    runs = project.migrate(
+        args.repo,
+        Steps.of(args.steps, args.to),
+        progress=ProgressPrinter(),
+        lock_timeout=args.lock_timeout,
+        keep_going=args.keep_going,
+        on_repo=_reporter(
+            project, args.repo, lambda result: _summary(result, "already up to date", "migrated")
+        ),
+    )
+    return _stopped(project, args.repo, runs)
 
 
-def _per_repo(repos: Sequence[RepoConfig], keep_going: bool, run: Callable[[RepoConfig], None]) -> int:
-    """`run` for each repo in config order. When one fails, the rest are named as not run, or with
-    --keep-going run anyway; the exit code is the first failure's. Bad input (exit 2) stops at once."""
-    first_failure = 0
-    for index, config in enumerate(repos):
-        try:
-            run(config)
-        except SnapshiftError as exc:
-            if isinstance(exc, InputError) or len(repos) == 1:
-                raise
-            _print(f"error: repo {config.name}: {exc}", sys.stderr)
-            first_failure = first_failure or exc.exit_code
-            rest = [other.name for other in repos[index + 1 :]]
-            if rest and not keep_going:
-                for name in rest:
-                    _print(
-                        f"== repo {name}: not run (repo {config.name} failed; --keep-going runs it anyway)"
-                    )
-                _print(f"error: repo {config.name} failed; not run: {', '.join(rest)}", sys.stderr)
-                return first_failure
-    return first_failure
+def _reporter(project: Project, repo: str | None, summary: Callable[[R], None]) -> RepoProgress[R]:
+    """What the CLI prints as each repo's run starts (its database), ends (`summary`) or fails (the
+    error, when several repos run: a lone repo's error is the command's)."""
+    several = len(project.repos(repo)) > 1
+
+    def report(event: RepoEvent[R]) -> None:
+        if event.kind == "start":
+            _print(f"== repo {event.repo}: {event.shown_url}")
+        elif event.kind == "done" and event.result is not None:
+            summary(event.result)
+        elif event.kind == "failed" and several:
+            _print(f"error: repo {event.repo}: {event.error}", sys.stderr)
+
+    return report
+
+
+def _stopped(project: Project, repo: str | None, runs: RepoRuns[Any]) -> int:
+    """The exit code of a run over the repos: the first failure's (a lone repo's error is raised). The
+    repos a failure left not run are named; --keep-going would have run them."""
+    if not runs.failed:
+        return 0
+    first = runs.failed[0]
+    assert first.error is not None
+    if len(project.repos(repo)) == 1:
+        raise first.error
+    after = [run.repo for run in runs.runs[runs.runs.index(first) + 1 :] if run.repo in runs.not_run]
+    if after:
+        for name in after:
+            _print(f"== repo {name}: not run (repo {first.repo} failed; --keep-going runs it anyway)")
+        _print(f"error: repo {first.repo} failed; not run: {', '.join(after)}", sys.stderr)
+    return first.error.exit_code
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -207,30 +216,25 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     check_arguments(project, args, "down")
     if args.tenants:
         return _tenants(project, args, "down")
-
-    def rollback(config: RepoConfig) -> None:
-        _header(project, config.name)
-        results = project.rollback(
-            config.name,
-            steps=args.steps,
-            to=args.to,
-            all=args.all,
-            progress=ProgressPrinter(),
-            forget=args.forget,
-            lock_timeout=args.lock_timeout,
-        )
-        _summary(results, "nothing to roll back", "rolled back")
-
-    return _per_repo(project.repos(args.repo), args.keep_going, rollback)
+    runs = project.rollback(
+        args.repo,
+        Steps.of(args.steps, args.to, args.all, forget=args.forget),
+        progress=ProgressPrinter(),
+        lock_timeout=args.lock_timeout,
+        keep_going=args.keep_going,
+        on_repo=_reporter(
+            project, args.repo, lambda result: _summary(result, "nothing to roll back", "rolled back")
+        ),
+    )
+    return _stopped(project, args.repo, runs)
 
 
-def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
-    for result in results:
-        count = len(result.versions)
-        runs = sum(len(versions) for versions in result.tenants.values())
-        first = f" and {runs} tenant migration run(s) in {len(result.tenants)} tenant(s)" if runs else ""
-        line = f"{done} {count} migration(s){first}" if count else nothing
-        _print(f"== {result.repo}: {line}")
+def _summary(result: RunResult, nothing: str, done: str) -> None:
+    count = len(result.versions)
+    runs = sum(len(versions) for versions in result.tenants.values())
+    first = f" and {runs} tenant migration run(s) in {len(result.tenants)} tenant(s)" if runs else ""
+    line = f"{done} {count} migration(s){first}" if count else nothing
+    _print(f"== {result.repo}: {line}")
 
 
 def _require_tenants_flag(args: argparse.Namespace) -> None:
@@ -250,48 +254,27 @@ def _require_tenants_flag(args: argparse.Namespace) -> None:
 
 
 def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
-    only = tenant_list(args.only_tenants, "--only-tenants")
-    except_ = tenant_list(args.except_tenants, "--except-tenants")
-    results: list[TenantsResult] = []
-
-    def run(config: RepoConfig) -> None:
-        if args.fail_fast and any(not result.ok for result in results):
-            _print(f"== repo {config.name}: not run (--fail-fast)")
-            return
-        _header(project, config.name)
-        printer = ProgressPrinter()
-        if direction == "up":
-            found = project.migrate_tenants(
-                config.name,
-                steps=args.steps,
-                to=args.to,
-                only=only,
-                except_=except_,
-                jobs=args.jobs,
-                fail_fast=args.fail_fast,
-                progress=printer,
-                lock_timeout=args.lock_timeout,
-            )
-        else:
-            found = project.rollback_tenants(
-                config.name,
-                steps=args.steps,
-                to=args.to,
-                all=args.all,
-                only=only,
-                except_=except_,
-                jobs=args.jobs,
-                fail_fast=args.fail_fast,
-                progress=printer,
-                forget=args.forget,
-                lock_timeout=args.lock_timeout,
-            )
-        results.extend(found)
-        for result in found:
-            _tenant_summary(result, "migrated" if direction == "up" else "rolled back")
-
-    stopped = _per_repo(project.repos(args.repo), args.keep_going, run)
-    return max(stopped, _tenant_failures(results))
+    which = TenantFilter.of(
+        tenant_list(args.only_tenants, "--only-tenants"), tenant_list(args.except_tenants, "--except-tenants")
+    )
+    verb = "migrated" if direction == "up" else "rolled back"
+    run = project.migrate_tenants if direction == "up" else project.rollback_tenants
+    runs = run(
+        args.repo,
+        Steps.of(args.steps, args.to, args.all, forget=args.forget),
+        which,
+        jobs=args.jobs,
+        fail_fast=args.fail_fast,
+        progress=ProgressPrinter(),
+        lock_timeout=args.lock_timeout,
+        keep_going=args.keep_going,
+        on_repo=_reporter(project, args.repo, lambda result: _tenant_summary(result, verb)),
+    )
+    if not runs.failed:  # what --fail-fast left out
+        for name in runs.not_run:
+            _print(f"== repo {name}: not run (--fail-fast)")
+    stopped = _stopped(project, args.repo, runs)
+    return max(stopped, _tenant_failures(list(runs.values())))
 
 
 def _tenant_summary(result: TenantsResult, verb: str) -> None:
@@ -318,10 +301,12 @@ def _tenant_failures(results: Sequence[TenantsResult]) -> int:
 def cmd_create(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     note_development_database(project, args.repo)
-    for config in project.repos(args.repo):
-        for change in project.create(config.name):
-            state = "created" if change.changed else "already exists"
-            _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+
+    def created(change: DatabaseChange) -> None:
+        state = "created" if change.changed else "already exists"
+        _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+
+    project.create(args.repo, on_repo=_reporter(project, args.repo, created)).check()
     return 0
 
 
@@ -346,7 +331,7 @@ def cmd_drop(args: argparse.Namespace) -> int:
             if not confirmed:
                 _print(f"The database {target.database} of repo {target.repo} was kept")
                 continue
-        for change in project.drop(target.repo):
+        for change in project.drop(target.repo).check().values():
             state = "dropped" if change.changed else "did not exist"
             _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
     return 0

@@ -195,12 +195,12 @@ class Session:
         return MigrationsView(tuple(rows), (), error)
 
     def migrate(self, progress: Progress) -> str:
-        results = self.project.migrate(self.repo, progress=progress)
+        results = self.project.migrate(self.repo, progress=progress).check().values()
         count = sum(len(r.versions) for r in results)
         return f"applied {count} migration(s)" if count else "already up to date"
 
     def migrate_tenants(self, progress: Progress) -> str:
-        results = self.project.migrate_tenants(self.repo, progress=progress)
+        results = self.project.migrate_tenants(self.repo, progress=progress).reraise().values()
         if not any(r.tenants for r in results):
             return "no tenants (set tenants or tenants_query in the config)"
         changed = sum(len(r.report.changed) for r in results)
@@ -211,12 +211,12 @@ class Session:
         return summary
 
     def rollback(self, progress: Progress) -> str:
-        results = self.project.rollback(self.repo, steps=1, progress=progress)
+        results = self.project.rollback(self.repo, progress=progress).check().values()
         labels = [str(v) for r in results for v in r.versions]
         return f"rolled back {', '.join(labels)}" if labels else "nothing to roll back"
 
     def rollback_untracked(self, progress: Progress) -> str:
-        results = self.project.rollback_untracked(self.repo, progress=progress)
+        results = self.project.rollback_untracked(self.repo, progress=progress).values()
         public = sum(len(r.public) for r in results)
         runs = sum(len(v) for r in results for v in r.tenants.values())
         if not public and not runs:
@@ -243,11 +243,11 @@ class Session:
         return [line for plan in plans for line in plan.describe()]
 
     def create(self) -> str:
-        changes = self.project.create(self.repo)
+        changes = self.project.create(self.repo).check().values()
         return "; ".join(f"{c.database} {'created' if c.changed else 'already exists'}" for c in changes)
 
     def drop(self) -> str:
-        changes = self.project.drop(self.repo)
+        changes = self.project.drop(self.repo).check().values()
         return "; ".join(f"{c.database} {'dropped' if c.changed else 'did not exist'}" for c in changes)
 
     def database_names(self) -> list[str]:
