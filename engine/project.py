@@ -25,6 +25,7 @@ from engine.run_options import (
     mapping_of,
     run_each,
 )
+from engine.workflow_project import GenerateResult
 
 if TYPE_CHECKING:
     from engine import checks as checking
@@ -79,14 +80,6 @@ class _TenantRun:
     fail_fast: bool
     progress: runs.Progress | None
     lock_timeout: float | None
-
-
-@dataclass(frozen=True)
-class GenerateResult:
-    """What `generate` planned and the files it wrote."""
-
-    generation: generator.Generation
-    written: tuple[Path, ...]
 
 
 class Project:

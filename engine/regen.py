@@ -47,7 +47,7 @@ from engine.untracked import (
 )
 
 if TYPE_CHECKING:
-    from engine.project import GenerateResult, Project
+    from engine.workflow_project import GenerateResult, WorkflowProject
 
 RegenStage = Literal["rollback", "trash", "generate", "restore", "delete", "migrate"]
 
@@ -126,7 +126,7 @@ class RegenResult:
     migrated: tuple[Migrated, ...]
 
 
-def _repo_plans(project: Project, dbs: Sequence[RepoDatabase]) -> tuple[RepoRegenPlan, ...]:
+def _repo_plans(project: WorkflowProject, dbs: Sequence[RepoDatabase]) -> tuple[RepoRegenPlan, ...]:
     plans = []
     for db in dbs:
         files = untracked_files(project, db.repo, "regen")
@@ -135,7 +135,7 @@ def _repo_plans(project: Project, dbs: Sequence[RepoDatabase]) -> tuple[RepoRege
 
 
 def plan_regen(
-    project: Project,
+    project: WorkflowProject,
     name: str | None = None,
     repo: str | None = None,
     answers: Answers = Answers(),
@@ -149,7 +149,7 @@ def plan_regen(
 
 
 def _plan(
-    project: Project,
+    project: WorkflowProject,
     dbs: Sequence[RepoDatabase],
     name: str | None,
     answers: Answers,
@@ -194,7 +194,7 @@ def kept_name(repos: Sequence[RepoRegenPlan]) -> str | None:
 
 
 def _plan_without(
-    project: Project,
+    project: WorkflowProject,
     excluded: set[Path],
     restored: Sequence[Path],
     names: Sequence[str],
@@ -295,7 +295,7 @@ class Trash:
 
 
 def regen(
-    project: Project,
+    project: WorkflowProject,
     name: str | None = None,
     *,
     migrate: bool = False,

@@ -27,7 +27,7 @@ from engine.snapshots import EXTENSIONS_FILE, SNAPSHOT_NAME, TENANTS_DIR
 from engine.tenants import TenantRunReport, read_tenant_versions
 
 if TYPE_CHECKING:
-    from engine.project import Project
+    from engine.workflow_project import WorkflowProject
 
 Scope = Literal["all", "public", "tenants"]
 SHOWN_TENANTS = 5
@@ -59,7 +59,7 @@ def _is_snapshot(path: Path, root: Path) -> bool:
     return in_table_folder and SNAPSHOT_NAME.match(path.name) is not None
 
 
-def untracked_files(project: Project, repo: RepoConfig, purpose: str = "regen") -> UntrackedFiles:
+def untracked_files(project: WorkflowProject, repo: RepoConfig, purpose: str = "regen") -> UntrackedFiles:
     """Untracked (not ignored) migration and snapshot files of `repo`; other stray files are left out."""
     folders = [repo.migrations_path, repo.tenant_migrations_path, repo.snapshots_path]
     found = gitstate.untracked(project.root, folders, purpose)
@@ -77,7 +77,7 @@ class RepoDatabase:
 
     def __init__(
         self,
-        project: Project,
+        project: WorkflowProject,
         repo: RepoConfig,
         which: TenantFilter = TenantFilter(),
     ) -> None:
@@ -269,7 +269,7 @@ def state_text(plan: UntrackedRollback, done: RolledBack, labels: Mapping[int, s
 
 
 def rollback_untracked(
-    project: Project,
+    project: WorkflowProject,
     repo: str | None = None,
     *,
     force: bool = False,
@@ -289,7 +289,7 @@ def rollback_untracked(
 
 
 def plan_rollback_untracked(
-    project: Project,
+    project: WorkflowProject,
     repo: str | None = None,
     *,
     force: bool = False,
@@ -304,7 +304,7 @@ def plan_rollback_untracked(
 
 
 def _untracked_plans(
-    project: Project,
+    project: WorkflowProject,
     repo: str | None,
     force: bool,
     scope: Scope,

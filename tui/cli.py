@@ -14,44 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from engine.errors import InterruptedAfterWriting, SnapshiftError, UsageError
+from engine.errors import InterruptedAfterWriting, SnapshiftError
 from engine.project import Project
 from engine.questions import Answers
 from tui import prompts
+from tui.answers import add_answer_arguments, answers_from_args
 from tui.cli_app import add_app_commands, wants_app
+from tui.cli_common import finish_interrupted_generate
 from tui.cli_verify import add_generate_verify, add_verify_commands, verify_before_writing
-from tui.commands import add_database_commands, add_repo_option, finish_interrupted_generate
+from tui.commands import add_database_commands, add_repo_option
 from tui.parser import Parser
 
 if TYPE_CHECKING:
     from engine.generate import GenerateOptions, Generation
     from tui.parser import Subcommands
-
-
-def _pairs(values: Sequence[str], flag: str) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values:
-        left, sep, right = value.partition("=")
-        if not sep or not left or not right:
-            raise UsageError(f"{flag} expects OLD=NEW, got '{value}'")
-        pairs.append((left.strip(), right.strip()))
-    return pairs
-
-
-def answers_from_args(args: argparse.Namespace) -> Answers:
-    answers = Answers(no_renames=args.no_renames)
-    for left, new in _pairs(args.rename, "--rename"):
-        table, dot, old = left.rpartition(".")
-        if not dot:
-            raise UsageError(f"--rename expects TABLE.OLD=NEW, got '{left}={new}'")
-        answers = answers.with_column(table, old, new)
-    for old, new in _pairs(args.rename_table, "--rename-table"):
-        answers = answers.with_table(old, rename_to=new)
-    for table in args.drop_table:
-        answers = answers.with_table(table, drop=True)
-    for table in args.keep_table:
-        answers = answers.with_table(table, drop=False)
-    return answers
 
 
 def _interactive() -> bool:
@@ -167,39 +143,6 @@ def _print_warnings(generation: Generation) -> None:
 
     for warning in plan_warnings(generation):
         print(warning_text(warning))
-
-
-def add_answer_arguments(p: argparse.ArgumentParser) -> None:
-    """The answers to generate's rename and drop questions, as flags (`answers_from_args` reads them)."""
-    p.add_argument(
-        "--rename",
-        action="append",
-        default=[],
-        metavar="TABLE.OLD=NEW",
-        help="answer a rename question: column OLD of TABLE is now NEW (repeatable)",
-    )
-    p.add_argument(
-        "--rename-table",
-        action="append",
-        default=[],
-        metavar="OLD=NEW",
-        help="answer a rename question: table OLD is now NEW, or moved to another schema (repeatable)",
-    )
-    p.add_argument("--no-renames", action="store_true", help="answer no to every rename question")
-    p.add_argument(
-        "--drop-table",
-        action="append",
-        default=[],
-        metavar="TABLE",
-        help="answer yes: drop TABLE, whose resource is gone (repeatable)",
-    )
-    p.add_argument(
-        "--keep-table",
-        action="append",
-        default=[],
-        metavar="TABLE",
-        help="answer no: keep TABLE, whose resource is gone; remembered in its snapshot (repeatable)",
-    )
 
 
 def add_generate(sub: Subcommands) -> None:

@@ -21,8 +21,8 @@ from engine.project import Project
 from engine.questions import Answers
 from engine.run_options import TenantFilter
 from tui import prompts
-from tui.cli import add_answer_arguments, answers_from_args
-from tui.commands import (
+from tui.answers import add_answer_arguments, answers_from_args
+from tui.cli_common import (
     ProgressPrinter,
     finish_interrupted_generate,
     note_development_database,

@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.errors import UsageError
 from engine.lazy import lazy_module
 from engine.project import Project
 from engine.run_options import RepoEvent, RepoProgress, RepoRuns, Steps, TenantFilter
 from tui import prompts
+from tui.cli_common import (
+    ProgressPrinter,
+    finish_interrupted_generate,
+    note_development_database,
+    tenant_list,
+)
+from tui.cli_common import print_flushed as _print
 
 if TYPE_CHECKING:
     from engine import database
     from engine.dbactions import DatabaseChange, RunResult, TenantsResult
-    from engine.runs import ProgressEvent
     from engine.status import GroupStatus, ProjectStatus, RepoStatus
     from engine.target_version import Direction
     from tui.parser import Subcommands
@@ -47,90 +50,12 @@ def add_repo_option(sub: Subcommands) -> None:
             )
 
 
-def tenant_list(value: str | None, flag: str) -> list[str] | None:
-    """`--only-tenants a,b` as a list (None when the flag is absent)."""
-    if value is None:
-        return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    if not names:
-        raise UsageError(f"{flag} expects a comma-separated list of tenant schemas")
-    return names
-
-
-def note_development_database(project: Project, repo: str | None) -> None:
-    """Say on stderr, every time, when a selected repo has no URL and so uses the embedded development
-    database (SPEC 2): a misspelt or unset variable must not go unnoticed."""
-    from engine.devdb import SNAPSHIFT_DIR
-
-    folder = project.root / SNAPSHIFT_DIR
-    shown = os.path.relpath(folder) if folder.is_relative_to(Path.cwd()) else str(folder)
-    said: set[str] = set()
-    for config in project.repos(repo):
-        if database.resolve_url(config.url) is not None:
-            continue
-        raw = (config.url or "").strip()
-        variable = raw[4:].strip() if raw.startswith("env:") else None
-        reason = f"{variable} is not set" if variable else f"repo '{config.name}' has no url"
-        line = f"{reason}: using the development database at {shown}/ (devdb stop to stop it)"
-        if line not in said:
-            said.add(line)
-            _print(line, sys.stderr)
-
-
-def finish_interrupted_generate(project: Project) -> None:
-    """Once at the start of a command that writes: put in place the files of a generate that was killed
-    while it renamed them, and say which (exit 2 when its journal asks for anything else)."""
-    placed = project.finish_interrupted_generate()
-    if placed:
-        _print(f"Finished an interrupted generate: {len(placed)} file(s) put in place.")
-        _print("\n".join(f"* creating {path.relative_to(project.root)}" for path in placed))
-
-
 def _version(value: str) -> int:
     """A version, or a migration's label or file name, whose leading digits are the version."""
     digits = value.strip().split("_", 1)[0]
     if not digits.isdigit():
         raise argparse.ArgumentTypeError(f"expected a migration version (digits), got {value!r}")
     return int(digits)
-
-
-def _print(text: str, stream: TextIO | None = None) -> None:
-    print(text, file=stream or sys.stdout, flush=True)
-
-
-class ProgressPrinter:
-    """Prints progress events: one line per migration, one line per tenant at most."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tenant_work: dict[str, list[str]] = {}
-        self._verb = "applied"
-
-    def __call__(self, event: ProgressEvent) -> None:
-        with self._lock:
-            self._show(event)
-
-    def _show(self, event: ProgressEvent) -> None:
-        took = f" ({event.elapsed:.2f}s)" if event.elapsed is not None else ""
-        label = f"{event.version}_{event.name}" if event.version is not None else ""
-        if event.kind == "waiting" or (event.kind == "skipped" and event.tenant is None):
-            _print(f"== {event.message}")
-        elif event.tenant is None:
-            if event.kind == "start" and "outside a transaction" in event.message:
-                _print(f"== {event.message}")
-            elif event.kind in ("applied", "rolled_back"):
-                _print(f"== {event.kind.replace('_', ' ')} {label}{took}")
-        elif event.kind in ("applied", "rolled_back"):
-            self._tenant_work.setdefault(event.tenant, []).append(label)
-            self._verb = event.kind.replace("_", " ")
-        elif event.kind == "tenant_done":
-            labels = self._tenant_work.pop(event.tenant, [])
-            what = labels[0] if len(labels) == 1 else f"{len(labels)} migrations"
-            _print(f"   {event.tenant}: {self._verb} {what}{took}")
-        elif event.kind == "failed":
-            self._tenant_work.pop(event.tenant, None)
-            first = event.message.splitlines()[0] if event.message else "failed"
-            _print(f"!! {first}{took}", sys.stderr)
 
 
 def _header(project: Project, repo: str) -> None:
@@ -206,7 +131,7 @@ def _stopped(project: Project, repo: str | None, runs: RepoRuns[Any]) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from tui.cli_regen import cmd_rollback_untracked, rollback_untracked_requested  # imports tui.cli
+    from tui.cli_regen import cmd_rollback_untracked, rollback_untracked_requested
 
     if rollback_untracked_requested(args):
         return cmd_rollback_untracked(args)
@@ -485,7 +410,7 @@ def _tenant_options(parser: argparse.ArgumentParser) -> None:
 
 def add_database_commands(sub: Subcommands) -> None:
     """migrate, rollback, create, drop, status and devdb."""
-    from tui.cli_regen import add_regen_commands, add_rollback_untracked_arguments  # imports tui.cli
+    from tui.cli_regen import add_regen_commands, add_rollback_untracked_arguments
 
     p = sub.add_parser("migrate", help="apply pending migrations in version order")
     p.add_argument(

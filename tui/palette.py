@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from tui.app import SnapshiftApp
+
+class ActionsApp(Protocol):
+    """What the palette needs of the app (`tui.app.SnapshiftApp`), without importing it: no cycle."""
+
+    ACTIONS: Sequence[tuple[str, str, str]]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None: ...
 
 
 class ActionsProvider(Provider):
     """One hit per action in `SnapshiftApp.ACTIONS`; disabled actions are left out while a job runs."""
 
     def _commands(self) -> list[tuple[str, str, str]]:
-        app: SnapshiftApp = self.app  # type: ignore[assignment]
+        app: ActionsApp = self.app  # type: ignore[assignment]
         return [
             (title, action, help_text)
             for action, title, help_text in app.ACTIONS
