@@ -6,16 +6,26 @@ Nothing here prompts or prints; progress goes through callbacks, problems throug
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from snapshift.engine.autogen.questions import Answers
-from snapshift.engine.base.errors import UsageError
+from snapshift.engine.base.errors import InputError, Location, SnapshiftError, UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.db.run_options import (
+    RepoEvent,
+    RepoProgress,
+    RepoRuns,
+    Steps,
+    TenantFilter,
+    mapping_of,
+    run_each,
+)
 from snapshift.engine.resources.config import ProjectConfig, RepoConfig, find_config, load_config
+from snapshift.engine.workflows.workflow_project import GenerateResult
 
 if TYPE_CHECKING:
     from snapshift.engine import state
@@ -46,12 +56,22 @@ else:  # the generator and the database side each load only when used
     untracked_workflow = lazy_module("snapshift.engine.workflows.untracked")
 
 
-@dataclass(frozen=True)
-class GenerateResult:
-    """What `generate` planned and the files it wrote."""
+R = TypeVar("R")
 
-    generation: generator.Generation
-    written: tuple[Path, ...]
+
+def _no_report(event: RepoEvent[Any]) -> None:
+    """No `on_repo` callback was given."""
+
+
+@dataclass(frozen=True)
+class _TenantRun:
+    """How a tenant run goes, beside its steps: which tenants, how many at once, when to stop."""
+
+    which: TenantFilter
+    jobs: int | None
+    fail_fast: bool
+    progress: runs.Progress | None
+    lock_timeout: float | None
 
 
 class Project:
@@ -89,10 +109,9 @@ class Project:
         repo: str | None = None,
         now: datetime | None = None,
     ) -> generator.Generation:
-        """What `generate` would write now; open questions are listed, never asked. A generate killed
-        while it renamed its files into place is finished first (`finished_interrupted` lists them)."""
+        """What `generate` would write now; open questions are listed, never asked. It never finishes a
+        killed generate's journal: callers do that once at start (`finish_interrupted_generate`)."""
         repos = self.repos(repo)
-        finished = self.finish_interrupted_generate()
         names: Sequence[str] = [r.name for r in repos]
         options = options or generator.GenerateOptions()
         # the config was read before the plan began: a change to it since then was not planned
@@ -100,7 +119,6 @@ class Project:
         paths = resources.resource_paths(self.config)
         read = state.read_state(self.config, resources=state.read_resources(self.config, paths))
         generation = state.plan(read, answers, options, now, names)
-        generation.finished_interrupted = finished
         # remember a clean result for known_clean, when the config came from its file (not from text)
         if not generation.has_changes and self.config.read_ns:
             listings = [r.state.listing for r in generation.repos]
@@ -117,7 +135,8 @@ class Project:
     def finish_interrupted_generate(self) -> list[Path]:
         """Put in place the files of a generate that was killed while it renamed them (autogen.journal):
         the files put in place now, none when no generate was cut short. InputError when the journal asks
-        for more than that."""
+        for more than that. The CLI's writing commands and the app call it once at start; nothing else
+        here does, so planning never writes."""
         return journal.finish_interrupted(self.root, confine.project_folders(self.config))
 
     def interrupted_generate_pending(self) -> bool:
@@ -128,7 +147,7 @@ class Project:
     def known_clean(self, repo: str | None = None) -> bool:
         """True when no file a plan reads changed since a plan last found nothing to do: then `plan`
         would find nothing again, and callers can skip it (a large project answers in milliseconds).
-        Never while a killed generate's journal waits for `plan` to finish it."""
+        Never while a killed generate's journal waits to be finished."""
         return not journal.pending(self.root) and cleancache.known_clean(self.config, self.repos(repo))
 
     def generate(
@@ -143,7 +162,14 @@ class Project:
         return GenerateResult(generation, self.write(generation))
 
     def write(self, generation: generator.Generation) -> tuple[Path, ...]:
-        """Write a plan made by `plan` (UnansweredQuestions when it still has open questions)."""
+        """Write a plan made by `plan` (UnansweredQuestions when it still has open questions). InputError
+        while a killed generate's journal waits: the plan missed its files, and writing would sweep them."""
+        if generation.has_changes and journal.pending(self.root):
+            raise InputError(
+                "a generate that was killed while it put its files in place left this journal; finish it "
+                "first (`snapshift generate`, or Project.finish_interrupted_generate), then plan again",
+                Location(self.root / journal.NAME),
+            )
         return tuple(generator.write_generation(generation, self.root)) if generation.has_changes else ()
 
     # -- the database side (SPEC 2, 6, 7): every action runs per repo in config order unless one is named
@@ -159,143 +185,157 @@ class Project:
     def migrate(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
         *,
-        steps: int | None = None,
-        to: int | None = None,
         progress: runs.Progress | None = None,
         lock_timeout: float | None = None,
-    ) -> list[dbactions.RunResult]:
-        """Apply pending migrations of each repo; the first failure stops the run (MigrationError). A
-        generate killed while it put its files in place is finished first: its migration is among them.
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.RunResult] | None = None,
+    ) -> RepoRuns[dbactions.RunResult]:
+        """Apply pending migrations of each repo. A repo's failure (MigrationError) is in the results and
+        stops the run unless `keep_going` (`RepoRuns.check` raises it); bad input is raised at once.
         `lock_timeout`: seconds a migration waits for a lock (default: the repo's `lock_timeout`)."""
-        self.finish_interrupted_generate()
-        return self._run(repo, runs.migrate_selection(steps, to), progress, lock_timeout)
+        return self._run(repo, steps.up(), progress, lock_timeout, keep_going, on_repo)
 
     def rollback(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
         *,
-        steps: int = 1,
-        to: int | None = None,
-        all: bool = False,
-        versions: Collection[int] | None = None,
         progress: runs.Progress | None = None,
-        forget: Collection[int] = (),
         lock_timeout: float | None = None,
-    ) -> list[dbactions.RunResult]:
-        """Undo applied migrations of each repo, newest first (`to` inclusive); `forget`: applied
-        versions without a file whose rows are deleted (a rollback passing one is refused otherwise)."""
-        selection = runs.rollback_selection(steps, to, all, versions, forget)
-        return self._run(repo, selection, progress, lock_timeout)
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.RunResult] | None = None,
+    ) -> RepoRuns[dbactions.RunResult]:
+        """Undo applied migrations of each repo, newest first (one by default; `Steps` says which)."""
+        return self._run(repo, steps.down(), progress, lock_timeout, keep_going, on_repo)
 
     def _run(
         self,
         repo: str | None,
         selection: runs.Selection,
         progress: runs.Progress | None,
-        lock_timeout: float | None = None,
-    ) -> list[dbactions.RunResult]:
-        results = []
+        lock_timeout: float | None,
+        keep_going: bool,
+        on_repo: RepoProgress[dbactions.RunResult] | None,
+    ) -> RepoRuns[dbactions.RunResult]:
         run = ordered.migrate_repo if selection.direction == "up" else ordered.rollback_repo
-        for config in self.repos(repo):
-            url = self._target(config).url
-            tagged = dbactions.tagged(progress, config.name)
-            results.append(run(config, url, selection, tagged, lock_timeout))
-        return results
 
-    def tenants(
+        def one(config: RepoConfig, target: dbactions.RepoUrl) -> dbactions.RunResult:
+            tagged = dbactions.tagged(progress, config.name)
+            return run(config, target.url, selection, tagged, lock_timeout)
+
+        return self._each(repo, one, keep_going, on_repo)
+
+    def _each(
         self,
-        repo: str | None = None,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
-    ) -> list[str]:
+        repo: str | None,
+        run: Callable[[RepoConfig, dbactions.RepoUrl], R],
+        keep_going: bool = False,
+        on_repo: RepoProgress[R] | None = None,
+        stop: Callable[[Sequence[R]], bool] | None = None,
+    ) -> RepoRuns[R]:
+        """`run(config, target)` for each selected repo in config order (see `run_options.run_each`),
+        telling `on_repo` as each starts, ends or fails."""
+        configs = {config.name: config for config in self.repos(repo)}
+        report = on_repo or _no_report
+
+        def one(name: str) -> R:
+            target = self._target(configs[name])
+            report(RepoEvent("start", name, target.shown))
+            try:
+                result = run(configs[name], target)
+            except SnapshiftError as exc:
+                if not isinstance(exc, InputError):
+                    report(RepoEvent("failed", name, target.shown, error=exc))
+                raise
+            report(RepoEvent("done", name, target.shown, result))
+            return result
+
+        return run_each(list(configs), one, keep_going=keep_going, stop=stop)
+
+    def tenants(self, repo: str | None = None, which: TenantFilter = TenantFilter()) -> list[str]:
         """The repo's tenant schemas (`tenants`, or `tenants_query` run on its database), filtered."""
         config = self.repos(repo)[0]
         url = self._target(config).url if config.tenants_query is not None else None
-        return dbactions.tenant_names(config, url, only, except_)
+        return dbactions.tenant_names(config, url, which.only, which.except_)
 
     def migrate_tenants(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
+        which: TenantFilter = TenantFilter(),
         *,
-        steps: int | None = None,
-        to: int | None = None,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
         lock_timeout: float | None = None,
-    ) -> list[dbactions.TenantsResult]:
-        """Apply tenant migrations in every tenant of each repo; failures are in the results, not raised.
-        A generate killed while it put its files in place is finished first."""
-        self.finish_interrupted_generate()
-        selection = runs.migrate_selection(steps, to)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.TenantsResult] | None = None,
+    ) -> RepoRuns[dbactions.TenantsResult]:
+        """Apply tenant migrations in every tenant of each repo; failed tenants are in the results, not
+        raised (`RepoRuns.check` raises them); with `fail_fast` a repo whose tenants failed stops the run."""
+        options = _TenantRun(which, jobs, fail_fast, progress, lock_timeout)
+        return self._run_tenants(repo, steps.up(), options, keep_going, on_repo)
 
     def rollback_tenants(
         self,
         repo: str | None = None,
+        steps: Steps = Steps(),
+        which: TenantFilter = TenantFilter(),
         *,
-        steps: int = 1,
-        to: int | None = None,
-        all: bool = False,
-        versions: Collection[int] | None = None,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
         jobs: int | None = None,
         fail_fast: bool = False,
         progress: runs.Progress | None = None,
-        forget: Collection[int] = (),
         lock_timeout: float | None = None,
-    ) -> list[dbactions.TenantsResult]:
+        keep_going: bool = False,
+        on_repo: RepoProgress[dbactions.TenantsResult] | None = None,
+    ) -> RepoRuns[dbactions.TenantsResult]:
         """Roll back tenant migrations in every tenant of each repo."""
-        selection = runs.rollback_selection(steps, to, all, versions, forget)
-        return self._run_tenants(repo, selection, only, except_, jobs, fail_fast, progress, lock_timeout)
+        options = _TenantRun(which, jobs, fail_fast, progress, lock_timeout)
+        return self._run_tenants(repo, steps.down(), options, keep_going, on_repo)
 
     def _run_tenants(
         self,
         repo: str | None,
         selection: runs.Selection,
-        only: Sequence[str] | None,
-        except_: Collection[str] | None,
-        jobs: int | None,
-        fail_fast: bool,
-        progress: runs.Progress | None,
-        lock_timeout: float | None = None,
-    ) -> list[dbactions.TenantsResult]:
-        workers = dbactions.check_jobs(jobs)
-        results: list[dbactions.TenantsResult] = []
-        for config in self.repos(repo):
-            if fail_fast and any(not result.ok for result in results):
-                break
-            url = self._target(config).url
-            names, why = dbactions.chosen_tenants(config, url, only, except_)
+        options: _TenantRun,
+        keep_going: bool,
+        on_repo: RepoProgress[dbactions.TenantsResult] | None,
+    ) -> RepoRuns[dbactions.TenantsResult]:
+        workers = dbactions.check_jobs(options.jobs)
+
+        def one(config: RepoConfig, target: dbactions.RepoUrl) -> dbactions.TenantsResult:
+            url = target.url
+            names, why = dbactions.chosen_tenants(config, url, options.which.only, options.which.except_)
             if selection.direction == "down":
                 ordered.refuse_tenant_rollback(config, url, selection, names)
-            tagged = dbactions.tagged(progress, config.name)
-            results.append(
-                dbactions.run_repo_tenants(
-                    config,
-                    url,
-                    selection,
-                    names,
-                    jobs=workers,
-                    fail_fast=fail_fast,
-                    progress=tagged,
-                    none_because=why,
-                    lock_timeout=lock_timeout,
-                )
+            return dbactions.run_repo_tenants(
+                config,
+                url,
+                selection,
+                names,
+                jobs=workers,
+                fail_fast=options.fail_fast,
+                progress=dbactions.tagged(options.progress, config.name),
+                none_because=why,
+                lock_timeout=options.lock_timeout,
             )
-        return results
 
-    def create(self, repo: str | None = None) -> list[dbactions.DatabaseChange]:
+        def stop(done: Sequence[dbactions.TenantsResult]) -> bool:
+            return options.fail_fast and any(not result.ok for result in done)
+
+        return self._each(repo, one, keep_going, on_repo, stop)
+
+    def create(
+        self, repo: str | None = None, *, on_repo: RepoProgress[dbactions.DatabaseChange] | None = None
+    ) -> RepoRuns[dbactions.DatabaseChange]:
         """CREATE DATABASE for each repo (an existing one is left alone)."""
-        return [dbactions.create(self._target(config)) for config in self.repos(repo)]
+        return self._each(repo, lambda _config, target: dbactions.create(target), on_repo=on_repo)
 
-    def drop(self, repo: str | None = None) -> list[dbactions.DatabaseChange]:
+    def drop(self, repo: str | None = None) -> RepoRuns[dbactions.DatabaseChange]:
         """DROP DATABASE for each repo, ending its sessions; the caller asks for confirmation first."""
-        return [dbactions.drop(self._target(config)) for config in self.repos(repo)]
+        return self._each(repo, lambda _config, target: dbactions.drop(target))
 
     def database_targets(self, repo: str | None = None) -> list[dbactions.RepoUrl]:
         """Each repo's database (name and redacted URL), e.g. to ask before dropping it."""
@@ -388,14 +428,15 @@ class Project:
         *,
         force: bool = False,
         scope: untracked_workflow.Scope = "all",
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
+        which: TenantFilter = TenantFilter(),
         progress: runs.Progress | None = None,
-    ) -> list[untracked_workflow.RolledBack]:
-        """Undo exactly the applied migrations whose files git does not track, tenant ones too."""
-        return untracked_workflow.rollback_untracked(
-            self, repo, force=force, scope=scope, only=only, except_=except_, progress=progress
+    ) -> RepoRuns[untracked_workflow.RolledBack]:
+        """Undo exactly the applied migrations whose files git does not track, tenant ones too; a failure
+        is raised (RegenError), naming what the repos before it undid."""
+        done = untracked_workflow.rollback_untracked(
+            self, repo, force=force, scope=scope, which=which, progress=progress
         )
+        return mapping_of((result.repo, result) for result in done)
 
     def plan_rollback_untracked(
         self,
@@ -403,13 +444,11 @@ class Project:
         *,
         force: bool = False,
         scope: untracked_workflow.Scope = "all",
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
-    ) -> list[untracked_workflow.UntrackedRollback]:
-        """What `rollback_untracked` would undo; changes nothing."""
-        return untracked_workflow.plan_rollback_untracked(
-            self, repo, force=force, scope=scope, only=only, except_=except_
-        )
+        which: TenantFilter = TenantFilter(),
+    ) -> RepoRuns[untracked_workflow.UntrackedRollback]:
+        """What `rollback_untracked` would undo in each repo; changes nothing."""
+        plans = untracked_workflow.plan_rollback_untracked(self, repo, force=force, scope=scope, which=which)
+        return mapping_of((plan.repo, plan) for plan in plans)
 
     def plan_regen(
         self,

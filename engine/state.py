@@ -6,14 +6,14 @@ writes nothing, so the app can re-plan on every save, on any thread, while files
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from snapshift.engine.autogen.generate import GenerateOptions, Generation, plan_generation
 from snapshift.engine.autogen.questions import Answers
-from snapshift.engine.autogen.repofiles import RepoFiles, read_repo_files
+from snapshift.engine.autogen.repofiles import RepoFiles, files_without, read_repo_files
 from snapshift.engine.autogen.snapshots import (
     KnownSnapshots,
     LatestFile,
@@ -102,6 +102,29 @@ class ProjectState:
                 except InputError as problem:
                     problems[repo.name] = problem
         return ProjectState(self.config, resources, repos, problems, self.memo.kept_for(resources, repos))
+
+    def without(
+        self,
+        excluded: Collection[Path],
+        replaced: Mapping[Path, bytes] | None = None,
+        repos: Collection[str] | None = None,
+    ) -> ProjectState:
+        """A new state as if the `excluded` migration and snapshot files did not exist and each `replaced`
+        snapshot file held the given bytes, in the named repos (all by default): regen plans from it what
+        generate will write once the untracked files are gone and git's versions of the tracked ones are
+        back. Reads the snapshot folders those paths are in; writes nothing."""
+        replaced = replaced or {}
+        files, problems = dict(self.repos), dict(self.repo_problems)
+        for repo in self.config.repos:
+            if repos is not None and repo.name not in repos:
+                continue
+            try:
+                files[repo.name] = files_without(repo, self.repos.get(repo.name), excluded, replaced)
+                problems.pop(repo.name, None)
+            except InputError as problem:
+                problems[repo.name] = problem
+        memo = self.memo.kept_for(self.resources, files)
+        return ProjectState(self.config, self.resources, files, problems, memo)
 
     def _refreshed_resources(self, paths: set[Path], cancel: CancelCheck | None) -> dict[Path, ResourceFile]:
         resources = dict(self.resources)

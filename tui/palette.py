@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import Protocol, cast
+from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
-class ActionsHost(Protocol):
-    """What the palette needs of the app (not the app itself, which imports the palette)."""
+class ActionsApp(Protocol):
+    """What the palette needs of the app (`tui.app.SnapshiftApp`), without importing it: no cycle."""
 
     ACTIONS: Sequence[tuple[str, str, str]]
 
@@ -21,7 +21,7 @@ class ActionsProvider(Provider):
     """One hit per action in `SnapshiftApp.ACTIONS`; disabled actions are left out while a job runs."""
 
     def _commands(self) -> list[tuple[str, str, str]]:
-        app = cast(ActionsHost, self.app)
+        app: ActionsApp = self.app  # type: ignore[assignment]
         return [
             (title, action, help_text)
             for action, title, help_text in app.ACTIONS

@@ -50,6 +50,8 @@ class Session:
         self.repo = repo
         self.now = now  # a fixed clock for migration versions (tests, screenshots); None: the real one
         self.project = Project.open(directory)
+        # once, as the command line does at start: a generate killed while it put its files in place
+        self.finished_interrupted = self.project.finish_interrupted_generate()
         self._config_stamp = self._stamp(self.project.config.config_path)
         self._state: ProjectState | None = None  # the engine's project state, refreshed by path
         self._planning = threading.Lock()  # one re-plan at a time: each refreshes the last state
@@ -132,10 +134,8 @@ class Session:
         return plan_view(self.project.root, generation, time.perf_counter() - started)
 
     def _refreshed_state(self, changed: Iterable[Path] | None) -> ProjectState:
-        """The project state with `changed` read again (everything when unknown). A generate that was
-        killed while it put its files in place is finished first, as the command line does."""
-        finished = self.project.finish_interrupted_generate()
-        if self._state is None or changed is None or finished:
+        """The project state with `changed` read again (everything when unknown)."""
+        if self._state is None or changed is None:
             self._state = read_state(self.project.config)
         else:
             self._state = self._state.refresh(changed)
@@ -195,12 +195,12 @@ class Session:
         return MigrationsView(tuple(rows), (), error)
 
     def migrate(self, progress: Progress) -> str:
-        results = self.project.migrate(self.repo, progress=progress)
+        results = self.project.migrate(self.repo, progress=progress).check().values()
         count = sum(len(r.versions) for r in results)
         return f"applied {count} migration(s)" if count else "already up to date"
 
     def migrate_tenants(self, progress: Progress) -> str:
-        results = self.project.migrate_tenants(self.repo, progress=progress)
+        results = self.project.migrate_tenants(self.repo, progress=progress).reraise().values()
         if not any(r.tenants for r in results):
             return "no tenants (set tenants or tenants_query in the config)"
         changed = sum(len(r.report.changed) for r in results)
@@ -211,12 +211,12 @@ class Session:
         return summary
 
     def rollback(self, progress: Progress) -> str:
-        results = self.project.rollback(self.repo, steps=1, progress=progress)
+        results = self.project.rollback(self.repo, progress=progress).check().values()
         labels = [str(v) for r in results for v in r.versions]
         return f"rolled back {', '.join(labels)}" if labels else "nothing to roll back"
 
     def rollback_untracked(self, progress: Progress) -> str:
-        results = self.project.rollback_untracked(self.repo, progress=progress)
+        results = self.project.rollback_untracked(self.repo, progress=progress).values()
         public = sum(len(r.public) for r in results)
         runs = sum(len(v) for r in results for v in r.tenants.values())
         if not public and not runs:
@@ -243,11 +243,11 @@ class Session:
         return [line for plan in plans for line in plan.describe()]
 
     def create(self) -> str:
-        changes = self.project.create(self.repo)
+        changes = self.project.create(self.repo).check().values()
         return "; ".join(f"{c.database} {'created' if c.changed else 'already exists'}" for c in changes)
 
     def drop(self) -> str:
-        changes = self.project.drop(self.repo)
+        changes = self.project.drop(self.repo).check().values()
         return "; ".join(f"{c.database} {'dropped' if c.changed else 'did not exist'}" for c in changes)
 
     def database_names(self) -> list[str]:

@@ -105,7 +105,6 @@ class Generation:
     repos: list[RepoGeneration]
     files: list[PlannedFile] = field(default_factory=list)
     removed_folders: list[Path] = field(default_factory=list)
-    finished_interrupted: list[Path] = field(default_factory=list)  # put in place for a killed generate
     unused_renames: list[str] = field(default_factory=list)  # table rename answers no table took
 
     @property
@@ -369,7 +368,7 @@ def write_generation(generation: Generation, root: Path) -> list[Path]:
     first and only then renamed into place, migrations before snapshots:
     a failure while writing (a full disk, a read-only folder, Ctrl-C) changes nothing, and Ctrl-C
     during the renames and removals waits until they are done. That last step is journaled in `root`
-    first: if the run is killed outright in the middle, the next plan finishes it.
+    first: if the run is killed outright in the middle, the next command finishes it at start.
     """
     require_answers(generation)
     check_confined(generation)

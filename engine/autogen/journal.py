@@ -1,7 +1,8 @@
 """generate's last step, journaled: while its files are renamed into place and the snapshots of dropped
 tables removed, a file in the project root lists that work. A run killed outright in the middle (kill -9,
-the OOM killer) is then finished by the next plan, instead of leaving a migration without some of its
-snapshots (the next generate would write those changes a second time)."""
+the OOM killer) is then finished by the next command that writes, at its start (`finish_interrupted`),
+instead of leaving a migration without some of its snapshots (the next generate would write those changes
+a second time)."""
 
 from __future__ import annotations
 

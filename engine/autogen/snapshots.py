@@ -400,6 +400,19 @@ def table_folders(repo_snapshots: Path) -> list[tuple[str, TableKey]]:
     return sorted(folders)
 
 
+def folder_key(repo_snapshots: Path, folder: Path) -> TableKey | None:
+    """The key of the table whose snapshots `folder` holds, as `table_folders` names it; None when
+    `folder` is no table folder of the repo."""
+    if folder.parent == repo_snapshots / TENANTS_DIR:
+        return TableKey(None, decode_name(folder.name), True)
+    if folder.parent != repo_snapshots:
+        return None
+    if folder.name == TENANTS_DIR:
+        return TableKey(None, TENANTS_DIR, False)
+    schema, name = parse_table_folder_name(folder.name)
+    return TableKey(schema, name, False)
+
+
 def latest_name(folder: str) -> str | None:
     try:
         names = [e.name for e in os.scandir(folder) if SNAPSHOT_NAME.match(e.name)]
@@ -491,6 +504,11 @@ def read_extensions(repo_snapshots: Path) -> tuple[str, ...] | None:
         return None
     except OSError as exc:
         raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
+    return parse_extensions(raw, path)
+
+
+def parse_extensions(raw: bytes, path: Path) -> tuple[str, ...]:
+    """The installed extensions an extensions file's bytes list; SnapshotError naming `path` otherwise."""
     try:  # orjson: a deeply nested file is a ValueError, not a RecursionError
         return tuple(orjson.loads(raw)["installed"])
     except (ValueError, KeyError, TypeError) as exc:

@@ -76,6 +76,15 @@ class TenantsResult:
     def ok(self) -> bool:
         return self.report.ok
 
+    def failure_text(self) -> str:
+        """What went wrong, in one line: the failed and not run tenants, and the first failure."""
+        report = self.report
+        parts = [f"{len(report.failures)} tenant(s) failed"]
+        if report.not_run:
+            parts.append(f"{len(report.not_run)} not run")
+        first = f": [{report.failures[0].tenant}] {report.failures[0].error}" if report.failures else ""
+        return ", ".join(parts) + first
+
 
 @dataclass(frozen=True)
 class DatabaseChange:

@@ -5,7 +5,7 @@ trash folder, put back from git's index the tracked snapshot files the untracked
 dropped or renamed table's folder; regen_tracked.py), generate again, and only then delete the
 trash; a failed rollback stops before any file moves, a failed generate puts every file back byte for
 byte. Ignored files are never touched. `plan_regen` shows all of it without changing anything: it plans
-the new generation against a temporary copy of the folders without the untracked files.
+the new generation over the project's state filtered as if the untracked files were gone.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from snapshift.engine import state
 from snapshift.engine.autogen.generate import (
     AUTO_NAME,
     GenerateOptions,
     Generation,
-    PlannedFile,
-    plan_generation,
     require_answers,
 )
 from snapshift.engine.autogen.questions import Answers
@@ -34,7 +33,6 @@ from snapshift.engine.base.errors import RegenError, RegenRefused, SnapshiftErro
 from snapshift.engine.base.migrations import FILENAME_RE, list_migrations
 from snapshift.engine.db.devdb import SNAPSHIFT_DIR
 from snapshift.engine.db.runs import Progress, ProgressEvent
-from snapshift.engine.resources.config import RepoConfig
 from snapshift.engine.workflows.regen_tracked import tracked_changes
 from snapshift.engine.workflows.untracked import (
     RepoDatabase,
@@ -50,7 +48,7 @@ from snapshift.engine.workflows.untracked import (
 )
 
 if TYPE_CHECKING:
-    from snapshift.engine.project import GenerateResult, Project
+    from snapshift.engine.workflows.workflow_project import GenerateResult, WorkflowProject
 
 RegenStage = Literal["rollback", "trash", "generate", "restore", "delete", "migrate"]
 
@@ -80,8 +78,8 @@ class RepoRegenPlan:
 class RegenPlan:
     """What regen would do: per repo what rolls back and which files go, then what generate would write.
 
-    `generation` is planned against a copy of the folders without the untracked files; its file paths
-    are the real ones, but it is for showing only (regen plans again once the files are moved aside).
+    `generation` is planned over a state without the untracked files (`ProjectState.without`); it is
+    for showing only (regen plans again once the files are moved aside).
     """
 
     repos: tuple[RepoRegenPlan, ...]
@@ -129,7 +127,7 @@ class RegenResult:
     migrated: tuple[Migrated, ...]
 
 
-def _repo_plans(project: Project, dbs: Sequence[RepoDatabase]) -> tuple[RepoRegenPlan, ...]:
+def _repo_plans(project: WorkflowProject, dbs: Sequence[RepoDatabase]) -> tuple[RepoRegenPlan, ...]:
     plans = []
     for db in dbs:
         files = untracked_files(project, db.repo, "regen")
@@ -138,7 +136,7 @@ def _repo_plans(project: Project, dbs: Sequence[RepoDatabase]) -> tuple[RepoRege
 
 
 def plan_regen(
-    project: Project,
+    project: WorkflowProject,
     name: str | None = None,
     repo: str | None = None,
     answers: Answers = Answers(),
@@ -152,14 +150,13 @@ def plan_regen(
 
 
 def _plan(
-    project: Project,
+    project: WorkflowProject,
     dbs: Sequence[RepoDatabase],
     name: str | None,
     answers: Answers,
     options: GenerateOptions,
     now: datetime | None,
 ) -> RegenPlan:
-    project.finish_interrupted_generate()  # its files are untracked like the rest: regen takes them too
     repos = _repo_plans(project, dbs)
     snapshot_folders = [db.repo.snapshots_path for db in dbs]
     tracked = tracked_changes(project.root, snapshot_folders, "regen")
@@ -198,7 +195,7 @@ def kept_name(repos: Sequence[RepoRegenPlan]) -> str | None:
 
 
 def _plan_without(
-    project: Project,
+    project: WorkflowProject,
     excluded: set[Path],
     restored: Sequence[Path],
     names: Sequence[str],
@@ -206,72 +203,11 @@ def _plan_without(
     options: GenerateOptions,
     now: datetime | None,
 ) -> Generation:
-    """plan_generation against temporary copies of the selected repos' folders minus `excluded`, with
-    git's index version of the `restored` files."""
-    config = project.config
-    with tempfile.TemporaryDirectory(prefix="snapshift-regen-plan-") as tmp:
-        moves: list[tuple[Path, Path]] = []
-        repos: list[RepoConfig] = []
-        for index, repo in enumerate(config.repos):
-            if repo.name not in names:
-                repos.append(repo)
-                continue
-            base = Path(tmp) / str(index)
-            copy = dataclasses.replace(
-                repo,
-                migrations_path=base / "migrations",
-                tenant_migrations_path=base / "tenant_migrations",
-                snapshots_root=base / "snapshots",
-            )
-            for real, temp in _folder_pairs(repo, copy):
-                _copy_tree(real, temp, excluded)
-                _from_index(project.root, real, temp, restored)
-                moves.append((temp, real))
-            repos.append(copy)
-        temp_config = dataclasses.replace(config, repos=tuple(repos))
-        generation = plan_generation(temp_config, project.load_tables(), answers, options, now, names)
-        return _remap(generation, moves, {r.name: r for r in config.repos})
-
-
-def _folder_pairs(real: RepoConfig, temp: RepoConfig) -> list[tuple[Path, Path]]:
-    return [
-        (real.migrations_path, temp.migrations_path),
-        (real.tenant_migrations_path, temp.tenant_migrations_path),
-        (real.snapshots_path, temp.snapshots_path),
-    ]
-
-
-def _copy_tree(source: Path, target: Path, excluded: set[Path]) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    if not source.is_dir():
-        return
-
-    def ignore(folder: str, names: list[str]) -> list[str]:
-        return [n for n in names if Path(folder) / n in excluded]
-
-    shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
-
-
-def _from_index(root: Path, real: Path, temp: Path, restored: Sequence[Path]) -> None:
-    for path in restored:
-        if path.is_relative_to(real):
-            target = temp / path.relative_to(real)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(gitstate.index_bytes(root, path, "regen"))
-
-
-def _remap(
-    generation: Generation, moves: Sequence[tuple[Path, Path]], real: Mapping[str, RepoConfig]
-) -> Generation:
-    def back(path: Path) -> Path:
-        for temp, original in moves:
-            if path == temp or path.is_relative_to(temp):
-                return original / path.relative_to(temp)
-        return path
-
-    files = [PlannedFile(back(f.path), f.text, f.kind) for f in generation.files]
-    repos = [dataclasses.replace(r, repo=real[r.repo.name]) for r in generation.repos]
-    return Generation(repos, files, [back(p) for p in generation.removed_folders])
+    """The plan of the selected repos as regen will find them: the project's state without the `excluded`
+    files, with git's index version of the `restored` ones. Nothing is copied or written."""
+    index = {path: gitstate.index_bytes(project.root, path, "regen") for path in restored}
+    filtered = project.read_state().without(excluded, index, names)
+    return state.plan(filtered, answers, options, now, names)
 
 
 class Trash:
@@ -360,7 +296,7 @@ class Trash:
 
 
 def regen(
-    project: Project,
+    project: WorkflowProject,
     name: str | None = None,
     *,
     migrate: bool = False,
@@ -445,9 +381,11 @@ def _migrate(db: RepoDatabase, progress: Progress | None, emit: RegenProgress) -
     emit(RegenEvent("migrate", "applying the regenerated migrations", name))
     tenants: dict[str, tuple[int, ...]] = {}
     try:
-        applied = [v for run in project.migrate(name, progress=progress) for v in run.versions]
+        applied = [
+            v for run in project.migrate(name, progress=progress).check().values() for v in run.versions
+        ]
         if list_migrations(db.repo.tenant_migrations_path):
-            for run in project.migrate_tenants(name, progress=progress):
+            for run in project.migrate_tenants(name, progress=progress).reraise().values():
                 tenants.update(run.report.changed)
                 if not run.ok:
                     raise RegenError("migrating tenants failed:\n  " + tenant_failure(run.report))

@@ -16,13 +16,13 @@ from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.migrations import list_migrations
 
 if TYPE_CHECKING:
-    from snapshift.engine.project import Project
+    from snapshift.engine.workflows.workflow_project import WorkflowProject
 
 Direction = Literal["up", "down"]
 
 
 def check_target(
-    project: Project, repo: str | None, to: int | None, direction: Direction, tenants: bool
+    project: WorkflowProject, repo: str | None, to: int | None, direction: Direction, tenants: bool
 ) -> None:
     """UsageError (exit 2) naming the nearest versions when `to` names no migration of the selected repos."""
     if to is None:
@@ -54,7 +54,7 @@ def _nearest(known: Mapping[int, str], to: int) -> str:
     return "the nearest: " + ", ".join(names)
 
 
-def _applied(project: Project, repo: str | None, tenants: bool) -> set[int]:
+def _applied(project: WorkflowProject, repo: str | None, tenants: bool) -> set[int]:
     """Versions applied in the selected repos (in any tenant with `tenants`); this connects."""
     from snapshift.engine.db.migrator import Migrator, open_connection
     from snapshift.engine.db.tenants import read_tenant_versions

@@ -22,12 +22,13 @@ from snapshift.engine.base.errors import RegenError, RegenRefused
 from snapshift.engine.base.migrations import FILENAME_RE, MigrationFile, list_migrations
 from snapshift.engine.db import dbactions, ordered
 from snapshift.engine.db.migrator import Migrator, open_connection
+from snapshift.engine.db.run_options import TenantFilter
 from snapshift.engine.db.runs import Progress
 from snapshift.engine.db.tenants import TenantRunReport, read_tenant_versions
 from snapshift.engine.resources.config import RepoConfig
 
 if TYPE_CHECKING:
-    from snapshift.engine.project import Project
+    from snapshift.engine.workflows.workflow_project import WorkflowProject
 
 Scope = Literal["all", "public", "tenants"]
 SHOWN_TENANTS = 5
@@ -59,7 +60,7 @@ def _is_snapshot(path: Path, root: Path) -> bool:
     return in_table_folder and SNAPSHOT_NAME.match(path.name) is not None
 
 
-def untracked_files(project: Project, repo: RepoConfig, purpose: str = "regen") -> UntrackedFiles:
+def untracked_files(project: WorkflowProject, repo: RepoConfig, purpose: str = "regen") -> UntrackedFiles:
     """Untracked (not ignored) migration and snapshot files of `repo`; other stray files are left out."""
     folders = [repo.migrations_path, repo.tenant_migrations_path, repo.snapshots_path]
     found = gitstate.untracked(project.root, folders, purpose)
@@ -77,13 +78,12 @@ class RepoDatabase:
 
     def __init__(
         self,
-        project: Project,
+        project: WorkflowProject,
         repo: RepoConfig,
-        only: Sequence[str] | None = None,
-        except_: Collection[str] | None = None,
+        which: TenantFilter = TenantFilter(),
     ) -> None:
         self.project, self.repo = project, repo
-        self._only, self._except = only, except_
+        self._which = which
         self._url: str | None = None
         self._tenants: list[str] | None = None
 
@@ -97,7 +97,7 @@ class RepoDatabase:
 
     def tenants(self) -> list[str]:
         if self._tenants is None:
-            self._tenants = list(self.project.tenants(self.repo.name, self._only, self._except))
+            self._tenants = list(self.project.tenants(self.repo.name, self._which))
         return self._tenants
 
 
@@ -270,17 +270,16 @@ def state_text(plan: UntrackedRollback, done: RolledBack, labels: Mapping[int, s
 
 
 def rollback_untracked(
-    project: Project,
+    project: WorkflowProject,
     repo: str | None = None,
     *,
     force: bool = False,
     scope: Scope = "all",
-    only: Sequence[str] | None = None,
-    except_: Collection[str] | None = None,
+    which: TenantFilter = TenantFilter(),
     progress: Progress | None = None,
 ) -> list[RolledBack]:
     """`rollback --untracked`: in every selected repo undo exactly the applied untracked migrations."""
-    dbs, plans = _untracked_plans(project, repo, force, scope, only, except_)
+    dbs, plans = _untracked_plans(project, repo, force, scope, which)
     results: list[RolledBack] = []
     for db, plan in zip(dbs, plans, strict=True):
         try:
@@ -291,30 +290,28 @@ def rollback_untracked(
 
 
 def plan_rollback_untracked(
-    project: Project,
+    project: WorkflowProject,
     repo: str | None = None,
     *,
     force: bool = False,
     scope: Scope = "all",
-    only: Sequence[str] | None = None,
-    except_: Collection[str] | None = None,
+    which: TenantFilter = TenantFilter(),
 ) -> list[UntrackedRollback]:
     """What `rollback --untracked` would undo in every selected repo; changes nothing.
 
     RegenRefused (exit 2) when it would be out of order and `force` is not given.
     """
-    return _untracked_plans(project, repo, force, scope, only, except_)[1]
+    return _untracked_plans(project, repo, force, scope, which)[1]
 
 
 def _untracked_plans(
-    project: Project,
+    project: WorkflowProject,
     repo: str | None,
     force: bool,
     scope: Scope,
-    only: Sequence[str] | None,
-    except_: Collection[str] | None,
+    which: TenantFilter,
 ) -> tuple[list[RepoDatabase], list[UntrackedRollback]]:
-    dbs = [RepoDatabase(project, r, only, except_) for r in project.repos(repo)]
+    dbs = [RepoDatabase(project, r, which) for r in project.repos(repo)]
     plans = [
         plan_untracked_rollback(db, untracked_files(project, db.repo, "rollback --untracked"), scope)
         for db in dbs

@@ -1,5 +1,4 @@
-"""generate's rename and drop questions answered by flags (`--rename`, `--drop-table`, ...): the flags
-and the `Answers` they make, shared by generate and regen."""
+"""generate's and regen's answers to rename and drop questions, as command-line flags."""
 
 from __future__ import annotations
 

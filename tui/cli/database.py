@@ -11,36 +11,31 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from snapshift.engine.base.errors import InputError, SnapshiftError, UsageError
+from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.db.run_options import RepoEvent, RepoProgress, RepoRuns, Steps, TenantFilter
 from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
-from snapshift.tui.cli.regen import (
-    add_regen_commands,
-    add_rollback_untracked_arguments,
-    cmd_rollback_untracked,
-    rollback_untracked_requested,
-)
 from snapshift.tui.cli.reporting import (
     ProgressPrinter,
-    interactive,
+    finish_interrupted_generate,
     note_development_database,
-    say,
     tenant_list,
 )
+from snapshift.tui.cli.reporting import print_flushed as _print
 
 if TYPE_CHECKING:
     from snapshift.engine.db import database
-    from snapshift.engine.db.dbactions import RunResult, TenantsResult
+    from snapshift.engine.db.dbactions import DatabaseChange, RunResult, TenantsResult
     from snapshift.engine.db.status import GroupStatus, ProjectStatus, RepoStatus
-    from snapshift.engine.resources.config import RepoConfig
     from snapshift.engine.workflows.target_version import Direction
     from snapshift.tui.cli.parser import Subcommands
 else:
     database = lazy_module("snapshift.engine.db.database")  # psycopg: not for `generate`
 SHOWN_TENANTS = 10
+R = TypeVar("R")
 
 
 def add_repo_option(sub: Subcommands) -> None:
@@ -64,7 +59,7 @@ def _version(value: str) -> int:
 
 
 def _header(project: Project, repo: str) -> None:
-    say(f"== repo {repo}: {database.redact(project.database_url(repo))}")
+    _print(f"== repo {repo}: {database.redact(project.database_url(repo))}")
 
 
 def check_arguments(project: Project, args: argparse.Namespace, direction: Direction) -> None:
@@ -84,78 +79,87 @@ def check_arguments(project: Project, args: argparse.Namespace, direction: Direc
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)
     note_development_database(project, args.repo)
     check_arguments(project, args, "up")
     if args.tenants:
         return _tenants(project, args, "up")
-
-    def migrate(config: RepoConfig) -> None:
-        _header(project, config.name)
-        results = project.migrate(
-            config.name,
-            steps=args.steps,
-            to=args.to,
-            progress=ProgressPrinter(),
-            lock_timeout=args.lock_timeout,
-        )
-        _summary(results, "already up to date", "migrated")
-
-    return _per_repo(project.repos(args.repo), args.keep_going, migrate)
+    runs = project.migrate(
+        args.repo,
+        Steps.of(args.steps, args.to),
+        progress=ProgressPrinter(),
+        lock_timeout=args.lock_timeout,
+        keep_going=args.keep_going,
+        on_repo=_reporter(
+            project, args.repo, lambda result: _summary(result, "already up to date", "migrated")
+        ),
+    )
+    return _stopped(project, args.repo, runs)
 
 
-def _per_repo(repos: Sequence[RepoConfig], keep_going: bool, run: Callable[[RepoConfig], None]) -> int:
-    """`run` for each repo in config order. When one fails, the rest are named as not run, or with
-    --keep-going run anyway; the exit code is the first failure's. Bad input (exit 2) stops at once."""
-    first_failure = 0
-    for index, config in enumerate(repos):
-        try:
-            run(config)
-        except SnapshiftError as exc:
-            if isinstance(exc, InputError) or len(repos) == 1:
-                raise
-            say(f"error: repo {config.name}: {exc}", sys.stderr)
-            first_failure = first_failure or exc.exit_code
-            rest = [other.name for other in repos[index + 1 :]]
-            if rest and not keep_going:
-                for name in rest:
-                    say(f"== repo {name}: not run (repo {config.name} failed; --keep-going runs it anyway)")
-                say(f"error: repo {config.name} failed; not run: {', '.join(rest)}", sys.stderr)
-                return first_failure
-    return first_failure
+def _reporter(project: Project, repo: str | None, summary: Callable[[R], None]) -> RepoProgress[R]:
+    """What the CLI prints as each repo's run starts (its database), ends (`summary`) or fails (the
+    error, when several repos run: a lone repo's error is the command's)."""
+    several = len(project.repos(repo)) > 1
+
+    def report(event: RepoEvent[R]) -> None:
+        if event.kind == "start":
+            _print(f"== repo {event.repo}: {event.shown_url}")
+        elif event.kind == "done" and event.result is not None:
+            summary(event.result)
+        elif event.kind == "failed" and several:
+            _print(f"error: repo {event.repo}: {event.error}", sys.stderr)
+
+    return report
+
+
+def _stopped(project: Project, repo: str | None, runs: RepoRuns[Any]) -> int:
+    """The exit code of a run over the repos: the first failure's (a lone repo's error is raised). The
+    repos a failure left not run are named; --keep-going would have run them."""
+    if not runs.failed:
+        return 0
+    first = runs.failed[0]
+    assert first.error is not None
+    if len(project.repos(repo)) == 1:
+        raise first.error
+    after = [run.repo for run in runs.runs[runs.runs.index(first) + 1 :] if run.repo in runs.not_run]
+    if after:
+        for name in after:
+            _print(f"== repo {name}: not run (repo {first.repo} failed; --keep-going runs it anyway)")
+        _print(f"error: repo {first.repo} failed; not run: {', '.join(after)}", sys.stderr)
+    return first.error.exit_code
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    from snapshift.tui.cli.regen import cmd_rollback_untracked, rollback_untracked_requested
+
     if rollback_untracked_requested(args):
         return cmd_rollback_untracked(args)
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)
     note_development_database(project, args.repo)
     check_arguments(project, args, "down")
     if args.tenants:
         return _tenants(project, args, "down")
-
-    def rollback(config: RepoConfig) -> None:
-        _header(project, config.name)
-        results = project.rollback(
-            config.name,
-            steps=args.steps,
-            to=args.to,
-            all=args.all,
-            progress=ProgressPrinter(),
-            forget=args.forget,
-            lock_timeout=args.lock_timeout,
-        )
-        _summary(results, "nothing to roll back", "rolled back")
-
-    return _per_repo(project.repos(args.repo), args.keep_going, rollback)
+    runs = project.rollback(
+        args.repo,
+        Steps.of(args.steps, args.to, args.all, forget=args.forget),
+        progress=ProgressPrinter(),
+        lock_timeout=args.lock_timeout,
+        keep_going=args.keep_going,
+        on_repo=_reporter(
+            project, args.repo, lambda result: _summary(result, "nothing to roll back", "rolled back")
+        ),
+    )
+    return _stopped(project, args.repo, runs)
 
 
-def _summary(results: Sequence[RunResult], nothing: str, done: str) -> None:
-    for result in results:
-        count = len(result.versions)
-        runs = sum(len(versions) for versions in result.tenants.values())
-        first = f" and {runs} tenant migration run(s) in {len(result.tenants)} tenant(s)" if runs else ""
-        line = f"{done} {count} migration(s){first}" if count else nothing
-        say(f"== {result.repo}: {line}")
+def _summary(result: RunResult, nothing: str, done: str) -> None:
+    count = len(result.versions)
+    runs = sum(len(versions) for versions in result.tenants.values())
+    first = f" and {runs} tenant migration run(s) in {len(result.tenants)} tenant(s)" if runs else ""
+    line = f"{done} {count} migration(s){first}" if count else nothing
+    _print(f"== {result.repo}: {line}")
 
 
 def _require_tenants_flag(args: argparse.Namespace) -> None:
@@ -175,83 +179,68 @@ def _require_tenants_flag(args: argparse.Namespace) -> None:
 
 
 def _tenants(project: Project, args: argparse.Namespace, direction: str) -> int:
-    only = tenant_list(args.only_tenants, "--only-tenants")
-    except_ = tenant_list(args.except_tenants, "--except-tenants")
-    results: list[TenantsResult] = []
-
-    def run(config: RepoConfig) -> None:
-        if args.fail_fast and any(not result.ok for result in results):
-            say(f"== repo {config.name}: not run (--fail-fast)")
-            return
-        _header(project, config.name)
-        printer = ProgressPrinter()
-        if direction == "up":
-            found = project.migrate_tenants(
-                config.name,
-                steps=args.steps,
-                to=args.to,
-                only=only,
-                except_=except_,
-                jobs=args.jobs,
-                fail_fast=args.fail_fast,
-                progress=printer,
-                lock_timeout=args.lock_timeout,
-            )
-        else:
-            found = project.rollback_tenants(
-                config.name,
-                steps=args.steps,
-                to=args.to,
-                all=args.all,
-                only=only,
-                except_=except_,
-                jobs=args.jobs,
-                fail_fast=args.fail_fast,
-                progress=printer,
-                forget=args.forget,
-                lock_timeout=args.lock_timeout,
-            )
-        results.extend(found)
-        for result in found:
-            _tenant_summary(result, "migrated" if direction == "up" else "rolled back")
-
-    stopped = _per_repo(project.repos(args.repo), args.keep_going, run)
-    return max(stopped, _tenant_failures(results))
+    which = TenantFilter.of(
+        tenant_list(args.only_tenants, "--only-tenants"), tenant_list(args.except_tenants, "--except-tenants")
+    )
+    verb = "migrated" if direction == "up" else "rolled back"
+    run = project.migrate_tenants if direction == "up" else project.rollback_tenants
+    runs = run(
+        args.repo,
+        Steps.of(args.steps, args.to, args.all, forget=args.forget),
+        which,
+        jobs=args.jobs,
+        fail_fast=args.fail_fast,
+        progress=ProgressPrinter(),
+        lock_timeout=args.lock_timeout,
+        keep_going=args.keep_going,
+        on_repo=_reporter(project, args.repo, lambda result: _tenant_summary(result, verb)),
+    )
+    if not runs.failed:  # what --fail-fast left out
+        for name in runs.not_run:
+            _print(f"== repo {name}: not run (--fail-fast)")
+    stopped = _stopped(project, args.repo, runs)
+    return max(stopped, _tenant_failures(list(runs.values())))
 
 
 def _tenant_summary(result: TenantsResult, verb: str) -> None:
     report = result.report
     if not result.tenants:
-        say(f"== {result.repo}: no tenants: {result.none_because or 'none configured'}")
+        _print(f"== {result.repo}: no tenants: {result.none_because or 'none configured'}")
         return
     parts = [f"{len(report.changed)} tenant(s) {verb}", f"{len(report.skipped)} up to date"]
     parts.append(f"{len(report.failures)} failed")
     if report.not_run:
         parts.append(f"{len(report.not_run)} not run")
-    say(f"== {result.repo}: {', '.join(parts)}")
+    _print(f"== {result.repo}: {', '.join(parts)}")
 
 
 def _tenant_failures(results: Sequence[TenantsResult]) -> int:
     failures = [failure for result in results for failure in result.report.failures]
     for failure in failures:
-        say(f"error: {failure.error}", sys.stderr)
+        _print(f"error: {failure.error}", sys.stderr)
     if failures:
-        say(f"error: {len(failures)} tenant(s) failed", sys.stderr)
+        _print(f"error: {len(failures)} tenant(s) failed", sys.stderr)
     return 0 if all(result.ok for result in results) else 1
 
 
 def cmd_create(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     note_development_database(project, args.repo)
-    for config in project.repos(args.repo):
-        for change in project.create(config.name):
-            state = "created" if change.changed else "already exists"
-            say(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+
+    def created(change: DatabaseChange) -> None:
+        state = "created" if change.changed else "already exists"
+        _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+
+    project.create(args.repo, on_repo=_reporter(project, args.repo, created)).check()
     return 0
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def cmd_drop(args: argparse.Namespace) -> int:
-    if not args.force and not interactive():
+    if not args.force and not _interactive():
         raise UsageError(
             "drop asks before dropping a database and there is no terminal to ask on: pass --force"
         )
@@ -259,17 +248,17 @@ def cmd_drop(args: argparse.Namespace) -> int:
     note_development_database(project, args.repo)
     for target in project.database_targets(args.repo):
         if not args.force:
-            say(f"repo {target.repo}: {target.shown}")
+            _print(f"repo {target.repo}: {target.shown}")
             try:
                 confirmed = prompts.yes_no(input, f"Drop database {target.database}?", False)
             except EOFError:
                 confirmed = False
             if not confirmed:
-                say(f"The database {target.database} of repo {target.repo} was kept")
+                _print(f"The database {target.database} of repo {target.repo} was kept")
                 continue
-        for change in project.drop(target.repo):
+        for change in project.drop(target.repo).check().values():
             state = "dropped" if change.changed else "did not exist"
-            say(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
+            _print(f"The database {change.database} of repo {change.repo} {state} ({change.url})")
     return 0
 
 
@@ -278,29 +267,31 @@ def cmd_status(args: argparse.Namespace) -> int:
     note_development_database(project, args.repo)
     status = project.status(args.repo)
     if args.json:
-        say(json.dumps(status.to_json(), indent=2, sort_keys=True))
+        _print(json.dumps(status.to_json(), indent=2, sort_keys=True))
     else:
         _print_status(status)
     for repo in status.failed:  # each repo is reported on its own; these could not be read
-        say(f"error: repo {repo.repo}: {repo.error}", sys.stderr)
+        _print(f"error: repo {repo.repo}: {repo.error}", sys.stderr)
     return 2 if status.resource_error else 1 if status.failed else 0
 
 
 def _print_status(status: ProjectStatus) -> None:
     for repo in status.repos:
         if repo.error is not None:
-            say(f"repo {repo.repo}: {repo.url} (its database could not be read: see the error below)")
+            _print(f"repo {repo.repo}: {repo.url} (its database could not be read: see the error below)")
             continue
-        say(f"repo {repo.repo}: {repo.url}" + ("" if repo.database_exists else " (database does not exist)"))
+        _print(
+            f"repo {repo.repo}: {repo.url}" + ("" if repo.database_exists else " (database does not exist)")
+        )
         _print_group(status, repo.migrations)
         _print_tenants(status, repo)
         if repo.resources_changed is None:
-            say("  resources: unknown (see the error below)")
+            _print("  resources: unknown (see the error below)")
         else:
             changed = "changes pending (run `snapshift generate`)" if repo.resources_changed else "up to date"
-            say(f"  resources: {changed}")
+            _print(f"  resources: {changed}")
     if status.resource_error:
-        say(f"error: {status.resource_error}", sys.stderr)
+        _print(f"error: {status.resource_error}", sys.stderr)
 
 
 def _labels(group: GroupStatus, versions: Sequence[int]) -> str:
@@ -317,7 +308,7 @@ def _untracked_line(status: ProjectStatus, group: GroupStatus) -> str:
 def _print_group(status: ProjectStatus, group: GroupStatus) -> None:
     versions = group.database
     assert versions is not None
-    say(
+    _print(
         f"  migrations ({_relative(status, group)}): {len(group.files)} file(s), "
         f"{len(versions.applied)} applied, {len(versions.pending)} pending"
     )
@@ -327,30 +318,30 @@ def _print_group(status: ProjectStatus, group: GroupStatus) -> None:
         ("missing files", versions.missing_files),
     ):
         if listed:
-            say(f"    {title}: {_labels(group, listed)}")
-    say(_untracked_line(status, group))
+            _print(f"    {title}: {_labels(group, listed)}")
+    _print(_untracked_line(status, group))
 
 
 def _print_tenants(status: ProjectStatus, repo: RepoStatus) -> None:
     group = repo.tenant_migrations
     tenants = group.tenants
     behind = [tenant for tenant in tenants if not tenant.versions.up_to_date]
-    say(
+    _print(
         f"  tenant migrations ({_relative(status, group)}): {len(group.files)} file(s), "
         f"{len(tenants)} tenant(s), {len(tenants) - len(behind)} up to date, {len(behind)} behind"
     )
     if group.tenants_error:
-        say(f"    tenant list not read yet ({group.tenants_error}); run `snapshift migrate` first")
+        _print(f"    tenant list not read yet ({group.tenants_error}); run `snapshift migrate` first")
     for tenant in behind[:SHOWN_TENANTS]:
-        say(f"    {tenant.tenant}: pending {_labels(group, tenant.versions.pending)}")
+        _print(f"    {tenant.tenant}: pending {_labels(group, tenant.versions.pending)}")
     if len(behind) > SHOWN_TENANTS:
-        say(f"    ... and {len(behind) - SHOWN_TENANTS} more (see --json)")
+        _print(f"    ... and {len(behind) - SHOWN_TENANTS} more (see --json)")
     for tenant in tenants:
         if tenant.versions.out_of_order or tenant.versions.missing_files:
             late = _labels(group, tenant.versions.out_of_order) or "none"
             missing = _labels(group, tenant.versions.missing_files) or "none"
-            say(f"    {tenant.tenant}: out of order {late}; missing files {missing}")
-    say(_untracked_line(status, group))
+            _print(f"    {tenant.tenant}: out of order {late}; missing files {missing}")
+    _print(_untracked_line(status, group))
 
 
 def _relative(status: ProjectStatus, group: GroupStatus) -> str:
@@ -363,24 +354,24 @@ def _relative(status: ProjectStatus, group: GroupStatus) -> str:
 def cmd_devdb(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     if args.action == "start":
-        say(database.redact(project.devdb_start()))
+        _print(database.redact(project.devdb_start()))
     elif args.action == "stop":
-        say("stopped the dev database" if project.devdb_stop() else "the dev database was not running")
+        _print("stopped the dev database" if project.devdb_stop() else "the dev database was not running")
     elif args.action == "url":
         url = project.devdb_url()
         if url is None:
-            say("error: the dev database is not running (`snapshift devdb start`)", sys.stderr)
+            _print("error: the dev database is not running (`snapshift devdb start`)", sys.stderr)
             return 1
-        say(database.redact(url))
+        _print(database.redact(url))
     else:
         state = project.devdb_status()
-        say(f"running: {'yes' if state.running else 'no'}")
+        _print(f"running: {'yes' if state.running else 'no'}")
         if state.url:
-            say(f"url: {database.redact(state.url)}")
+            _print(f"url: {database.redact(state.url)}")
         if state.pid:
-            say(f"pid: {state.pid}")
-        say(f"data: {state.data_dir}")
-        say(f"binaries: {state.binaries}")
+            _print(f"pid: {state.pid}")
+        _print(f"data: {state.data_dir}")
+        _print(f"binaries: {state.binaries}")
     return 0
 
 
@@ -419,6 +410,8 @@ def _tenant_options(parser: argparse.ArgumentParser) -> None:
 
 def add_database_commands(sub: Subcommands) -> None:
     """migrate, rollback, create, drop, status and devdb."""
+    from snapshift.tui.cli.regen import add_regen_commands, add_rollback_untracked_arguments
+
     p = sub.add_parser("migrate", help="apply pending migrations in version order")
     p.add_argument(
         "-n", "--step", dest="steps", type=int, metavar="N", help="apply at most N pending migrations"

@@ -22,7 +22,7 @@ from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.app_command import add_app_commands, wants_app
 from snapshift.tui.cli.database import add_database_commands, add_repo_option
 from snapshift.tui.cli.parser import Parser
-from snapshift.tui.cli.reporting import interactive
+from snapshift.tui.cli.reporting import finish_interrupted_generate
 from snapshift.tui.cli.verify import add_generate_verify, add_verify_commands, verify_before_writing
 
 if TYPE_CHECKING:
@@ -30,24 +30,27 @@ if TYPE_CHECKING:
     from snapshift.tui.cli.parser import Subcommands
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def resolve_questions(
     project: Project, args: argparse.Namespace, answers: Answers, options: GenerateOptions
 ) -> Generation:
     """Plan, asking open questions on a terminal (or applying --yes) while any can be answered."""
     generation = project.plan(answers, options, args.repo)
-    _print_finished(project.root, generation.finished_interrupted)
     while generation.questions:
         questions = generation.questions
         if args.yes:
             answers, still_open = prompts.assume_defaults(questions, answers)
-            if still_open and interactive():
+            if still_open and _interactive():
                 answers = prompts.answer(input, still_open[0], answers)
-        elif interactive():
+        elif _interactive():
             answers = prompts.answer(input, questions[0], answers)
         else:
             return generation
         generation = project.plan(answers, options, args.repo)
-        if generation.questions == questions and not interactive():
+        if generation.questions == questions and not _interactive():
             return generation
     return generation
 
@@ -78,6 +81,8 @@ def _warn_unmatched_globs(project: Project) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     _warn_unmatched_globs(project)
+    if not (args.check or args.dry_run):  # those only read: they say a journal waits (below)
+        finish_interrupted_generate(project)
     answers = answers_from_args(args)
     # nothing changed since a plan last found nothing to do (a --drop-table may still drop a kept table)
     if not answers.drop_tables and not answers.table_renames and project.known_clean(args.repo):
@@ -129,13 +134,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print("Please always manually review the generated migrations for correctness.")
     _print_warnings(generation)
     return 0
-
-
-def _print_finished(root: Path, paths: Sequence[Path]) -> None:
-    """The files a generate killed while it renamed them into place had left aside, now in place."""
-    if paths:
-        print(f"Finished an interrupted generate: {len(paths)} file(s) put in place.")
-        _print_created(root, paths)
 
 
 def _print_created(root: Path, paths: Sequence[Path]) -> None:

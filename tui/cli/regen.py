@@ -10,6 +10,7 @@ Both roll back migrations (regen deletes files too), so they show what they will
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,14 +18,14 @@ from typing import TYPE_CHECKING
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.db.run_options import TenantFilter
 from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
 from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.reporting import (
     ProgressPrinter,
-    interactive,
+    finish_interrupted_generate,
     note_development_database,
-    say,
     tenant_list,
 )
 
@@ -37,6 +38,14 @@ if TYPE_CHECKING:
 else:
     regen = lazy_module("snapshift.engine.workflows.regen")  # imported to build every parser
 MAX_QUESTIONS = 100
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -55,7 +64,7 @@ def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answ
             break
         if args.accept_renames:
             answers, questions = prompts.accept_renames(questions, answers)
-        if not questions or not interactive():
+        if not questions or not _interactive():
             break
         answers = prompts.answer(input, questions[0], answers)
     return answers
@@ -64,45 +73,45 @@ def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answ
 def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
     """Which versions roll back, which files go, what will be generated, and whether it migrates."""
     for repo in plan.repos:
-        say(f"== repo {repo.repo}")
+        _print(f"== repo {repo.repo}")
         steps = repo.rollback.describe()
-        say("  roll back:" + ("" if steps else " nothing (no applied migration is untracked)"))
+        _print("  roll back:" + ("" if steps else " nothing (no applied migration is untracked)"))
         for step in steps:
-            say(f"    {step.removeprefix('roll back ')}")
+            _print(f"    {step.removeprefix('roll back ')}")
         files = repo.files.all
-        say(f"  delete {len(files)} untracked file(s)" + (":" if files else ""))
+        _print(f"  delete {len(files)} untracked file(s)" + (":" if files else ""))
         for path in files:
-            say(f"    {_relative(project, path)}")
+            _print(f"    {_relative(project, path)}")
     if plan.restored:
         count = len(plan.restored)
-        say(f"== restore {count} tracked file(s) from git's index (the untracked generates changed them):")
+        _print(f"== restore {count} tracked file(s) from git's index (the untracked generates changed them):")
         for path in plan.restored:
-            say(f"    {_relative(project, path)}")
+            _print(f"    {_relative(project, path)}")
     if plan.name:
-        say(f"== name: {plan.name}")
+        _print(f"== name: {plan.name}")
     generation = plan.generation
     if generation.questions:  # what it would write depends on the answers: show the questions instead
-        say("== generate: first answer (on a terminal, with --yes, or with these flags):")
+        _print("== generate: first answer (on a terminal, with --yes, or with these flags):")
         for question in generation.questions:
-            say(f"    {question.text()}  [{question.flag_hint()}]")
+            _print(f"    {question.text()}  [{question.flag_hint()}]")
     elif not generation.has_changes:
-        say("== generate: no changes, so no migration will be written")
+        _print("== generate: no changes, so no migration will be written")
     else:
-        say(f"== generate {len(generation.files)} file(s):")
+        _print(f"== generate {len(generation.files)} file(s):")
         for planned in generation.files:
-            say(f"    {_relative(project, planned.path)}")
+            _print(f"    {_relative(project, planned.path)}")
             if planned.kind in ("migration", "tenant_migration"):
                 for line in planned.text.splitlines():
                     if not line.startswith("-- ") or line.startswith("-- migrate:"):
                         break
-                    say(f"      {line.removeprefix('-- ')}")
+                    _print(f"      {line.removeprefix('-- ')}")
         from snapshift.engine.autogen.planview import plan_warnings
         from snapshift.tui.wording import warning_text
 
         for warning in plan_warnings(generation):
-            say(warning_text(warning))
+            _print(warning_text(warning))
     if migrate:
-        say("== then migrate (and migrate tenants where tenant migrations exist)")
+        _print("== then migrate (and migrate tenants where tenant migrations exist)")
 
 
 def _nothing_to_do(plan: RegenPlan) -> bool:
@@ -110,7 +119,7 @@ def _nothing_to_do(plan: RegenPlan) -> bool:
 
 
 def _confirm(what: str = "regen rolls back migrations and deletes files") -> bool:
-    if not interactive():
+    if not _interactive():
         raise UsageError(
             f"{what}, so it asks first, and there is no terminal to ask on: pass --yes to proceed "
             "(or --dry-run to only see the plan)"
@@ -123,26 +132,27 @@ def _confirm(what: str = "regen rolls back migrations and deletes files") -> boo
 
 def cmd_regen(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
+    finish_interrupted_generate(project)  # its files are untracked like the rest: regen takes them too
     note_development_database(project, args.repo)
     answers = _resolve_questions(project, args, answers_from_args(args))
     plan = project.plan_regen(args.positional_name, args.repo, answers)
     if _nothing_to_do(plan):
         plan.check(args.force)
-        say("Nothing to regenerate: no untracked migrations or snapshots and no pending changes.")
+        _print("Nothing to regenerate: no untracked migrations or snapshots and no pending changes.")
         return 0
     print_plan(project, plan, args.migrate and not args.dry_run)
     plan.check(args.force)
     if args.dry_run:
-        say("Dry run: nothing was changed.")
+        _print("Dry run: nothing was changed.")
         return 0
     if not args.yes and not _confirm():
-        say("Cancelled: nothing was changed.")
+        _print("Cancelled: nothing was changed.")
         return 1
     printer = ProgressPrinter()
 
     def progress(event: ProgressEvent | RegenEvent) -> None:
         if isinstance(event, regen.RegenEvent):
-            say(f"== {f'repo {event.repo}: ' if event.repo else ''}{event.message}")
+            _print(f"== {f'repo {event.repo}: ' if event.repo else ''}{event.message}")
         else:
             printer(event)
 
@@ -160,7 +170,7 @@ def cmd_regen(args: argparse.Namespace) -> int:
 
 def _print_result(project: Project, result: RegenResult) -> None:
     for path in result.generated.written:
-        say(f"* creating {_relative(project, path)}")
+        _print(f"* creating {_relative(project, path)}")
     public = sum(len(r.public) for r in result.rolled_back)
     in_tenants = sum(len(v) for r in result.rolled_back for v in r.tenants.values())
     rolled = f"{public} migration(s)" + (f" and {in_tenants} in tenant schemas" if in_tenants else "")
@@ -172,9 +182,9 @@ def _print_result(project: Project, result: RegenResult) -> None:
         applied = sum(len(m.public) for m in result.migrated)
         tenants = sum(len(m.tenants) for m in result.migrated)
         summary += f", applied {applied} migration(s) and migrated {tenants} tenant(s)"
-    say(summary)
+    _print(summary)
     if result.generated.written:
-        say("Please always manually review the generated migrations for correctness.")
+        _print("Please always manually review the generated migrations for correctness.")
 
 
 def cmd_rollback_untracked(args: argparse.Namespace) -> int:
@@ -186,27 +196,27 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
     if ignored:
         raise UsageError(f"{', '.join(ignored)} do not apply to rollback --untracked")
     scope: Scope = "tenants" if args.tenants else "all"
-    only = tenant_list(args.only_tenants, "--only-tenants")
-    except_ = tenant_list(args.except_tenants, "--except-tenants")
-    project = Project.open(args.directory)
-    note_development_database(project, args.repo)
-    plans = project.plan_rollback_untracked(
-        args.repo, force=args.force, scope=scope, only=only, except_=except_
+    which = TenantFilter.of(
+        tenant_list(args.only_tenants, "--only-tenants"), tenant_list(args.except_tenants, "--except-tenants")
     )
+    project = Project.open(args.directory)
+    finish_interrupted_generate(project)
+    note_development_database(project, args.repo)
+    plans = project.plan_rollback_untracked(args.repo, force=args.force, scope=scope, which=which).values()
     steps = [(plan.repo, step) for plan in plans for step in plan.describe()]
     if not steps:
         for plan in plans:
-            say(f"== {plan.repo}: no applied migration is untracked")
+            _print(f"== {plan.repo}: no applied migration is untracked")
         return 0
     for repo, step in steps:
-        say(f"== repo {repo}: {step}")
+        _print(f"== repo {repo}: {step}")
     if not args.yes and not _confirm("rollback --untracked rolls back migrations"):
-        say("Cancelled: nothing was rolled back.")
+        _print("Cancelled: nothing was rolled back.")
         return 1
     results = project.rollback_untracked(
-        args.repo, force=args.force, scope=scope, only=only, except_=except_, progress=ProgressPrinter()
+        args.repo, force=args.force, scope=scope, which=which, progress=ProgressPrinter()
     )
-    _print_rolled_back(results)
+    _print_rolled_back(list(results.values()))
     return 0
 
 
@@ -214,10 +224,10 @@ def _print_rolled_back(results: Sequence[RolledBack]) -> None:
     for result in results:
         tenants = {name: versions for name, versions in result.tenants.items() if versions}
         if not result.public and not tenants:
-            say(f"== {result.repo}: no applied migration is untracked")
+            _print(f"== {result.repo}: no applied migration is untracked")
             continue
         runs = sum(len(versions) for versions in tenants.values())
-        say(
+        _print(
             f"== {result.repo}: rolled back {len(result.public)} untracked migration(s)"
             + (f" and {runs} tenant migration run(s) in {len(tenants)} tenant(s)" if tenants else "")
         )

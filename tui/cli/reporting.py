@@ -1,5 +1,6 @@
-"""What the database commands and regen print while they work: progress lines, the development-database
-note, and the flags they share (tenant lists)."""
+"""What the CLI's commands share: printing, progress lines, the tenant lists of flags, the development
+database note and finishing a killed generate at start. It imports no other command module, so the
+command modules import it and never each other in a circle."""
 
 from __future__ import annotations
 
@@ -11,18 +12,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.project import Project
 
 if TYPE_CHECKING:
     from snapshift.engine.db import database
     from snapshift.engine.db.runs import ProgressEvent
-    from snapshift.engine.project import Project
 else:
     database = lazy_module("snapshift.engine.db.database")  # psycopg: not for `generate`
-
-
-def interactive() -> bool:
-    """Both ends on a terminal: questions and confirmations may be asked."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def tenant_list(value: str | None, flag: str) -> list[str] | None:
@@ -52,10 +48,20 @@ def note_development_database(project: Project, repo: str | None) -> None:
         line = f"{reason}: using the development database at {shown}/ (devdb stop to stop it)"
         if line not in said:
             said.add(line)
-            say(line, sys.stderr)
+            print_flushed(line, sys.stderr)
 
 
-def say(text: str, stream: TextIO | None = None) -> None:
+def finish_interrupted_generate(project: Project) -> None:
+    """Once at the start of a command that writes: put in place the files of a generate that was killed
+    while it renamed them, and say which (exit 2 when its journal asks for anything else)."""
+    placed = project.finish_interrupted_generate()
+    if placed:
+        print_flushed(f"Finished an interrupted generate: {len(placed)} file(s) put in place.")
+        print_flushed("\n".join(f"* creating {path.relative_to(project.root)}" for path in placed))
+
+
+def print_flushed(text: str, stream: TextIO | None = None) -> None:
+    """A line on stdout (or `stream`), flushed at once: progress shows as it happens."""
     print(text, file=stream or sys.stdout, flush=True)
 
 
@@ -75,20 +81,20 @@ class ProgressPrinter:
         took = f" ({event.elapsed:.2f}s)" if event.elapsed is not None else ""
         label = f"{event.version}_{event.name}" if event.version is not None else ""
         if event.kind == "waiting" or (event.kind == "skipped" and event.tenant is None):
-            say(f"== {event.message}")
+            print_flushed(f"== {event.message}")
         elif event.tenant is None:
             if event.kind == "start" and "outside a transaction" in event.message:
-                say(f"== {event.message}")
+                print_flushed(f"== {event.message}")
             elif event.kind in ("applied", "rolled_back"):
-                say(f"== {event.kind.replace('_', ' ')} {label}{took}")
+                print_flushed(f"== {event.kind.replace('_', ' ')} {label}{took}")
         elif event.kind in ("applied", "rolled_back"):
             self._tenant_work.setdefault(event.tenant, []).append(label)
             self._verb = event.kind.replace("_", " ")
         elif event.kind == "tenant_done":
             labels = self._tenant_work.pop(event.tenant, [])
             what = labels[0] if len(labels) == 1 else f"{len(labels)} migrations"
-            say(f"   {event.tenant}: {self._verb} {what}{took}")
+            print_flushed(f"   {event.tenant}: {self._verb} {what}{took}")
         elif event.kind == "failed":
             self._tenant_work.pop(event.tenant, None)
             first = event.message.splitlines()[0] if event.message else "failed"
-            say(f"!! {first}{took}", sys.stderr)
+            print_flushed(f"!! {first}{took}", sys.stderr)

@@ -1,5 +1,6 @@
 """engine.autogen.journal: a generate killed outright (SIGKILL) while it renames its files into place is finished
-by the next plan, which then leaves exactly what an uninterrupted generate leaves."""
+at the start of the next command that writes (never by a plan), which then leaves exactly what an
+uninterrupted generate leaves."""
 
 from __future__ import annotations
 
@@ -49,6 +50,12 @@ def contents(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def worktree(root: Path) -> dict[str, str]:
+    """`contents` without git's own files (git may refresh its index while it answers)."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
+    return {str(p.relative_to(root)): p.read_text() for p in files}
+
+
 def edited_project(root: Path, url: str = "") -> Path:
     """Three tables generated, then a column added to two of them and the third one's resource gone."""
     ws = Workspace(
@@ -84,7 +91,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 # the journal's own rename is the first; then the migration, a's and b's snapshots; then c's removal
 @pytest.mark.parametrize("kill_at", [1, 2, 3, 4])
-def test_a_generate_killed_in_its_renames_is_finished_by_the_next_plan(
+def test_a_generate_killed_in_its_renames_is_finished_by_the_explicit_call(
     tmp_path: Path, reference: tuple[Path, dict[str, str]], kill_at: int
 ) -> None:
     before, expected = reference
@@ -95,12 +102,29 @@ def test_a_generate_killed_in_its_renames_is_finished_by_the_next_plan(
     assert journal.pending(project)
     assert contents(project) != expected
 
-    generation = Project.open(project).plan()
-    placed = {str(p.relative_to(project)) for p in generation.finished_interrupted}
+    finished = Project.open(project).finish_interrupted_generate()
+    placed = {str(p.relative_to(project)) for p in finished}
     assert len(placed) == 4 - kill_at  # the migration and two snapshots, less those renamed before
     assert placed <= expected.keys()
-    assert not generation.has_changes
+    assert not Project.open(project).plan().has_changes
     assert contents(project) == expected  # no journal, no temp file, c's snapshots gone
+
+
+def test_a_plan_never_finishes_a_journal_and_writing_waits_for_it(
+    tmp_path: Path, reference: tuple[Path, dict[str, str]]
+) -> None:
+    before, _ = reference
+    project = tmp_path / "p"
+    shutil.copytree(before, project)
+    assert python(KILLED_AT_RENAME, str(project), "2", NOW).returncode == -signal.SIGKILL
+    killed = contents(project)
+    opened = Project.open(project)
+    generation = opened.plan(Answers(drop_tables=frozenset({"c"})))
+    assert journal.pending(project) and contents(project) == killed
+    assert generation.has_changes  # the snapshots still aside: the plan sees their changes again
+    with pytest.raises(InputError, match=r"\.snapshift-pending\.json: a generate that was killed"):
+        opened.write(generation)  # it would sweep the journal's temp files and write the changes twice
+    assert journal.pending(project) and contents(project) == killed
 
 
 def test_the_cli_says_what_it_finished_and_the_clean_cache_waits_for_it(
@@ -148,8 +172,9 @@ def test_an_unreadable_journal_is_an_error_naming_it(tmp_path: Path) -> None:
     root = edited_project(tmp_path / "p")
     (root / journal.NAME).write_text('{"renames": 3}\n')
     with pytest.raises(InputError, match=r"\.snapshift-pending\.json.*cannot be read"):
-        Project.open(root).plan(now=datetime(2026, 3, 1, tzinfo=UTC))
+        Project.open(root).finish_interrupted_generate()
     assert run("-C", str(root), "generate", "--check").returncode == 2
+    assert run("-C", str(root), "generate").returncode == 2
 
 
 def test_regen_finishes_the_killed_generate_first_and_takes_its_files_too(
@@ -157,6 +182,10 @@ def test_regen_finishes_the_killed_generate_first_and_takes_its_files_too(
 ) -> None:
     project = edited_project(tmp_path / "p", database_url)
     assert python(KILLED_AT_RENAME, str(project), "2", NOW).returncode == -signal.SIGKILL
+    killed = worktree(project)
+    Project.open(project).plan_regen()
+    assert journal.pending(project) and worktree(project) == killed  # planning regen finishes nothing
+    assert len(Project.open(project).finish_interrupted_generate()) == 2  # what `snapshift regen` does first
     plan = Project.open(project).plan_regen()
     assert not journal.pending(project)
     deleted = sorted(str(p.relative_to(project)) for p in plan.files_to_delete)

@@ -14,6 +14,7 @@ from snapshift.engine.base.errors import MigrationError, UsageError
 from snapshift.engine.db.database import database_name
 from snapshift.engine.db.dbactions import DatabaseChange, RunResult
 from snapshift.engine.db.devdb import DevDatabase
+from snapshift.engine.db.run_options import RunFailed, Steps, TenantFilter
 from snapshift.engine.db.runs import ProgressEvent
 from snapshift.engine.db.tenants import select_tenants
 from snapshift.engine.project import Project
@@ -68,52 +69,80 @@ def test_migrate_and_rollback_return_one_result_per_repo_in_config_order(
 ) -> None:
     events: list[ProgressEvent] = []
     results = project.migrate(progress=events.append)
-    assert results == [RunResult("first", "up", (1, 2)), RunResult("second", "up", (5,))]
+    assert dict(results) == {
+        "first": RunResult("first", "up", (1, 2)),
+        "second": RunResult("second", "up", (5,)),
+    }
+    assert list(results) == ["first", "second"] and results.ok
     applied = [(e.repo, e.version) for e in events if e.kind == "applied"]
     assert applied == [("first", 1), ("first", 2), ("second", 5)]
     assert all(e.elapsed is not None and e.elapsed >= 0 for e in events if e.kind == "applied")
     assert tables(database_url) == {"public.one", "public.two"}
     assert tables(second_url) == {"public.five"}
 
-    assert project.rollback("first", steps=2) == [RunResult("first", "down", (2, 1))]
+    assert dict(project.rollback("first", Steps(n=2))) == {"first": RunResult("first", "down", (2, 1))}
     assert tables(database_url) == set() and tables(second_url) == {"public.five"}
-    assert project.migrate("first", to=1) == [RunResult("first", "up", (1,))]
-    assert project.rollback(all=True) == [RunResult("first", "down", (1,)), RunResult("second", "down", (5,))]
+    assert list(project.migrate("first", Steps(to=1)).values()) == [RunResult("first", "up", (1,))]
+    assert list(project.rollback(steps=Steps(all=True)).values()) == [
+        RunResult("first", "down", (1,)),
+        RunResult("second", "down", (5,)),
+    ]
     with pytest.raises(UsageError):
-        project.migrate(steps=-1)
+        project.migrate(steps=Steps(n=-1))
+    with pytest.raises(UsageError, match="migrate takes"):
+        project.migrate(steps=Steps(all=True))
     with pytest.raises(UsageError, match="unknown repo"):
         project.migrate("third")
 
 
 def test_a_failing_repo_stops_the_run(project: Project, second_url: str) -> None:
     write(project.root / "priv/first/migrations", 3, "bad", "SELECT 1/0;")
+    runs = project.migrate()
+    assert not runs.ok and list(runs) == [] and runs.not_run == ["second"]
+    [failed] = runs.failed
+    assert failed.repo == "first" and isinstance(failed.error, MigrationError)
     with pytest.raises(MigrationError, match="division by zero"):
-        project.migrate()
+        runs.check()
     assert tables(second_url) == set()
+
+
+def test_keep_going_runs_the_next_repo_and_each_repo_is_reported(project: Project, second_url: str) -> None:
+    write(project.root / "priv/first/migrations", 3, "bad", "SELECT 1/0;")
+    events: list[tuple[str, str]] = []
+    runs = project.migrate(keep_going=True, on_repo=lambda e: events.append((e.kind, e.repo)))
+    assert events == [("start", "first"), ("failed", "first"), ("start", "second"), ("done", "second")]
+    assert list(runs) == ["second"] and runs["second"].versions == (5,)
+    assert runs.not_run == [] and [run.repo for run in runs.failed] == ["first"]
+    assert tables(second_url) == {"public.five"}
+    with pytest.raises(MigrationError, match="division by zero"):
+        runs.check()
 
 
 def test_tenants_and_their_filters(project: Project, database_url: str) -> None:
     assert project.tenants("first") == ["t_c", "t_a", "t_b"]
-    assert project.tenants("first", only=["t_b", "t_c"]) == ["t_b", "t_c"]
-    assert project.tenants("first", except_=["t_a"]) == ["t_c", "t_b"]
+    assert project.tenants("first", TenantFilter.of(only=["t_b", "t_c"])) == ["t_b", "t_c"]
+    assert project.tenants("first", TenantFilter.of(except_=["t_a"])) == ["t_c", "t_b"]
     assert project.tenants("second") == []
     with pytest.raises(UsageError, match="t_z"):
-        project.tenants("first", only=["t_z"])
+        project.tenants("first", TenantFilter.of(only=["t_z"]))
 
-    results = project.migrate_tenants(except_=["t_a"], jobs=2)
-    assert [(r.repo, r.tenants) for r in results] == [("first", ("t_c", "t_b")), ("second", ())]
-    assert dict(results[0].report.changed) == {"t_c": (10,), "t_b": (10,)}
-    assert all(r.ok for r in results)
+    results = project.migrate_tenants(which=TenantFilter.of(except_=["t_a"]), jobs=2)
+    assert [(r.repo, r.tenants) for r in results.values()] == [("first", ("t_c", "t_b")), ("second", ())]
+    assert dict(results["first"].report.changed) == {"t_c": (10,), "t_b": (10,)}
+    assert results.ok and results.check() is results
     assert tables(database_url) == {"t_b.t", "t_c.t"}
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA t_a; CREATE TABLE t_a.t (other text)")
-    [first, _] = project.migrate_tenants()
-    assert not first.ok
+    runs = project.migrate_tenants()
+    [first, _] = runs.values()
+    assert not first.ok and not runs.ok and runs.reraise() is runs
+    with pytest.raises(RunFailed, match=r"repo first: 1 tenant\(s\) failed: \[t_a\]"):
+        runs.check()
     assert [f.tenant for f in first.report.failures] == ["t_a"]
     assert first.report.skipped == ("t_c", "t_b")
 
-    [back] = project.rollback_tenants("first", only=["t_b"])
+    [back] = project.rollback_tenants("first", which=TenantFilter.of(only=["t_b"])).values()
     assert dict(back.report.changed) == {"t_b": (10,)}
     assert tables(database_url) == {"t_a.t", "t_c.t"}
     with pytest.raises(UsageError, match="--jobs"):
@@ -132,10 +161,10 @@ def test_select_tenants() -> None:
 
 def test_create_and_drop(project: Project, second_url: str, pg_server_url: str) -> None:
     name = database_name(second_url)
-    assert project.create("second") == [DatabaseChange("second", name, second_url, False)]
-    assert project.drop("second") == [DatabaseChange("second", name, second_url, True)]
-    assert project.drop("second") == [DatabaseChange("second", name, second_url, False)]
-    assert project.create("second") == [DatabaseChange("second", name, second_url, True)]
+    assert dict(project.create("second")) == {"second": DatabaseChange("second", name, second_url, False)}
+    assert dict(project.drop("second")) == {"second": DatabaseChange("second", name, second_url, True)}
+    assert dict(project.drop("second")) == {"second": DatabaseChange("second", name, second_url, False)}
+    assert dict(project.create("second")) == {"second": DatabaseChange("second", name, second_url, True)}
     [first, second] = project.database_targets()
     assert (first.repo, second.repo) == ("first", "second")
     assert second.database == name and not second.embedded
@@ -161,7 +190,7 @@ def dev_project(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_repos_without_a_url_get_their_own_database_in_the_dev_cluster(dev_project: Path) -> None:
     project = Project.open(dev_project)
     assert project.devdb_url() is None
-    assert project.migrate() == [RunResult("repo", "up", (1,)), RunResult("other", "up", (1,))]
+    assert list(project.migrate().values()) == [RunResult("repo", "up", (1,)), RunResult("other", "up", (1,))]
     first, second = project.database_url("repo"), project.database_url("other")
     assert project.devdb_url() == first
     assert database_name(first) == "snapshift" and database_name(second) == "snapshift_other"
