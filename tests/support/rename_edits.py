@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from tests.support.strategies import (
     COLUMN_NAMES,
-    DEFAULTS,
     KINDS,
     SCHEMAS,
     TABLE_NAMES,
@@ -28,6 +27,7 @@ from tests.support.strategies import (
     _replace_column,
     _with,
     add_foreign_key,
+    defaults,
     edit_check_of,
     edit_identity_of,
     edit_index_of,
@@ -142,7 +142,7 @@ def serial_changed(draw: st.DrawFn, table: Table) -> Table:
     if kind == "drop":
         return _replace_column(table, col.name, None) if len(table.columns) > 1 else table
     if kind == "plain":
-        new = replace(col, generated=None, default=draw(st.none() | st.sampled_from(DEFAULTS["int"])))
+        new = replace(col, generated=None, default=draw(st.none() | defaults("int")))
     elif kind == "widen":
         wider = {"smallint": "integer", "integer": "bigint", "bigint": "integer"}[col.type.name]
         new = replace(col, type=SqlType(wider))

@@ -25,6 +25,8 @@ from typing import Literal, TypeAlias
 
 from hypothesis import strategies as st
 
+from tests.support.default_grammar import GRAMMAR, Sql, grammar_defaults
+
 Value: TypeAlias = int | float | bool | str
 Generated = Literal["serial", "identity"]
 TableKey: TypeAlias = tuple[str | None, str]  # (schema, table)
@@ -385,7 +387,9 @@ def repair_column(col: Col) -> Col:
     spelling = col.spelling if col.spelling in spellings else spellings[0]
     primary_key = col.primary_key and family in PK_FAMILIES
     # By type as well as value: True == 1 == 1.0 in Python, but TOML keeps them apart.
-    known = any(type(v) is type(col.default) and v == col.default for v in DEFAULTS[family])
+    known = any(type(v) is type(col.default) and v == col.default for v in DEFAULTS[family]) or (
+        isinstance(col.default, Sql) and col.default.family == family
+    )
     default = col.default if known and generated is None else None
     allow_nil = col.allow_nil and not primary_key and generated is None
     return replace(
@@ -524,6 +528,13 @@ def _dedupe_index_names(world: World) -> World:
     return tuple(out)
 
 
+def defaults(family: str) -> st.SearchStrategy[Value]:
+    """A default for a column of the family: a literal or expression of DEFAULTS, or one of the grammar
+    (tests/default_grammar) where it has the family."""
+    pool = st.sampled_from(DEFAULTS[family])
+    return pool | grammar_defaults(family) if family in GRAMMAR else pool
+
+
 # --- strategies: a world ----------------------------------------------------------------------------------
 
 TYPES = tuple(SPELLINGS)
@@ -570,7 +581,7 @@ def columns(draw: st.DrawFn, name: str, types: tuple[str, ...] = TYPES, pk: bool
     if sql_type.family == "int" and draw(st.integers(0, 2)) == 0:
         generated = "identity" if sql_type.name == "bigint" and draw(st.booleans()) else "serial"
     pool = DEFAULTS[sql_type.family]
-    default = None if generated or not pool else draw(st.none() | st.sampled_from(pool))
+    default = None if generated or not pool else draw(st.none() | defaults(sql_type.family))
     col = Col(name, sql_type, "", draw(st.booleans()), pk, default, generated)
     return replace(col, spelling=draw(spellings(col)))
 
@@ -765,19 +776,19 @@ def altered(draw: st.DrawFn, col: Col) -> Col:
         new_type = draw(casts(col.type))
         if new_type is not None:
             new_pool = DEFAULTS[new_type.family]
-            default = draw(st.none() | st.sampled_from(new_pool)) if new_pool and not col.generated else None
+            default = draw(st.none() | defaults(new_type.family)) if new_pool and not col.generated else None
             generated = col.generated if new_type.family == "int" else None
             col = replace(col, type=new_type, default=default, generated=generated)
             return replace(col, spelling=draw(spellings(repair_column(col))))
     if kind == "default" and pool:
-        return replace(col, default=draw(st.none() | st.sampled_from(pool)), generated=None)
+        return replace(col, default=draw(st.none() | defaults(col.type.family)), generated=None)
     if kind == "generated" and col.type.family == "int":
         options: tuple[Generated | None, ...] = (None, "serial", "identity")
         allowed = [
             g for g in options if g != col.generated and (g != "identity" or col.type.name == "bigint")
         ]
         generated = draw(st.sampled_from(allowed))
-        default = None if generated or not pool else draw(st.none() | st.sampled_from(pool))
+        default = None if generated or not pool else draw(st.none() | defaults(col.type.family))
         col = replace(col, generated=generated, default=default)
         return replace(col, spelling=draw(spellings(col)))
     if kind == "spelling":
@@ -813,7 +824,7 @@ def add_column(draw: st.DrawFn, world: World) -> World:
             col = replace(col, generated="serial", default=None)
     pool = DEFAULTS[col.type.family]
     if not (col.allow_nil and not col.primary_key) and col.default is None and col.generated is None:
-        col = replace(col, default=draw(st.sampled_from(pool))) if pool else replace(col, allow_nil=True)
+        col = replace(col, default=draw(defaults(col.type.family))) if pool else replace(col, allow_nil=True)
     return _with(world, i, replace(table, columns=(*table.columns, col)))
 
 
