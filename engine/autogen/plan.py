@@ -162,7 +162,8 @@ def kind_levels(ops: Sequence[Operation]) -> list[int] | None:
     Each operation gets the lowest level its dependencies allow, except that a tenant operation stays
     in the usual place after the public ones (level 1) unless a public operation needs it earlier
     (a public index or table that tenant foreign keys use is dropped after those keys: level -1).
-    None when the combined graph has a cycle (then public first, then tenant, as without levels).
+    None when the combined graph has a cycle (then public first, then tenant, as without levels). When
+    the public operations can bracket the tenant ones (`_around_tenants`), those three levels.
     """
     facts = all_facts(ops)
     providers: dict[object, list[int]] = defaultdict(list)
@@ -181,6 +182,9 @@ def kind_levels(ops: Sequence[Operation]) -> list[int] | None:
     if order is None:
         return None
     tenant = [op.table.tenant for op in ops]
+    bracketed = _around_tenants(order, before, after, tenant)
+    if bracketed is not None:
+        return bracketed
 
     def fit_up(level: int, index: int) -> int:
         return level if (level % 2 == 1) == tenant[index] else level + 1
@@ -206,6 +210,30 @@ def kind_levels(ops: Sequence[Operation]) -> list[int] | None:
         usual = min(1 if tenant[index] else 0, latest[index])
         chosen[index] = fit_up(max(lowest(index, chosen), usual), index)
     return chosen
+
+
+def _around_tenants(
+    order: Sequence[int], before: Sequence[set[int]], after: Sequence[set[int]], tenant: Sequence[bool]
+) -> list[int] | None:
+    """Levels for `migrate`, `migrate --tenants`, `migrate` when some public operation needs a tenant one:
+    the public operations tenant ones need (and the ones unrelated to tenants, when there are such) at
+    level 0, every tenant operation at 1, the public operations that need a tenant one at 2 (they wait).
+
+    `migrate --tenants` applies every tenant migration at once, so a tenant operation must not need a
+    public one that waits. None when no public operation needs a tenant one (public, then tenant, as
+    usual), or when one both needs a tenant operation and is needed by one (then levels alternate).
+    """
+    needs = [False] * len(tenant)  # needs a tenant operation, directly or through others
+    for index in order:
+        needs[index] = any(tenant[p] or needs[p] for p in before[index])
+    needed = [False] * len(tenant)  # a tenant operation needs it, directly or through others
+    for index in reversed(order):
+        needed[index] = any(tenant[s] or needed[s] for s in after[index])
+    public = [i for i in range(len(tenant)) if not tenant[i]]
+    if not any(needs[i] for i in public) or any(needs[i] and needed[i] for i in public):
+        return None
+    early = 0 if any(needed[i] for i in public) else 2
+    return [1 if tenant[i] else 2 if needs[i] else 0 if needed[i] else early for i in range(len(tenant))]
 
 
 def _topological(before: Sequence[set[int]], after: Sequence[set[int]]) -> list[int] | None:

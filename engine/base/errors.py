@@ -123,6 +123,15 @@ class MigrationError(SnapshiftError):
         super().__init__(text)
 
 
+class TenantsFirstError(MigrationError):
+    """`migrate` stopped before a public migration that runs after tenant migrations some tenant has not
+    applied (`-- migrate:after-tenants`); `applied`: the public versions it applied before stopping."""
+
+    def __init__(self, message: str, *, path: Path | None = None, applied: tuple[int, ...] = ()) -> None:
+        super().__init__(message, path=path)
+        self.applied = applied
+
+
 class GitError(SnapshiftError):
     """git state needed for untracked-file workflows is unavailable (exit 2).
 

@@ -232,7 +232,8 @@ def run_repo_tenants(
     none_because: str | None = None,
     lock_timeout: float | None = None,
 ) -> TenantsResult:
-    """Migrate or roll back the tenant migrations in each of `tenants`."""
+    """Migrate or roll back the tenant migrations in each of `tenants`; a migrate leaves the ones generated
+    after a pending public migration for later (a new tenant's build still records every version)."""
     migrations = list_migrations(repo.tenant_migrations_path)
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
@@ -243,9 +244,12 @@ def run_repo_tenants(
 
         return tenant_build.baseline(repo.snapshots_path, migrations)
 
+    runnable = (
+        runnable_tenant_migrations(repo, url, migrations) if selection.direction == "up" else migrations
+    )
     report = run_tenants(
         connector(url, repo.connect_timeout),
-        migrations,
+        runnable,
         tenants,
         selection,
         jobs=jobs,
@@ -255,6 +259,22 @@ def run_repo_tenants(
         lock_timeout=repo.lock_timeout if lock_timeout is None else lock_timeout,
     )
     return TenantsResult(repo.name, tuple(tenants), report)
+
+
+def runnable_tenant_migrations(
+    repo: RepoConfig, url: str, files: Sequence[MigrationFile]
+) -> list[MigrationFile]:
+    """`migrate --tenants`: the tenant migrations older than every pending public migration (the two
+    histories are one: a tenant migration generated after a public one may use what that one creates);
+    all of them, without a query, when no public migration is newer than the oldest tenant one."""
+    public = list_migrations(repo.migrations_path)
+    if not files or not public or max(m.version for m in public) < min(m.version for m in files):
+        return list(files)
+    applied = Migrator(connector(url), public).applied_versions()
+    pending = [m.version for m in public if m.version not in applied]
+    if not pending:
+        return list(files)
+    return [m for m in files if m.version < min(pending)]
 
 
 def create(target: RepoUrl) -> DatabaseChange:

@@ -5,14 +5,19 @@ generation across both, and generate numbers a tenant migration before a public 
 (a public index that tenant foreign keys use is dropped after them), marking the public file
 `-- migrate:after-tenants V`. Hence:
 
-- `migrate` refuses, before applying anything, a public migration whose `after-tenants` versions a
-  tenant has not applied yet (a tenant with no version at all is new: `migrate --tenants` builds it);
+- `migrate` refuses, before applying anything, a public migration whose `after-tenants` versions, or any
+  tenant migration generated before it, a tenant has not applied yet (a tenant with no version at all is
+  new: `migrate --tenants` builds it); so several generates deployed at once, or migrated again after
+  `rollback --untracked`, keep their order where a public migration relies on an older tenant one;
+- `migrate --tenants` applies the tenant migrations older than every pending public one, and leaves the
+  newer ones for after the next `migrate` (dbactions.runnable_tenant_migrations);
 - `rollback` undoes in the exact reverse of that order: the tenant migrations newer than the oldest
   public one it undoes are rolled back first, interleaved, in every tenant that has them;
 - `rollback --tenants` refuses to undo a tenant migration that an applied public one runs after.
 
-Every check reads the database once before anything changes, and costs nothing (no query) when no file
-says `after-tenants` or no tenant migration is newer than what is rolled back.
+Every check reads the database once before anything changes, and costs nothing (no query) when no
+pending public migration is newer than a tenant migration or says `after-tenants`, or no tenant
+migration is newer than what is rolled back.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from snapshift.engine.base.errors import MigrationError
+from snapshift.engine.base.errors import MigrationError, TenantsFirstError
 from snapshift.engine.base.migrations import MigrationFile, list_migrations
 from snapshift.engine.db.dbactions import RunResult, connector, run_repo, tenant_names
 from snapshift.engine.db.migrator import Migrator, open_connection, refuse_irreversible, sorted_unique
@@ -146,15 +151,20 @@ def migrate_repo(
     lock_timeout: float | None = None,
 ) -> RunResult:
     """`migrate`: the pending migrations up to the first one that runs after tenant migrations some tenant
-    has not applied; that one is refused (MigrationError naming `migrate --tenants`), nothing after it runs.
-    """
+    has not applied (its `after-tenants` versions and every tenant migration generated before it); that
+    one is refused (TenantsFirstError naming `migrate --tenants`), nothing after it runs."""
     files = list_migrations(repo.migrations_path)
-    if not any(m.after_tenants for m in files):
+    tenant_files = list_migrations(repo.tenant_migrations_path)
+    if not tenant_files:
         return run_repo(repo, url, selection, progress, files, lock_timeout)
     plan = selection.plan(sorted_unique(files), Migrator(connector(url), files).applied_versions())
+    oldest_tenant = min(m.version for m in tenant_files)
+    if not any(m.after_tenants or m.version > oldest_tenant for m in plan):
+        return run_repo(repo, url, selection, progress, files, lock_timeout)
+    tenants = _tenant_versions(repo, url)
     problems: list[str] = []
     blocked = next(
-        (i for i, m in enumerate(plan) if m.after_tenants and (problems := _missing_tenants(repo, url, m))),
+        (i for i, m in enumerate(plan) if (problems := _missing_tenants(repo, m, tenants, tenant_files))),
         None,
     )
     if blocked is None:
@@ -163,21 +173,28 @@ def migrate_repo(
     if blocked:
         done = run_repo(repo, url, replace(selection, steps=blocked), progress, files, lock_timeout).versions
     applied = f"applied {len(done)} migration(s) before it" if done else "nothing was applied"
-    raise MigrationError(
+    raise TenantsFirstError(
         f"migrate stopped before {plan[blocked].label} ({applied}): tenant migrations must run first\n  "
         + "\n  ".join(problems)
         + "\n  run `snapshift migrate --tenants` first, then `snapshift migrate`",
         path=plan[blocked].path,
+        applied=done,
     )
 
 
-def _missing_tenants(repo: RepoConfig, url: str, migration: MigrationFile) -> list[str]:
-    """What keeps `migration` from running: its after-tenants versions that a tenant (one with any
-    applied version; a new one is built later) lacks."""
-    tenants = _tenant_versions(repo, url)
-    labels = {m.version: m.label for m in list_migrations(repo.tenant_migrations_path)}
+def _missing_tenants(
+    repo: RepoConfig,
+    migration: MigrationFile,
+    tenants: Mapping[str, set[int]],
+    tenant_files: Sequence[MigrationFile],
+) -> list[str]:
+    """What keeps `migration` from running: its after-tenants versions, and every tenant migration
+    generated before it (the two histories are one), that a tenant (one with any applied version; a new
+    one is built later) lacks."""
+    labels = {m.version: m.label for m in tenant_files}
+    older = [m.version for m in tenant_files if m.version < migration.version]
     problems = []
-    for version in migration.after_tenants:
+    for version in sorted({*migration.after_tenants, *older}):
         lacking = sorted(t for t, versions in tenants.items() if version not in versions)
         if lacking:
             plural = len(lacking) > 1

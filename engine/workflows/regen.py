@@ -29,7 +29,7 @@ from snapshift.engine.autogen.generate import (
 )
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base import gitstate
-from snapshift.engine.base.errors import RegenError, RegenRefused, SnapshiftError
+from snapshift.engine.base.errors import RegenError, RegenRefused, SnapshiftError, TenantsFirstError
 from snapshift.engine.base.migrations import FILENAME_RE, list_migrations
 from snapshift.engine.db.devdb import SNAPSHIFT_DIR
 from snapshift.engine.db.runs import Progress, ProgressEvent
@@ -376,19 +376,35 @@ def _generate_failed(exc: SnapshiftError, plan: RegenPlan, rolled_back: Sequence
 
 
 def _migrate(db: RepoDatabase, progress: Progress | None, emit: RegenProgress) -> Migrated:
-    """migrate, and migrate tenants when the repo has tenant migrations."""
+    """migrate, and migrate tenants when the repo has tenant migrations; where a public migration waits
+    for tenant migrations (`after-tenants`), the tenants are migrated first and then the rest."""
     project, name = db.project, db.repo.name
     emit(RegenEvent("migrate", "applying the regenerated migrations", name))
     tenants: dict[str, tuple[int, ...]] = {}
+    applied: list[int] = []
+
+    def migrate_tenants() -> bool:
+        changed = False
+        for run in project.migrate_tenants(name, progress=progress).reraise().values():
+            for tenant, versions in run.report.changed.items():
+                tenants[tenant] = (*tenants.get(tenant, ()), *versions)
+                changed = changed or bool(versions)
+            if not run.ok:
+                raise RegenError("migrating tenants failed:\n  " + tenant_failure(run.report))
+        return changed
+
     try:
-        applied = [
-            v for run in project.migrate(name, progress=progress).check().values() for v in run.versions
-        ]
+        while True:
+            try:
+                runs = project.migrate(name, progress=progress).check().values()
+                applied += [v for run in runs for v in run.versions]
+                break
+            except TenantsFirstError as exc:
+                applied += exc.applied
+                if not migrate_tenants():
+                    raise
         if list_migrations(db.repo.tenant_migrations_path):
-            for run in project.migrate_tenants(name, progress=progress).reraise().values():
-                tenants.update(run.report.changed)
-                if not run.ok:
-                    raise RegenError("migrating tenants failed:\n  " + tenant_failure(run.report))
+            migrate_tenants()
     except SnapshiftError as exc:
         raise RegenError(
             f"regen wrote the new files, but migrating repo '{name}' failed: {exc}\n  "

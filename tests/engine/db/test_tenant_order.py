@@ -357,3 +357,104 @@ def test_regen_rolls_back_a_tenant_first_change_in_the_reverse_order(
     assert catalog(database_url) == committed
     public, tenant = project.files()[-1], project.files(tenant=True)[-1]  # regenerated, not applied
     assert stamp(tenant) < stamp(public) and "-- migrate:after-tenants" in public.read_text()
+
+
+def test_regen_migrate_applies_a_tenant_first_change_tenants_first(
+    project: Project, database_url: str
+) -> None:
+    """`regen -m` of a change that needs tenants first: migrate stops at the public migration that waits,
+    so regen migrates the tenants and then the rest (it used to stop, exit 1, half applied)."""
+    with_email_key(project)
+    commit_all(project.root)
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_email = { type = "text" }\n')
+    project.ok("generate", "--name", "drop_key")
+    project.ok("migrate", "--tenants")
+    project.ok("migrate")
+    migrated = catalog(database_url)
+    out = project.ok("regen", "--yes", "-m")
+    assert "error" not in out
+    assert catalog(database_url) == migrated
+    public, tenant = project.files()[-1], project.files(tenant=True)[-1]
+    assert stamp(public) in versions(database_url)
+    assert all(stamp(tenant) in versions(database_url, name) for name in TENANTS)
+
+
+def test_a_tenant_key_moved_from_a_dropped_table_to_a_new_one_migrates_in_the_documented_order(
+    project: Project, database_url: str
+) -> None:
+    """One generate drops `authors` (the tenant key on it goes first) and creates `people` (the tenant key
+    to it comes after it): the public migrations are split around the tenant one, so that `migrate`,
+    `migrate --tenants`, `migrate` applies everything (the new table used to sit in the public migration
+    that waits for the tenants, so the tenant key to it failed), and rollback --all walks back."""
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n')
+    project.ok("generate", "--name", "init")
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    project.remove("authors")
+    project.resource("people", AUTHORS.replace('"authors"', '"people"'))
+    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "people" } }\n')
+    project.ok("generate", "--name", "move", "--drop-table", "authors")
+    code, out = project.run("migrate")
+    assert code == 1 and "snapshift migrate --tenants" in out, out
+    project.ok("migrate", "--tenants")
+    project.ok("migrate")
+    tables = catalog(database_url).tables
+    assert "public.people" in tables and "public.authors" not in tables
+    assert "people" in str(tables["org_a.notes"])
+    project.ok("rollback", "--all")
+    assert versions(database_url) == set()
+    assert all(versions(database_url, name) == set() for name in TENANTS)
+
+
+def test_two_generates_deployed_at_once_apply_in_generation_order(
+    project: Project, database_url: str
+) -> None:
+    """A tenant key dropped in one generate, the public table it used dropped in the next, both deployed
+    at once (or migrated again after `rollback --untracked`): `migrate` stops before the public drop until
+    the tenants have the older tenant migration (it used to run DROP TABLE and fail on the tenant keys)."""
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n')
+    project.ok("generate", "--name", "init")
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    project.resource("notes", NOTES + 'author_id = { type = "bigint" }\n')
+    project.ok("generate", "--name", "let_go")
+    project.remove("authors")
+    project.ok("generate", "--name", "drop_authors", "--drop-table", "authors")
+    code, out = project.run("migrate")
+    assert code == 1 and "snapshift migrate --tenants" in out and "nothing was applied" in out, out
+    project.ok("migrate", "--tenants")
+    project.ok("migrate")
+    assert "public.authors" not in catalog(database_url).tables
+    project.ok("rollback", "--all")
+    assert versions(database_url) == set()
+
+
+def test_a_tenant_migration_waits_for_an_older_pending_public_one(
+    project: Project, database_url: str
+) -> None:
+    """Deployed at once: a tenant key let go (tenant), its table dropped and `people` created (public), a
+    tenant key to `people` (tenant). `migrate` waits for the first tenant migration; `migrate --tenants`
+    applies it and leaves the second for after the public one (it used to run it and fail: no `people`)."""
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n')
+    project.ok("generate", "--name", "init")
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    project.resource("notes", NOTES + 'author_id = { type = "bigint" }\n')
+    project.ok("generate", "--name", "let_go")
+    project.remove("authors")
+    project.resource("people", AUTHORS.replace('"authors"', '"people"'))
+    project.ok("generate", "--name", "people", "--drop-table", "authors")
+    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "people" } }\n')
+    project.ok("generate", "--name", "to_people")
+    assert project.run("migrate")[0] == 1
+    project.ok("migrate", "--tenants")
+    [to_people] = [p for p in project.files(tenant=True) if "to_people" in p.name]
+    assert all(stamp(to_people) not in versions(database_url, name) for name in TENANTS)
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    assert all(stamp(to_people) in versions(database_url, name) for name in TENANTS)
+    assert "people" in str(catalog(database_url).tables["org_a.notes"])
