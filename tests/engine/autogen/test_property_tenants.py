@@ -35,7 +35,7 @@ from tests.support.gitrepo import git
 
 EXAMPLES = int(os.environ.get("SNAPSHIFT_TENANT_PROPERTY_EXAMPLES", "4"))
 STEPS = ("rename", "key_on", "key_off", "ref_id", "ref_email", "ref_none", "drop", "create", "column")
-ACTIONS = (*STEPS, *STEPS, "tenant", "commit", "untracked")
+ACTIONS = (*STEPS, *STEPS, "tenant", "commit", "untracked", "regen")
 CONFIG = 'resources = ["resources/*.toml"]\n\n[repos.repo]\nurl = "env:DATABASE_URL"\ntenants = [{}]\n'
 
 
@@ -48,6 +48,15 @@ class Model:
     ref: str | None = None  # "id", "email" or None
     columns: int = 0
     names: int = 0
+    line: int = 0  # which public table: a new one after a drop and a create
+
+    def since(self, committed: Model) -> list[str]:
+        """The answers a generate from `committed` to this model needs: the renames and drops between."""
+        if committed.public is None or (self.public, self.line) == (committed.public, committed.line):
+            return []
+        if self.public is not None and self.line == committed.line:
+            return ["--rename-table", f"{committed.public}={self.public}"]
+        return ["--drop-table", committed.public]
 
     def resources(self) -> dict[str, str]:
         files: dict[str, str] = {}
@@ -82,9 +91,12 @@ class Model:
             if ref != self.ref and (ref != "email" or self.key):
                 return replace(self, ref=ref), []
         if kind == "drop" and self.public:
-            return Model(None, False, None, self.columns, self.names), ["--drop-table", self.public]
+            return Model(None, False, None, self.columns, self.names, self.line), [
+                "--drop-table",
+                self.public,
+            ]
         if kind == "create" and not self.public:
-            return replace(self, public=f"people{self.names}", names=self.names + 1), []
+            return replace(self, public=f"people{self.names}", names=self.names + 1, line=self.line + 1), []
         if kind == "column":
             return replace(self, columns=self.columns + 1), []
         return None
@@ -133,6 +145,17 @@ class History:
         self.runs.append(
             ([m for m in public if m.version not in before], [m for m in tenant if m.version not in before])
         )
+
+    def regen(self, flags: list[str], committed_runs: int, committed: dict[str, Any]) -> None:
+        """`regen --yes -m`: the untracked runs become one (or none, when they cancel out)."""
+        self.ok("regen", "--yes", "-m", "--no-renames", *flags)
+        tracked = {m.path for files in self.runs[:committed_runs] for ms in files for m in ms}
+        public, tenant = self.files()
+        run = ([m for m in public if m.path not in tracked], [m for m in tenant if m.path not in tracked])
+        del self.runs[committed_runs:], self.catalogs[committed_runs:]
+        if run[0] or run[1]:
+            self.runs.append(run)
+            self.catalogs.append(committed)
 
     def migrate_latest(self) -> None:
         """Apply the last generate's files in the order it asks for; `migrate` first is refused then."""
@@ -187,16 +210,27 @@ def environment(url: str) -> Iterator[None]:
             os.environ["DATABASE_URL"] = old
 
 
-def fresh(server: str, model: Model, work: Path) -> dict[str, Any]:
-    """The catalog of the model's resources built in one generate on an empty database."""
-    with scratch_database(server) as url, environment(url):
+FRESH: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}  # resources -> catalog of a fresh build
+
+
+def fresh(url: str, model: Model, work: Path) -> dict[str, Any]:
+    """The catalog of the model's resources built in one generate on the empty database `url` (emptied
+    first; the same resources are built once per session)."""
+    resources = tuple(sorted(model.resources().items()))
+    if resources in FRESH:
+        return FRESH[resources]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public, org_fresh CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    with environment(url):
         history = History(work, url, ["org_fresh"])
         (work / "resources").mkdir(parents=True)
         history.write(model)
         history.ok("generate", "--no-renames")
         history.ok("migrate")
         history.ok("migrate", "--tenants")
-        return tenant_part(catalog(url, history.tenants))
+        FRESH[resources] = tenant_part(catalog(url, history.tenants))
+    return FRESH[resources]
 
 
 @settings(
@@ -207,18 +241,27 @@ def fresh(server: str, model: Model, work: Path) -> dict[str, Any]:
 @given(actions=st.lists(st.sampled_from(ACTIONS), min_size=3, max_size=7))
 @example(actions=["key_on", "ref_email", "commit", "key_off", "tenant", "untracked", "column"])
 @example(actions=["commit", "rename", "tenant", "drop", "untracked", "create", "ref_id"])
+# regen -m of a drop and of a drop, a create and a tenant key moved to the new table in one generate.
+@example(actions=["commit", "drop", "regen", "create", "ref_id", "tenant", "regen"])
+@example(actions=["key_on", "ref_email", "commit", "key_off", "rename", "regen", "untracked"])
+# Several generates migrated again at once: a tenant key let go, its table dropped, a new one it points to.
+@example(actions=["commit", "ref_none", "drop", "create", "ref_id", "untracked"])
 def test_tenant_tables_follow_public_ones_through_every_command(
     pg_server_url: str, actions: list[str]
 ) -> None:
     work = Path(tempfile.mkdtemp(prefix="snapshift-prop-tenants-"))
     try:
-        with scratch_database(pg_server_url) as url, environment(url):
-            walk(pg_server_url, url, work, actions)
+        with (
+            scratch_database(pg_server_url) as url,
+            scratch_database(pg_server_url) as scratch,
+            environment(url),
+        ):
+            walk(scratch, url, work, actions)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def walk(server: str, url: str, work: Path, actions: list[str]) -> None:
+def walk(scratch: str, url: str, work: Path, actions: list[str]) -> None:
     root = work / "project"
     (root / "resources").mkdir(parents=True)
     git(root, "init", "-q")
@@ -228,15 +271,22 @@ def walk(server: str, url: str, work: Path, actions: list[str]) -> None:
     history.generate([])
     history.migrate_latest()
     commit(root)
-    committed = catalog(url, history.tenants)
+    committed, committed_model, committed_runs = catalog(url, history.tenants), model, len(history.runs)
+    rows = Rows(url)
+    rows.fill(model, history.tenants)
     for index, action in enumerate(actions):
+        before, lineage = rows.count(model, history.tenants), model.line
         if action == "tenant":
             history.tenants.append(f"org_new{index}")
             history.write(model)
             history.ok("migrate", "--tenants")
         elif action == "commit":
             commit(root)
-            committed = catalog(url, history.tenants)
+            committed, committed_model, committed_runs = (
+                catalog(url, history.tenants),
+                model,
+                len(history.runs),
+            )
         elif action == "untracked":
             now = catalog(url, history.tenants)
             history.ok("rollback", "--untracked", "--yes")
@@ -246,6 +296,8 @@ def walk(server: str, url: str, work: Path, actions: list[str]) -> None:
             assert tenant_part(found)["tenant"] == tenant_part(expected)["tenant"], "rollback --untracked"
             apply_all(history)
             assert catalog(url, history.tenants) == now, "migrating again differs"
+        elif action == "regen":
+            history.regen(model.since(committed_model), committed_runs, committed)
         else:
             changed = model.step(action)
             if changed is None:
@@ -254,10 +306,69 @@ def walk(server: str, url: str, work: Path, actions: list[str]) -> None:
             history.write(model)
             history.generate(flags)
             history.migrate_latest()
-        assert tenant_part(catalog(url, history.tenants)) == fresh(server, model, work / f"fresh{index}")
+        assert tenant_part(catalog(url, history.tenants)) == fresh(scratch, model, work / f"fresh{index}")
+        kept = (
+            model.public is not None
+            and model.line == lineage
+            and (action not in ("untracked", "regen") or model.line == committed_model.line)
+        )
+        rows.check(before, model, history.tenants, public=kept)
+        rows.fill(model, history.tenants)
     walk_back(history)
     apply_all(history)
-    assert tenant_part(catalog(url, history.tenants)) == fresh(server, model, work / "fresh_end")
+    assert tenant_part(catalog(url, history.tenants)) == fresh(scratch, model, work / "fresh_end")
+
+
+@dataclass
+class Rows:
+    """A row in the public table and in every tenant's notes; they survive every step that keeps the
+    table (a rename, a key, a reference, an untracked rollback and migrating again, regen)."""
+
+    url: str
+
+    def fill(self, model: Model, tenants: list[str]) -> None:
+        """A row where there is none: public (id 1, an email), each tenant's notes (id 1, a value in
+        every text column, no reference: the public rows come and go with their tables)."""
+        with psycopg.connect(self.url) as conn:
+            if model.public and not self._count(conn, "public", model.public):
+                conn.execute(
+                    sql.SQL("INSERT INTO {} (id, email) VALUES (1, 'a@example.com')").format(
+                        sql.Identifier("public", model.public)
+                    )
+                )
+            for tenant in tenants:
+                if not self._count(conn, tenant, "notes"):
+                    names = ["id", *(f"c{i}" for i in range(model.columns))]
+                    values = [sql.Literal(1), *(sql.Literal(f"v{i}") for i in range(model.columns))]
+                    conn.execute(
+                        sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                            sql.Identifier(tenant, "notes"),
+                            sql.SQL(", ").join(map(sql.Identifier, names)),
+                            sql.SQL(", ").join(values),
+                        )
+                    )
+
+    def count(self, model: Model, tenants: list[str]) -> dict[str, int]:
+        with psycopg.connect(self.url) as conn:
+            found = {t: self._count(conn, t, "notes") for t in tenants}
+            if model.public:
+                found["public"] = self._count(conn, "public", model.public)
+            return found
+
+    def check(self, before: dict[str, int], model: Model, tenants: list[str], public: bool) -> None:
+        now = self.count(model, tenants)
+        for name, rows in before.items():
+            if name != "public" or public:
+                assert now.get(name) == rows, (
+                    f"{model}: rows lost in {name}: {rows} before, {now.get(name)} after"
+                )
+
+    @staticmethod
+    def _count(conn: psycopg.Connection[Any], schema: str, table: str) -> int:
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
+        row = conn.execute(query).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 def commit(root: Path) -> None:
