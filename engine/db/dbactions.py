@@ -264,7 +264,7 @@ def run_repo_tenants(
 def runnable_tenant_migrations(
     repo: RepoConfig, url: str, files: Sequence[MigrationFile]
 ) -> list[MigrationFile]:
-    """`migrate --tenants`: the tenant migrations older than every pending public migration (the two
+    """`migrate --tenants`: the tenant migrations not newer than any pending public migration (the two
     histories are one: a tenant migration generated after a public one may use what that one creates);
     all of them, without a query, when no public migration is newer than the oldest tenant one."""
     public = list_migrations(repo.migrations_path)
@@ -274,7 +274,7 @@ def runnable_tenant_migrations(
     pending = [m.version for m in public if m.version not in applied]
     if not pending:
         return list(files)
-    return [m for m in files if m.version < min(pending)]
+    return [m for m in files if m.version <= min(pending)]  # one version in both folders: no order
 
 
 def create(target: RepoUrl) -> DatabaseChange:
