@@ -71,6 +71,8 @@ class TenantsResult:
     tenants: tuple[str, ...]
     report: TenantRunReport
     none_because: str | None = None  # why there were no tenants to run (chosen_tenants)
+    held_back: tuple[int, ...] = ()  # tenant versions left for after the pending public `waiting_for`
+    waiting_for: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -247,6 +249,8 @@ def run_repo_tenants(
     runnable = (
         runnable_tenant_migrations(repo, url, migrations) if selection.direction == "up" else migrations
     )
+    held = tuple(m.version for m in migrations if m not in runnable)
+    waiting = _oldest_pending_public(repo, url) if held else None
     report = run_tenants(
         connector(url, repo.connect_timeout),
         runnable,
@@ -258,7 +262,7 @@ def run_repo_tenants(
         baseline=baseline,
         lock_timeout=repo.lock_timeout if lock_timeout is None else lock_timeout,
     )
-    return TenantsResult(repo.name, tuple(tenants), report)
+    return TenantsResult(repo.name, tuple(tenants), report, held_back=held, waiting_for=waiting)
 
 
 def runnable_tenant_migrations(
@@ -270,11 +274,16 @@ def runnable_tenant_migrations(
     public = list_migrations(repo.migrations_path)
     if not files or not public or max(m.version for m in public) < min(m.version for m in files):
         return list(files)
-    applied = Migrator(connector(url), public).applied_versions()
-    pending = [m.version for m in public if m.version not in applied]
-    if not pending:
+    waiting = _oldest_pending_public(repo, url)
+    if waiting is None:
         return list(files)
-    return [m for m in files if m.version <= min(pending)]  # one version in both folders: no order
+    return [m for m in files if m.version <= waiting]  # one version in both folders: no order
+
+
+def _oldest_pending_public(repo: RepoConfig, url: str) -> int | None:
+    public = list_migrations(repo.migrations_path)
+    applied = Migrator(connector(url), public).applied_versions()
+    return min((m.version for m in public if m.version not in applied), default=None)
 
 
 def create(target: RepoUrl) -> DatabaseChange:

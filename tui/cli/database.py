@@ -212,6 +212,11 @@ def _tenant_summary(result: TenantsResult, verb: str) -> None:
     if report.not_run:
         parts.append(f"{len(report.not_run)} not run")
     _print(f"== {result.repo}: {', '.join(parts)}")
+    if result.held_back:
+        _print(
+            f"== {result.repo}: {len(result.held_back)} tenant migration(s) wait for public migration "
+            f"{result.waiting_for}, which is pending: run `migrate`, then `migrate --tenants` again"
+        )
 
 
 def _tenant_failures(results: Sequence[TenantsResult]) -> int:

@@ -451,8 +451,10 @@ def test_a_tenant_migration_waits_for_an_older_pending_public_one(
     project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "people" } }\n')
     project.ok("generate", "--name", "to_people")
     assert project.run("migrate")[0] == 1
-    project.ok("migrate", "--tenants")
+    said = project.ok("migrate", "--tenants")
     [to_people] = [p for p in project.files(tenant=True) if "to_people" in p.name]
+    [people] = [p for p in project.files() if "people" in p.name]
+    assert f"1 tenant migration(s) wait for public migration {stamp(people)}, which is pending" in said
     assert all(stamp(to_people) not in versions(database_url, name) for name in TENANTS)
     project.ok("migrate")
     project.ok("migrate", "--tenants")
