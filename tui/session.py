@@ -202,10 +202,17 @@ class Session:
     def migrate_tenants(self, progress: Progress) -> str:
         results = self.project.migrate_tenants(self.repo, progress=progress).reraise().values()
         if not any(r.tenants for r in results):
-            return "no tenants (set tenants or tenants_query in the config)"
+            reasons = sorted({r.none_because for r in results if r.none_because})
+            return "no tenants: " + ("; ".join(reasons) or "none configured")
         changed = sum(len(r.report.changed) for r in results)
         failed = [str(f.error) for r in results for f in r.report.failures]
         summary = f"migrated {changed} tenant(s), {len(failed)} failed"
+        for result in results:
+            if result.held_back:
+                summary += (
+                    f"; {len(result.held_back)} tenant migration(s) wait for public migration"
+                    f" {result.waiting_for}: migrate first"
+                )
         if failed:
             raise JobFailed(summary + ": " + _first_line(failed[0]))
         return summary
