@@ -4,14 +4,9 @@ project answer without parsing anything: the way git's index skips files whose s
 
 The key holds the config file, every resource file the globs match, every snapshot folder with its
 latest snapshot, the extensions files, and snapshift's own engine modules (a new version may diff
-differently). Each entry is (mtime, ctime, size, inode): ctime changes on any write and cannot be set
-back by tools that restore mtimes. After a clean plan, the files it listed are stat'ed and stored,
-unless one of them changed after the plan began reading, or less than RACY_NS before (2 s on file
-systems that store whole seconds): a change within the same clock tick could keep its times, and the
-plan may not have seen it. Like black's cache, it lives in the user's cache folder
-($XDG_CACHE_HOME/snapshift, one file per project folder), so that no command writes into the project
-unasked; when it cannot be read or written, snapshift just does the full plan. A file unused for a month
-(its project moved or deleted) is removed when another is stored.
+differently). Like black's cache, it lives in the user's cache folder ($XDG_CACHE_HOME/snapshift, one
+file per project folder), so that no command writes into the project unasked; when it cannot be read or
+written, snapshift just does the full plan.
 """
 
 from __future__ import annotations
@@ -43,6 +38,8 @@ Entry = list[int] | None
 
 
 def _stat(path: str | Path) -> Entry:
+    """(mtime, ctime, size, inode), None when missing: ctime changes on any write and cannot be set back
+    by tools that restore mtimes."""
     try:
         st = os.stat(path)
     except OSError:

@@ -1,9 +1,9 @@
 """How a column default is written after `DEFAULT`: PostgreSQL takes only a restricted expression there.
 
 Its grammar (`b_expr`) has no AND, OR, NOT, IN, LIKE, IS NULL or BETWEEN, so `DEFAULT NOT false` is a
-syntax error while `DEFAULT (NOT false)` is fine. A default that is a literal, a function call, a cast
-or already parenthesized is written as it is (so simple defaults render as they always did); anything
-else, and anything sqlglot cannot parse, goes in parentheses. Snapshots keep the user's text.
+syntax error while `DEFAULT (NOT false)` is fine. So a default that is a literal, a function call, a cast
+or already parenthesized is written as it is (simple defaults render as they always did), anything else
+goes in parentheses, and snapshots keep the user's text.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from snapshift.engine.resources.types import _KEYWORDS, _NILADIC, _Recogniser, _
 @lru_cache(maxsize=8192)
 def needs_parentheses(text: str) -> bool:
     """Whether DEFAULT would not take `text` as it is. The common atoms are vouched for from the tokens,
-    without loading sqlglot (a large import); sqlglot's parse decides everything else."""
+    without loading sqlglot (a large import); sqlglot's parse decides everything else, and what it cannot
+    parse goes in parentheses."""
     atomic = _atomic_by_tokens(text)
     if atomic is None:
         atomic = _atomic_by_sqlglot(text)

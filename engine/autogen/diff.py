@@ -1,4 +1,4 @@
-"""diff(before, after, answers) -> operations. Pure: no files, no database, no prompts.
+"""diff(before, after, answers) -> operations, pure: no files, no database, no prompts.
 
 Like Django's autodetector, rename ambiguity is answered as data: `questions()` lists what is open,
 a prompt, dialog or flags answer it, and the diff runs again with the answers. Renames are applied to

@@ -1,8 +1,9 @@
-"""Dependency order: each operation declares the facts it provides and requires; then a stable topo sort.
+"""Dependency order: each operation declares the facts it provides and requires; then a stable topo sort
+whose ties keep the initial order, so output is deterministic.
 
 As in AshPostgres, a requirement waits for every operation that provides the fact and is vacuous when
-nothing in the batch provides it (the object existed before). Ties keep the initial order, so output is
-deterministic. The same facts keep `down` (the reverse order) valid.
+nothing in the batch provides it (the object existed before). The same facts keep `down` (the reverse
+order) valid.
 """
 
 from __future__ import annotations

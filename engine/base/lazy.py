@@ -8,11 +8,8 @@ Use it behind `if TYPE_CHECKING:` so type checkers still see the real module:
     else:
         dbactions = lazy_module("engine.db.dbactions")
 
-The stand-in finds the module in sys.modules at each attribute access once it is fully imported, and
-imports through the normal import system otherwise (which waits while another thread is still
-importing it), so it is as thread-safe as `import` and an import error surfaces as the ImportError
-it is. Nothing is put in sys.modules under the real name until the real import. In a hot loop, bind
-what you need from it once: each access through the stand-in costs a call.
+The stand-in imports through the normal import system, so it is as thread-safe as `import` and an import
+error surfaces as the ImportError it is.
 """
 
 from __future__ import annotations
@@ -24,7 +21,11 @@ from typing import Any
 
 
 class _Deferred(ModuleType):
-    """Stands for the module of the same name until an attribute is asked for."""
+    """Stands for the module of the same name until an attribute is asked for.
+
+    At each attribute access it finds the module in sys.modules once it is fully imported, and imports
+    it through the normal import system otherwise (which waits while another thread is still importing
+    it)."""
 
     def __getattr__(self, attr: str) -> Any:
         module = sys.modules.get(self.__name__)
@@ -34,5 +35,8 @@ class _Deferred(ModuleType):
 
 
 def lazy_module(name: str) -> ModuleType:
-    """`name` itself when already imported, else a stand-in that imports it at its first use."""
+    """`name` itself when already imported, else a stand-in that imports it at its first use.
+
+    Nothing is put in sys.modules under the real name until the real import. In a hot loop, bind what
+    you need from it once: each access through the stand-in costs a call."""
     return sys.modules.get(name) or _Deferred(name)

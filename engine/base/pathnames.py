@@ -1,12 +1,9 @@
 """Names as paths: the one place where a table's schema and name become a snapshot folder name, and back.
 
 Any identifier PostgreSQL accepts (quotes, dots, slashes, spaces, unicode, up to 63 bytes; never NUL)
-must give a folder right inside the repo's snapshot folder, and two tables never the same folder. An
-ordinary name (ASCII letters, digits, `_`, `-`) is its own folder name, as it always was; any other
-character is written as `%XX`, the hex of its UTF-8 bytes (`a.b` -> `a%2Eb`, `..` -> `%2E%2E`), so the
-`.` between a schema and a table name is never part of either. A name whose escaped form would be long
-is written as `~` and the base32 of its bytes instead, so that `<schema>.<table>` stays within a file
-system's 255 bytes. Both forms decode back to the name: the mapping is injective by construction.
+must give a folder right inside the repo's snapshot folder, and two tables never the same folder. So
+each name is escaped reversibly (`encode_name`), and the `.` between a schema and a table name is never
+part of either.
 """
 
 from __future__ import annotations
@@ -23,7 +20,12 @@ _BASE32 = re.compile(r"[A-Z2-7]+")
 
 
 def encode_name(name: str) -> str:
-    """The folder-safe form of one identifier (see the module's docstring)."""
+    """The folder-safe form of one identifier; `decode_name` reads it back (injective by construction).
+
+    An ordinary name (ASCII letters, digits, `_`, `-`) is its own folder name, as it always was; any other
+    character is written as `%XX`, the hex of its UTF-8 bytes (`a.b` -> `a%2Eb`, `..` -> `%2E%2E`). A
+    name whose escaped form would be long is written as `~` and the base32 of its bytes instead, so that
+    `<schema>.<table>` stays within a file system's 255 bytes."""
     if ORDINARY.fullmatch(name):
         return name
     escaped = "".join(

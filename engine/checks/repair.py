@@ -1,9 +1,8 @@
 """The SQL that brings a schema back to the declared state, from the differences drift found.
 
 Written from the declared catalog itself (PostgreSQL's own renderings of each definition), so the
-statements recreate exactly what a fresh build has. They are unqualified: they run with the schema
-first on the search path. Drops come first, then creation in dependency order (sequences, tables,
-columns, constraints, indexes, foreign keys, triggers). Never run by snapshift: `drift --sql` prints them.
+statements recreate exactly what a fresh build has; they are unqualified, to run with the schema first
+on the search path. Never run by snapshift: `drift --sql` prints them.
 """
 
 from __future__ import annotations
@@ -58,7 +57,8 @@ def repair_statements(
     differences: Sequence[Difference], expected: SchemaShape, prefix: str = ""
 ) -> list[str]:
     """Statements, in order, that turn a schema with these `differences` into `expected`; table labels
-    carry `prefix` (as compare_schemas was given it)."""
+    carry `prefix` (as compare_schemas was given it). Drops come first, then creation in dependency order
+    (sequences, tables, columns, constraints, indexes, foreign keys, triggers)."""
     out: list[tuple[int, int, str]] = []
 
     def add(phase: int, statement: str) -> None:

@@ -1,10 +1,9 @@
 """`snapshift verify`: prove on scratch databases that the migrations build what the snapshots declare.
 
-Every migration is applied one at a time, in version order (tenant ones into a scratch tenant schema),
-and the catalog is read after each. The result is compared with a fresh build of the declared state;
-then each migration is rolled back, newest first, and must return exactly the catalog the migrations
-before it produced; then each is applied again and must give what its first up gave. Hand-written
-migrations go through the same path. Differences come back as data, each naming its migration.
+Every migration, hand-written ones included, is applied one at a time in version order, and the result
+must equal a fresh build of the declared state; rolled back newest first, each must return exactly the
+catalog the migrations before it produced, and applied again, what its first up gave. Differences come back as
+data, each naming its migration.
 """
 
 from __future__ import annotations
@@ -204,6 +203,9 @@ def _fresh_catalog(
 
 
 def _verify(run: _Run, fresh: Catalog, downs: int) -> None:
+    """Apply every step (tenant ones into the scratch tenant schema), reading the catalog after each;
+    compare the result with `fresh`; then roll back the newest `downs` and apply them again, each down
+    compared with the catalog before that migration's first up, each up again with the one after it."""
     run.states.append(run.catalog())
     for step in run.steps:
         error = run.run(step, "up")

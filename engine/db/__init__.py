@@ -1,0 +1,2 @@
+"""The database side: connections, the migrator and tenant runs, status, the catalog reader and the
+development database."""

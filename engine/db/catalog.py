@@ -1,10 +1,9 @@
 """Read what a database's schemas actually contain, normalised so that two schemas compare by value.
 
-PostgreSQL renders every definition itself (format_type, pg_get_*def), so equal schemas give equal values
-whatever SQL created them. Read with an empty search_path, every name outside a schema is qualified; a
-schema's own qualification is then taken out of its texts, so a tenant schema compares with any other
-(and the texts run as they are with that schema first on the search path). One query per kind of object
-covers every schema at once: a thousand tenant schemas cost the same seven round trips as one.
+Every definition is PostgreSQL's own rendering (format_type, pg_get_*def), read with an empty search_path
+and with each schema's own qualification taken out, so equal schemas give equal values whatever SQL
+created them, and a tenant schema compares with any other. One query per kind of object covers every schema
+at once: a thousand tenant schemas cost the same seven round trips as one.
 """
 
 from __future__ import annotations
@@ -173,7 +172,9 @@ def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 class _Unqualify:
-    """Takes each schema's own `schema.` prefix out of the texts read in it."""
+    """Takes each schema's own `schema.` prefix out of the texts read in it (read with an empty
+    search_path, every other name stays qualified), so a tenant schema compares with any other and the
+    texts run as they are with that schema first on the search path."""
 
     def __init__(self, conn: psycopg.Connection[Any], schemas: Sequence[str]) -> None:
         quoted = conn.execute(QUOTED, {"schemas": list(schemas)}).fetchall()

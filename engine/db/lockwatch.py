@@ -1,11 +1,9 @@
 """Say what a migration waits for: after a second on a lock, the table and the session holding it.
 
 A migration whose ALTER TABLE queues behind another session's lock waits silently while every reader of
-that table queues behind it. One watcher thread per run looks, every quarter second, at the migrations
-that have run for a second or more, asks the server which sessions block them (`pg_blocking_pids`),
-and reports each wait once as a "waiting" progress event; the description is kept for the error that
-a `lock_timeout` raises. Registering a migration costs a dict entry: a run of a thousand quick tenant
-migrations never opens the watcher's own connection.
+that table queues behind it. So one watcher thread per run asks the server which sessions block the
+migrations that have run for a second or more (`pg_blocking_pids`), reports each wait once as a
+"waiting" progress event, and keeps the description for the error that a `lock_timeout` raises.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from snapshift.engine.base.migrations import MigrationFile
 from snapshift.engine.db.runs import Emitter
 
 FIRST_LOOK = 1.0  # seconds a migration runs before the watcher asks what it waits for
-POLL = 0.25
+POLL = 0.25  # seconds between the watcher's looks
 
 _BLOCKERS = """
 SELECT w.pid, b.pid, coalesce(b.application_name, ''), coalesce(b.state, ''),
@@ -74,6 +72,8 @@ class LockWatch:
     def watching(
         self, conn: psycopg.Connection[Any], migration: MigrationFile, tenant: str | None
     ) -> Iterator[None]:
+        """Watch `migration` on `conn` while the block runs. Registering costs a dict entry: a run of a
+        thousand quick tenant migrations never opens the watcher's own connection."""
         pid = conn.info.backend_pid
         with self._lock:
             self._watched[pid] = _Watched(migration, tenant, time.monotonic())

@@ -1,6 +1,6 @@
 """Apply and roll back migrations (SPEC 6) with psycopg 3 in one schema; engine/db/tenants.py does many.
 
-A migration and its `schema_migrations` row commit together. A session advisory lock keyed by the
+A migration and its `schema_migrations` row commit together, and a session advisory lock keyed by the
 schema, taken before the applied versions are (re-)read, keeps concurrent runs from applying anything
 twice. The building blocks without a leading underscore are shared with engine/db/tenants.py.
 """

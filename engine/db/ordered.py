@@ -1,22 +1,11 @@
 """Public and tenant migrations in one order (SPEC 7, "Public and tenant migrations").
 
 Tenant tables may reference public ones, so the two folders form one history: versions are the order of
-generation across both, and generate numbers a tenant migration before a public one that needs it
-(a public index that tenant foreign keys use is dropped after them), marking the public file
-`-- migrate:after-tenants V`. Hence:
-
-- `migrate` refuses, before applying anything, a public migration whose `after-tenants` versions, or any
-  tenant migration generated before it, a tenant has not applied yet (a tenant with no version at all is
-  new: `migrate --tenants` builds it); so several generates deployed at once, or migrated again after
-  `rollback --untracked`, keep their order where a public migration relies on an older tenant one;
-- `migrate --tenants` applies the tenant migrations older than every pending public one, and leaves the
-  newer ones for after the next `migrate` (dbactions.runnable_tenant_migrations);
-- `rollback` undoes in the exact reverse of that order: the tenant migrations newer than the oldest
-  public one it undoes are rolled back first, interleaved, in every tenant that has them;
-- `rollback --tenants` refuses to undo a tenant migration that an applied public one runs after.
-
-Every check reads the database once before anything changes, and costs nothing (no query) when no
-pending public migration is newer than a tenant migration or says `after-tenants`, or no tenant
+generation across both, and generate numbers a tenant migration before a public one that needs it (a
+public index that tenant foreign keys use is dropped after them), marking the public file
+`-- migrate:after-tenants V`. `migrate`, `rollback` and `rollback --tenants` keep that order in every
+tenant (each function says how), reading the database once before anything changes, and not at all when
+no pending public migration is newer than a tenant migration or says `after-tenants`, or no tenant
 migration is newer than what is rolled back.
 """
 
@@ -152,7 +141,10 @@ def migrate_repo(
 ) -> RunResult:
     """`migrate`: the pending migrations up to the first one that runs after tenant migrations some tenant
     has not applied (its `after-tenants` versions and every tenant migration generated before it); that
-    one is refused (TenantsFirstError naming `migrate --tenants`), nothing after it runs."""
+    one is refused (TenantsFirstError naming `migrate --tenants`), nothing after it runs. A tenant with no
+    version at all is new (`migrate --tenants` builds it). So several generates deployed at once, or
+    migrated again after `rollback --untracked`, keep their order where a public migration relies on an
+    older tenant one."""
     files = list_migrations(repo.migrations_path)
     tenant_files = list_migrations(repo.tenant_migrations_path)
     if not tenant_files:

@@ -1,13 +1,13 @@
 """A new tenant built from the latest tenant snapshots (SPEC 7: `migrate --tenants` brings a new or
 empty tenant to the current state).
 
-Replaying every tenant migration from the first one fails once a public table those migrations name was
-renamed, or a public key they reference was dropped, since (AshPostgres has this flaw): the old tenant
-migration text names public objects as they were. The latest tenant snapshots describe what every
-generated tenant migration together built, with references as the public tables read now. So a tenant
-with no applied version is built from them in one transaction: the generated migrations' versions are
-recorded without running them, and hand-written tenant migrations (no generator header) are replayed after
-the build, in version order, so nothing of theirs is skipped.
+Replaying every tenant migration from the first one fails once a public table they name was renamed or
+a public key they reference was dropped (AshPostgres has this flaw), since old migration text names
+public objects as they were; the latest tenant snapshots describe what every generated tenant migration
+together built, with references to the public tables as they are now. So a tenant with no applied
+version is built from the snapshots in one transaction: the generated migrations' versions are recorded
+without running them, and hand-written ones (no generator header) are replayed after the build, in
+version order.
 """
 
 from __future__ import annotations

@@ -1,0 +1,2 @@
+"""The project's files -> the schema model: config, resource files, types and TOML, with every problem
+reported at once."""

@@ -1,11 +1,11 @@
 """The regen workflow (SPEC 7 `regen`; ASHPOSTGRES 6.5): undo and regenerate what git does not track.
 
 Roll back the applied untracked migrations, move the untracked migration and snapshot files into a
-trash folder, put back from git's index the tracked snapshot files the untracked generates changed (a
-dropped or renamed table's folder; regen_tracked.py), generate again, and only then delete the
-trash; a failed rollback stops before any file moves, a failed generate puts every file back byte for
-byte. Ignored files are never touched. `plan_regen` shows all of it without changing anything: it plans
-the new generation over the project's state filtered as if the untracked files were gone.
+trash folder, put back from git's index the tracked snapshot files the untracked generates changed
+(regen_tracked.py), generate again, and only then delete the trash; a failed rollback stops before any
+file moves, a failed generate puts every file back byte for byte, and ignored files are never touched.
+`plan_regen` shows all of it without changing anything: it plans the new generation over the project's
+state filtered as if the untracked files were gone.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """Tracked snapshot files that regen puts back from git's index before it generates again (SPEC 7).
 
-An untracked generate can change tracked snapshot files: it removes the folder of a table it dropped or
-renamed, marks a kept table's latest snapshot, rewrites extensions.json. Regen restores those, so that
-it generates from the committed state and committed files end byte-identical. A deleted tracked file
-loses nothing (git has it), so it is always restored; an edit that is not one of generate's own is the
-user's work, and regen refuses rather than overwrite it.
+An untracked generate can change tracked snapshot files (it removes the folder of a table it dropped or
+renamed, marks a kept table's latest snapshot, rewrites extensions.json), so regen restores those, to
+generate from the committed state and leave committed files byte-identical. A change that is not one of
+generate's own is the user's work, and regen refuses rather than overwrite it.
 """
 
 from __future__ import annotations
@@ -39,7 +38,8 @@ def tracked_changes(root: Path, folders: Sequence[Path], purpose: str = "regen")
 
 
 def _generate_change(root: Path, path: Path, purpose: str) -> bool:
-    """Whether the change is one generate makes: a removal, extensions.json, or a kept-table mark."""
+    """Whether the change is one generate makes: a removal, extensions.json, or a kept-table mark. A
+    deleted tracked file loses nothing (git has it), so it is always restored."""
     if not path.exists() or path.name == EXTENSIONS_FILE:
         return True
     try:

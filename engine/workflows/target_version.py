@@ -2,8 +2,8 @@
 
 A version between two migrations would otherwise silently mean "up to the one before" (`migrate`) or
 "down to the one after" (`rollback`: `--to 99` rolled back everything). `migrate --to` must name a
-migration file; `rollback --to` a file or an applied version (a migration whose file is gone). The files
-are read first, so a version that names one never connects to a database.
+migration file and `rollback --to` a file or an applied version (a migration whose file is gone); the
+files are read first, so a version that names one never connects to a database.
 """
 
 from __future__ import annotations

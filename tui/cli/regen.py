@@ -2,9 +2,7 @@
 
 Both roll back migrations (regen deletes files too), so they show what they will do first and ask
 "Proceed?" on a terminal; a script says `--yes`, and without a terminal and without `--yes` they stop
-(exit 2) rather than guess. `--yes` confirms the plan only: rename questions still need their answers
-(`--rename`, `--rename-table`, `--no-renames`, or `--accept-renames` for generate's defaults).
-`--dry-run` shows the same plan and changes nothing.
+(exit 2) rather than guess. `--dry-run` shows the same plan and changes nothing.
 """
 
 from __future__ import annotations
@@ -57,7 +55,8 @@ def _relative(project: Project, path: Path) -> str:
 
 def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answers) -> Answers:
     """Rename and drop questions, as generate asks them: on a terminal, or renames taken with
-    --accept-renames (never with --yes, which only confirms the plan)."""
+    --accept-renames (never with --yes, which only confirms the plan). Without a terminal, rename
+    questions still need their answers: `--rename`, `--rename-table` or `--no-renames`."""
     for _ in range(MAX_QUESTIONS):
         questions = project.plan_regen(args.positional_name, args.repo, answers).generation.questions
         if not questions:
