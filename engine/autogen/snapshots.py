@@ -359,7 +359,7 @@ def table_from_dict(data: dict[str, Any], source: Path | None = None) -> Table:
 def _decode(path: Path, raw: bytes | None = None) -> dict[str, Any]:
     """The snapshot at `path` (its bytes when already read) as a JSON object."""
     try:
-        data = orjson.loads(read_bytes(path) if raw is None else raw)  # twice as fast as json's decoder
+        data = orjson.loads(read_bytes(path) if raw is None else raw)  # faster than json's decoder
     except (OSError, ValueError) as exc:
         raise SnapshotError(f"cannot read snapshot: {exc}", Location(path)) from exc
     if not isinstance(data, dict):

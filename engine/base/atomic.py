@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 WRITERS = 2  # threads for large groups: the time is in the kernel, which does not hold the GIL; more
-# threads than cores only fight over the GIL between system calls (4 wrote slower than 2 here)
+# threads than cores only fight over the GIL between system calls
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _TEMP_NAME = re.compile(r"\.(.+)\.(\d{1,10})\.(\d{1,3})\.tmp")  # .<file name>.<pid>.<attempt>.tmp
 
@@ -247,7 +247,7 @@ def interrupts_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    import signal  # only on this path: 1 ms of enum classes
+    import signal  # only on this path: its enum classes cost start-up time
 
     caught: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))

@@ -22,7 +22,7 @@ MAX_NAME_BYTES = 180  # with the version, `.sql`, a part suffix and a temp file'
 DIRECTIVE_RE = re.compile(r"^--\s*migrate:(\S+)[ \t]*(.*?)\s*$")
 DIRECTIVES = ("up", "down", "no-transaction", "irreversible", "after-tenants")
 # PostgreSQL's tag: a letter, `_` or any non-ASCII character, then those or digits. Written as negated
-# ASCII classes: a range up to U+FFFF made `re` build a 64k-entry charset at import (15 ms here).
+# ASCII classes: a range up to U+FFFF made `re` build a 64k-entry charset at import.
 _TAG_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # not ASCII, or A-Z a-z _
 _TAG_REST = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # the same, or 0-9
 DOLLAR_TAG_RE = re.compile(rf"\$(?:{_TAG_START}{_TAG_REST}*)?\$")

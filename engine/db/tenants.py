@@ -181,8 +181,8 @@ def _query_error(query: str, exc: psycopg.Error) -> TenantsQueryError:
 
 
 # One statement reads every tenant's versions: query_to_xml runs the per-schema SELECT inside the server,
-# which plans 500 small queries faster than one 500-branch UNION, and the CASE skips a schema that has
-# no schema_migrations yet, so a missing table costs no second round trip.
+# which plans many small queries faster than one UNION with a branch per schema, and the CASE skips a
+# schema that has no schema_migrations yet, so a missing table costs no second round trip.
 _TENANT_VERSIONS = """
 SELECT n.nspname, c.oid IS NOT NULL,
        CASE WHEN c.oid IS NOT NULL THEN query_to_xml(

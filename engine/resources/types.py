@@ -216,7 +216,7 @@ def serial_type(column: Column) -> str:
 # --- SQL expressions -------------------------------------------------------------------------------------
 #
 # Defaults, `where` predicates, checks and index expressions must parse as PostgreSQL. sqlglot decides,
-# but it costs ~200 ms to import and ~0.2 ms per parse, so a small recursive-descent recogniser accepts
+# but it is a large import and slow per parse, so a small recursive-descent recogniser accepts
 # the everyday forms (literals, columns, calls, casts, comparisons, AND/OR/NOT, IS NULL) first. It only
 # ever says "valid" or "don't know"; everything it does not know goes to sqlglot.
 

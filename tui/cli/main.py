@@ -249,9 +249,9 @@ def run() -> NoReturn:
     """The `snapshift` program: `main`, then a hard exit once the output is flushed.
 
     A short-lived process that builds many small objects gains nothing from the cyclic collector, nor
-    from freeing every object one by one at exit (tens of milliseconds after a large plan; mypy exits
-    the same way). Nothing is left open by then: files, connections and thread pools are closed by
-    their `with` blocks. The app, when it comes, is long-lived: it must turn the collector back on.
+    from freeing every object one by one at exit (mypy exits the same way). Nothing is left open by
+    then: files, connections and thread pools are closed by their `with` blocks. The app, when it
+    comes, is long-lived: it must turn the collector back on.
     """
     gc.disable()
     try:

@@ -1,4 +1,4 @@
-"""argparse, without the 3 ms it spends on every command sizing help text nobody asked for.
+"""argparse, without the time it spends on every command sizing help text nobody asked for.
 
 `ArgumentParser.add_argument` builds a help formatter to check each metavar, and `HelpFormatter` imports
 `shutil` (which imports bz2, lzma and fnmatch) to ask the terminal's width. `Parser` and its subcommand

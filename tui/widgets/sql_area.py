@@ -1,7 +1,7 @@
 """A read-only SQL TextArea that compiles tree-sitter's highlight query once per process.
 
-TextArea compiles the language's highlight query for every new document (about 0.2 s for SQL), and
-`load_text` makes a new document: that alone would blow the re-plan's latency budget on every save.
+TextArea compiles the language's highlight query for every new document, and `load_text` makes a new
+document: that alone would blow the re-plan's latency budget on every save.
 The compiled query depends only on the language and the query text, so it is kept and handed back.
 """
 
