@@ -3,7 +3,9 @@ of engine/ and tui/, and a public engine API that loads nothing until used."""
 
 from __future__ import annotations
 
+import ast
 import importlib
+import re
 import subprocess
 import sys
 import zipfile
@@ -50,3 +52,20 @@ def test_importing_the_engine_loads_none_of_its_modules() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def sentences(text: str) -> int:
+    """Sentence ends in prose: code in backticks and abbreviations (e.g., i.e., etc.) do not end one."""
+    prose = re.sub(r"`[^`]*`", "code", text)
+    prose = re.sub(r"\b(e\.g|i\.e|etc|vs)\.", "abbr", prose)
+    return len(re.findall(r"[.!?](?=\s|$)", prose))
+
+
+def test_every_module_says_what_it_is_for_in_one_to_three_sentences() -> None:
+    wordy = {}
+    for path in sorted([*(REPO_ROOT / "engine").rglob("*.py"), *(REPO_ROOT / "tui").rglob("*.py")]):
+        docstring = ast.get_docstring(ast.parse(path.read_text()))
+        count = sentences(docstring or "")
+        if not 1 <= count <= 3:
+            wordy[path.relative_to(REPO_ROOT).as_posix()] = count
+    assert not wordy, f"module docstrings outside 1-3 sentences: {wordy}"
