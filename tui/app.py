@@ -42,6 +42,7 @@ from snapshift.tui.widgets.log import LogPane
 from snapshift.tui.widgets.migrations import MigrationsPane
 from snapshift.tui.widgets.pending import PendingPane
 from snapshift.tui.widgets.resource_tree import ResourceTree
+from snapshift.tui.widgets.sql_area import SqlArea
 from snapshift.tui.widgets.sql_pane import SqlPane
 from snapshift.tui.widgets.status_bar import StatusBar
 
@@ -100,6 +101,7 @@ class SnapshiftApp(App[None]):
 
     def __init__(self, session: Session, *, watch: bool = True) -> None:
         super().__init__()
+        SqlArea.compile_in_background()  # on another core while the app starts: the SQL pane needs it
         self.session = session
         self.watch_files = watch
         self.plan: PlanView = EMPTY_PLAN
