@@ -40,7 +40,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     session.start_first_plan()  # while Textual is imported and the app mounts
     from snapshift.tui.app import SnapshiftApp
 
-    gc.enable()  # the CLI turns the collector off for its short runs; the app is long-lived
+    # The CLI turns the collector off for its short runs; the app is long-lived and needs it. What is
+    # loaded by now (modules, classes, the first plan's inputs) lives as long as the app: frozen, no
+    # collection walks it again (the first full one would, while the app mounts).
+    gc.freeze()
+    gc.enable()
     SnapshiftApp(session).run()
     return 0
 
