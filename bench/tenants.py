@@ -257,9 +257,7 @@ def main() -> None:
         print(f"no-op above the import floor: {noop - floor:.2f}s (aim < 0.30)")
         if not args.cli_only:
             engine_real, engine_noop = in_process(project, url, tenants, args.runs, args.jobs)
-            print(
-                f"ratio no-op / real run:      {engine_noop / engine_real:.2f} in the engine, no start-up"
-            )
+            print(f"ratio no-op / real run:      {engine_noop / engine_real:.2f} in the engine, no start-up")
         for key, value in machine(server).items():
             print(f"{key}: {value}")
     finally:

@@ -24,7 +24,6 @@ from textual.widgets import Tab, Tabs, Tree
 from textual.worker import get_current_worker
 
 from snapshift.engine.autogen.questions import Answers, Question
-from snapshift.tui import asking
 from snapshift.tui.check_views import DriftView, VerifyView
 from snapshift.tui.messages import (
     DatabaseChecked,
@@ -35,12 +34,6 @@ from snapshift.tui.messages import (
     PlanComputed,
 )
 from snapshift.tui.palette import ActionsProvider
-from snapshift.tui.screens.confirm import ConfirmScreen
-from snapshift.tui.screens.drift import DriftScreen
-from snapshift.tui.screens.generate import GenerateScreen
-from snapshift.tui.screens.help import HelpScreen
-from snapshift.tui.screens.regen import RegenScreen
-from snapshift.tui.screens.verify import VerifyScreen
 from snapshift.tui.session import Progress, Session, progress_line
 from snapshift.tui.views import MigrationsView, PlanProblems, PlanView, Problem, SqlText
 from snapshift.tui.watcher import Watcher
@@ -49,8 +42,11 @@ from snapshift.tui.widgets.log import LogPane
 from snapshift.tui.widgets.migrations import MigrationsPane
 from snapshift.tui.widgets.pending import PendingPane
 from snapshift.tui.widgets.resource_tree import ResourceTree
+from snapshift.tui.widgets.sql_area import SqlArea
 from snapshift.tui.widgets.sql_pane import SqlPane
 from snapshift.tui.widgets.status_bar import StatusBar
+
+# The dialogs' modules (screens/, asking) are imported when first opened: the first view needs none.
 
 NARROW_WIDTH = 110
 MAX_QUESTIONS = 100
@@ -105,6 +101,7 @@ class SnapshiftApp(App[None]):
 
     def __init__(self, session: Session, *, watch: bool = True) -> None:
         super().__init__()
+        SqlArea.compile_in_background()  # on another core while the app starts: the SQL pane needs it
         self.session = session
         self.watch_files = watch
         self.plan: PlanView = EMPTY_PLAN
@@ -343,6 +340,9 @@ class SnapshiftApp(App[None]):
             severity: SeverityLevel = "information" if report.ok else "warning"
             self.log_line(f"{message.job}: {message.summary}", "ok" if report.ok else "error")
             self.notify(_first_line(message.summary), title=message.job, severity=severity)
+            from snapshift.tui.screens.drift import DriftScreen
+            from snapshift.tui.screens.verify import VerifyScreen
+
             self.push_screen(VerifyScreen(report) if isinstance(report, VerifyView) else DriftScreen(report))
         elif message.error is None:
             self.log_line(f"{message.job}: {message.summary}", "ok")
@@ -376,11 +376,15 @@ class SnapshiftApp(App[None]):
         self.start_job("drift", "reading the live catalog", self.session.drift)
 
     def action_help(self) -> None:
+        from snapshift.tui.screens.help import HelpScreen
+
         keys = [(self.get_key_display(binding), title, text) for binding, (_, title, text) in _bound(self)]
         self.push_screen(HelpScreen(keys))
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_rollback(self) -> None:
+        from snapshift.tui.screens.confirm import ConfirmScreen
+
         newest = [row for row in self.migrations.rows if row.state == "applied" and not row.tenant]
         what = f"{newest[-1].version}_{newest[-1].name}" if newest else "the newest applied migration"
         lines = [f"roll back {what}", "(its down runs in a transaction of its own)"]
@@ -389,6 +393,8 @@ class SnapshiftApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_untracked(self) -> None:
+        from snapshift.tui.screens.confirm import ConfirmScreen
+
         try:
             lines = await asyncio.to_thread(self.session.untracked_rollback_plan)
         except Exception as exc:
@@ -402,6 +408,8 @@ class SnapshiftApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_drop(self) -> None:
+        from snapshift.tui.screens.confirm import ConfirmScreen
+
         try:
             names = await asyncio.to_thread(self.session.database_names)
         except Exception as exc:
@@ -429,6 +437,8 @@ class SnapshiftApp(App[None]):
         destructive = sum(1 for t in view.tables for op in t.operations if op.destructive)
         tables = sum(1 for t in view.tables if t.operations or t.questions)
         summary = f"{tables} table(s) · {view.operation_count} operation(s) · {destructive} destructive"
+        from snapshift.tui.screens.generate import GenerateScreen
+
         name = await self.push_screen_wait(GenerateScreen(view.default_name, summary))
         if name is None:
             return
@@ -448,6 +458,8 @@ class SnapshiftApp(App[None]):
         self, job: str, questions_for: Callable[[Answers], list[Question]]
     ) -> Answers | None:
         """Plan, ask the first open question in a dialog, plan again, until none is left."""
+        from snapshift.tui import asking
+
         answers = Answers()
         for _ in range(MAX_QUESTIONS):
             try:
@@ -479,6 +491,8 @@ class SnapshiftApp(App[None]):
         if view.nothing_to_do:
             self.notify("nothing to regenerate: no untracked migrations and no changes", title="regen")
             return
+        from snapshift.tui.screens.regen import RegenScreen
+
         migrate = await self.push_screen_wait(RegenScreen(view.lines, view.refused))
         if migrate is None:
             return

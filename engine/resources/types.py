@@ -371,6 +371,13 @@ class _Recogniser:
             self.expression()
             self.take(")")
             return
+        if token == "position" and self.peek() == "(":  # position(substring IN string): b_exprs
+            self.take()
+            self.arithmetic()
+            self.take("in")
+            self.arithmetic()
+            self.take(")")
+            return
         if not (first.isalpha() or first == "_") or token in _KEYWORDS:
             raise _Unknown
         while self.peek() == ".":

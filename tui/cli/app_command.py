@@ -9,16 +9,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import queue
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from snapshift.tui.views import PlanProblems, PlanView
-
 if TYPE_CHECKING:
     from snapshift.tui.cli.parser import Subcommands
+    from snapshift.tui.views import PlanProblems, PlanView
 
 
 def add_app_commands(sub: Subcommands) -> None:
@@ -40,7 +38,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     session.start_first_plan()  # while Textual is imported and the app mounts
     from snapshift.tui.app import SnapshiftApp
 
-    gc.enable()  # the CLI turns the collector off for its short runs; the app is long-lived
+    # The CLI turns the collector off for its short runs; the app is long-lived and needs it. What is
+    # loaded by now (modules, classes, the first plan's inputs) lives as long as the app: frozen, no
+    # collection walks it again (the first full one would, while the app mounts).
+    gc.freeze()
+    gc.enable()
     SnapshiftApp(session).run()
     return 0
 
@@ -54,6 +56,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.once:
         show(session.replan())
         return 0
+    import queue  # with the views below: only for the app's commands, not every command's start
+
     bursts: queue.Queue[frozenset[Path]] = queue.Queue()
     watcher = Watcher(session.root, session.watched_folders(), bursts.put)
     watcher.start()  # before the first plan: a save while it runs is seen
@@ -82,6 +86,8 @@ def _printer(root: Path, sql: bool, as_json: bool) -> Any:
 
 def plan_json(root: Path, view: PlanView | PlanProblems, sql: bool) -> dict[str, Any]:
     """One re-plan as a JSON document (`ok` false: problems instead of a plan)."""
+    from snapshift.tui.views import PlanProblems
+
     if isinstance(view, PlanProblems):
         problems = [
             {"file": str(p.path.relative_to(root)) if p.path else None, "line": p.line, "message": p.message}
@@ -114,6 +120,8 @@ def plan_json(root: Path, view: PlanView | PlanProblems, sql: bool) -> dict[str,
 
 def plan_text(root: Path, view: PlanView | PlanProblems, sql: bool) -> str:
     stamp = time.strftime("%H:%M:%S")
+    from snapshift.tui.views import PlanProblems
+
     if isinstance(view, PlanProblems):
         lines = [f"{stamp} {len(view.problems)} problem(s); the plan waits until they are fixed:"]
         lines += [f"  {p.where(root)}: {p.message}" for p in view.problems]

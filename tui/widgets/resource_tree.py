@@ -30,7 +30,7 @@ class ResourceTree(Tree[str]):
     a repo (or the root) shows all of them."""
 
     def __init__(self, *, first_repo: str | None = None, id: str | None = None) -> None:
-        super().__init__("project", data=ALL, id=id)
+        super().__init__(Text("project"), data=ALL, id=id)  # a str: Rich markup, and its emoji table
         self.first_repo = first_repo  # `--repo`: shown first, and selected at the start
         self.show_root = False
         self.guide_depth = 2

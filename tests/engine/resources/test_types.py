@@ -16,6 +16,7 @@ from snapshift.engine.resources.types import (
     CanonicalType,
     ModifierError,
     _recognised,
+    _sqlglot_error,
     canonical_type,
     check_modifiers,
     expression_error,
@@ -236,6 +237,8 @@ VALID_EXPRESSIONS = [
     "ARRAY[1, 2]",
     "a || '-' || b",
     "char_length(slug) <= 80",
+    "position('@' in email::text) > 1",
+    "POSITION(a || 'x' IN lower(b)) = 0",
 ]
 
 
@@ -256,7 +259,15 @@ INVALID_EXPRESSIONS = [
     "select 1",
     "a b c",
     "now() x",
+    "position('a' in)",
+    "position(a in b in c)",
 ]
+
+
+@pytest.mark.parametrize("text", [t for t in VALID_EXPRESSIONS if _recognised(t)])
+def test_recognised_expressions_are_valid_for_sqlglot_too(text: str) -> None:
+    """The fast path answers as sqlglot would (position(a IN b) included)."""
+    assert _sqlglot_error(text) is None
 
 
 @pytest.mark.parametrize("text", INVALID_EXPRESSIONS)
@@ -269,7 +280,8 @@ def test_everyday_expressions_do_not_import_sqlglot() -> None:
     code = (
         "import sys\n"
         "from snapshift.engine.resources.types import expression_error\n"
-        "for text in ['now()', 'price > 0', \"'{}'::text[]\", 'a IS NOT NULL AND b = 1', 'lower(x)']:\n"
+        "for text in ['now()', 'price > 0', \"'{}'::text[]\", 'a IS NOT NULL AND b = 1', 'lower(x)',\n"
+        "             \"position('@' in email::text) > 1\"]:\n"
         "    assert expression_error(text) is None, text\n"
         "print('sqlglot' in sys.modules)\n"
     )
@@ -314,12 +326,14 @@ _SOUP = [
     "lower",
     "[",
     "]",
+    "position(",
+    "IN",
 ]
 
 
 @st.composite
 def _sql(draw: st.DrawFn, depth: int = 0) -> str:
-    kind = draw(st.integers(0, 6 if depth < 3 else 0))
+    kind = draw(st.integers(0, 7 if depth < 3 else 0))
     if kind == 0:
         return draw(st.sampled_from(_ATOMS))
     if kind == 1:
@@ -335,6 +349,8 @@ def _sql(draw: st.DrawFn, depth: int = 0) -> str:
     if kind == 5:
         args = draw(st.lists(_sql(depth + 1), max_size=2))
         return f"{draw(st.sampled_from(['lower', 'coalesce', 'f', 's.f']))}({', '.join(args)})"
+    if kind == 6:
+        return f"position({draw(_sql(depth + 1))} IN {draw(_sql(depth + 1))})"
     return (
         f"{draw(_sql(depth + 1))}::{draw(st.sampled_from(['text', 'int[]', 'varchar(3)', 'numeric(4,1)']))}"
     )
