@@ -42,7 +42,8 @@ from tests.support.appkit import copy_example, make_app, until  # noqa: E402
 
 AIMS = {"startup": 1.0, "example": 0.100, "large": 0.250}
 CHILD = """
-import sys, time
+import gc, sys, time
+gc.disable()  # as the `snapshift` command runs every command (tui.cli.main.run)
 sys.path.insert(0, {repo!r})
 import asyncio
 from pathlib import Path
@@ -50,6 +51,8 @@ from snapshift.tui.session import Session
 session = Session(Path({root!r}))
 session.start_first_plan()  # as `snapshift tui` does, before Textual is imported
 from snapshift.tui.app import SnapshiftApp
+gc.freeze()  # as `snapshift tui` does before the app runs (tui.cli.app_command.cmd_tui)
+gc.enable()
 async def main():
     app = SnapshiftApp(session, watch=True)
     async with app.run_test(size=(120, 40)) as pilot:
