@@ -31,7 +31,7 @@ def check_extensions(repo: RepoConfig, tables: Sequence[Table]) -> None:
 
 
 def _missing(repo: RepoConfig, table: Table, column: str, type_name: str, extension: str) -> ResourceError:
-    import tomllib  # the error path only: generate itself reads TOML with engine.tomlfast
+    import tomllib  # the error path only: generate itself reads TOML with rtoml (resources.tomlpos)
 
     key = ("attributes", column, "type")
     spelled, line = type_name, None

@@ -6,7 +6,7 @@ and lives through B's downs. After each of those steps the rows of every table t
 or not) are still there, with the same values in every column that continues with the same type.
 
 Values are chosen by type family and row number so that one value suits every type of its family and
-every check, index expression and cast the strategies draw (tests/strategies.py): an integer 1 or 2, a
+every check, index expression and cast the strategies draw (tests/support/strategies.py): an integer 1 or 2, a
 text that is a JSON object of at most 8 characters, of a length of its own (so text -> jsonb,
 varchar(8) and a unique index on length(c) hold it), a date at midnight, and so on. Every column of a row gets its family's value, so a foreign key (whose two ends
 share a family) finds the row of the same number in its target. A row goes only where the data can
