@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -165,6 +166,17 @@ class SnapshiftApp(App[None]):
         """The main screen, under any dialog: handlers update its widgets while a dialog is open."""
         return self.screen_stack[0]
 
+    @property
+    def closing(self) -> bool:
+        """Shutting down, the widgets gone or going: a message a worker posted may still arrive."""
+        if not self.screen_stack:
+            return True
+        try:
+            self.main.query_one(LogPane)
+        except NoMatches:
+            return True
+        return False
+
     def log_line(self, text: str, level: str = "info") -> None:
         self.main.query_one(LogPane).add(text, level)
 
@@ -183,7 +195,7 @@ class SnapshiftApp(App[None]):
         self.post_message(FilesChanged(paths))
 
     def on_files_changed(self, message: FilesChanged) -> None:
-        if not self.screen_stack:  # closing: the widgets are gone
+        if self.closing:
             return
         inputs = [path for path in message.paths if path.suffix in (".toml", ".json", ".sql")]
         names = sorted({_relative(self.session.root, path) for path in inputs or message.paths})
@@ -210,7 +222,7 @@ class SnapshiftApp(App[None]):
         self.post_message(PlanComputed(view, request))
 
     def on_plan_computed(self, message: PlanComputed) -> None:
-        if not self.screen_stack:  # closing: the widgets are gone
+        if self.closing:
             return
         if message.request <= self.plan_applied:
             return  # an older plan finished after a newer one
@@ -273,7 +285,7 @@ class SnapshiftApp(App[None]):
             self.post_message(MigrationsListed(MigrationsView((), (), _first_line(exc))))
 
     def on_database_checked(self, message: DatabaseChecked) -> None:
-        if not self.screen_stack:  # closing: the widgets are gone
+        if self.closing:
             return
         status = self.main.query_one(StatusBar)
         previous = status.database
@@ -288,7 +300,7 @@ class SnapshiftApp(App[None]):
             self.log_line(f"database: {'embedded dev database ' if info.embedded else ''}{info.url}", "ok")
 
     def on_migrations_listed(self, message: MigrationsListed) -> None:
-        if not self.screen_stack:  # closing: the widgets are gone
+        if self.closing:
             return
         self.migrations = message.view
         self.main.query_one(MigrationsPane).show(message.view)
@@ -323,14 +335,14 @@ class SnapshiftApp(App[None]):
             self.post_message(JobFinished(job, "", str(exc) or type(exc).__name__))
 
     def on_job_progressed(self, message: JobProgressed) -> None:
-        if not self.screen_stack:  # closing: the widgets are gone
+        if self.closing:
             return
         if message.text:
             self.log_line(message.text)
         self.main.query_one(MigrationsPane).progress(message.done, message.total)
 
     def on_job_finished(self, message: JobFinished) -> None:
-        if not self.screen_stack:  # closing: the widgets are gone
+        if self.closing:
             return
         self.busy = None
         self.refresh_bindings()
