@@ -246,11 +246,11 @@ def run_repo_tenants(
 
         return tenant_build.baseline(repo.snapshots_path, migrations)
 
-    runnable = (
-        runnable_tenant_migrations(repo, url, migrations) if selection.direction == "up" else migrations
-    )
+    waiting = public_migration_waited_for(repo, url, migrations) if selection.direction == "up" else None
+    runnable = [
+        m for m in migrations if waiting is None or m.version <= waiting
+    ]  # a shared version: no order
     held = tuple(m.version for m in migrations if m not in runnable)
-    waiting = _oldest_pending_public(repo, url) if held else None
     report = run_tenants(
         connector(url, repo.connect_timeout),
         runnable,
@@ -265,25 +265,17 @@ def run_repo_tenants(
     return TenantsResult(repo.name, tuple(tenants), report, held_back=held, waiting_for=waiting)
 
 
-def runnable_tenant_migrations(
-    repo: RepoConfig, url: str, files: Sequence[MigrationFile]
-) -> list[MigrationFile]:
-    """`migrate --tenants`: the tenant migrations not newer than any pending public migration (the two
-    histories are one: a tenant migration generated after a public one may use what that one creates);
-    all of them, without a query, when no public migration is newer than the oldest tenant one."""
+def public_migration_waited_for(repo: RepoConfig, url: str, files: Sequence[MigrationFile]) -> int | None:
+    """`migrate --tenants`: the oldest pending public migration, when a tenant migration is newer (the
+    two histories are one: a tenant migration generated after a public one may use what that one
+    creates, so it waits); None, without a query, when no public migration is newer than the oldest
+    tenant one."""
     public = list_migrations(repo.migrations_path)
     if not files or not public or max(m.version for m in public) < min(m.version for m in files):
-        return list(files)
-    waiting = _oldest_pending_public(repo, url)
-    if waiting is None:
-        return list(files)
-    return [m for m in files if m.version <= waiting]  # one version in both folders: no order
-
-
-def _oldest_pending_public(repo: RepoConfig, url: str) -> int | None:
-    public = list_migrations(repo.migrations_path)
+        return None
     applied = Migrator(connector(url), public).applied_versions()
-    return min((m.version for m in public if m.version not in applied), default=None)
+    waiting = min((m.version for m in public if m.version not in applied), default=None)
+    return waiting if waiting is not None and any(m.version > waiting for m in files) else None
 
 
 def create(target: RepoUrl) -> DatabaseChange:
