@@ -21,6 +21,7 @@ from snapshift.tui.cli import prompts
 from snapshift.tui.cli.reporting import (
     ProgressPrinter,
     finish_interrupted_generate,
+    interactive,
     note_development_database,
     tenant_list,
 )
@@ -240,12 +241,8 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
 def cmd_drop(args: argparse.Namespace) -> int:
-    if not args.force and not _interactive():
+    if not args.force and not interactive():
         raise UsageError(
             "drop asks before dropping a database and there is no terminal to ask on: pass --force"
         )

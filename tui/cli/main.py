@@ -22,16 +22,12 @@ from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.app_command import add_app_commands, wants_app
 from snapshift.tui.cli.database import add_database_commands, add_repo_option
 from snapshift.tui.cli.parser import Parser
-from snapshift.tui.cli.reporting import finish_interrupted_generate
+from snapshift.tui.cli.reporting import finish_interrupted_generate, interactive
 from snapshift.tui.cli.verify import add_generate_verify, add_verify_commands, verify_before_writing
 
 if TYPE_CHECKING:
     from snapshift.engine.autogen.generate import GenerateOptions, Generation
     from snapshift.tui.cli.parser import Subcommands
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def resolve_questions(
@@ -43,14 +39,14 @@ def resolve_questions(
         questions = generation.questions
         if args.yes:
             answers, still_open = prompts.assume_defaults(questions, answers)
-            if still_open and _interactive():
+            if still_open and interactive():
                 answers = prompts.answer(input, still_open[0], answers)
-        elif _interactive():
+        elif interactive():
             answers = prompts.answer(input, questions[0], answers)
         else:
             return generation
         generation = project.plan(answers, options, args.repo)
-        if generation.questions == questions and not _interactive():
+        if generation.questions == questions and not interactive():
             return generation
     return generation
 

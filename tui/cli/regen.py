@@ -8,7 +8,6 @@ Both roll back migrations (regen deletes files too), so they show what they will
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,9 +22,11 @@ from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.reporting import (
     ProgressPrinter,
     finish_interrupted_generate,
+    interactive,
     note_development_database,
     tenant_list,
 )
+from snapshift.tui.cli.reporting import print_flushed as _print
 
 if TYPE_CHECKING:
     from snapshift.engine.db.runs import ProgressEvent
@@ -36,14 +37,6 @@ if TYPE_CHECKING:
 else:
     regen = lazy_module("snapshift.engine.workflows.regen")  # imported to build every parser
 MAX_QUESTIONS = 100
-
-
-def _print(text: str) -> None:
-    print(text, flush=True)
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -63,7 +56,7 @@ def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answ
             break
         if args.accept_renames:
             answers, questions = prompts.accept_renames(questions, answers)
-        if not questions or not _interactive():
+        if not questions or not interactive():
             break
         answers = prompts.answer(input, questions[0], answers)
     return answers
@@ -118,7 +111,7 @@ def _nothing_to_do(plan: RegenPlan) -> bool:
 
 
 def _confirm(what: str = "regen rolls back migrations and deletes files") -> bool:
-    if not _interactive():
+    if not interactive():
         raise UsageError(
             f"{what}, so it asks first, and there is no terminal to ask on: pass --yes to proceed "
             "(or --dry-run to only see the plan)"

@@ -60,6 +60,11 @@ def finish_interrupted_generate(project: Project) -> None:
         print_flushed("\n".join(f"* creating {path.relative_to(project.root)}" for path in placed))
 
 
+def interactive() -> bool:
+    """Both ends on a terminal: a command may ask (questions, confirmations)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def print_flushed(text: str, stream: TextIO | None = None) -> None:
     """A line on stdout (or `stream`), flushed at once: progress shows as it happens."""
     print(text, file=stream or sys.stdout, flush=True)
