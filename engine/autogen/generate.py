@@ -24,6 +24,7 @@ from snapshift.engine.autogen.snapshots import (
     EXTENSIONS_FILE,
     KnownSnapshots,
     SnapshotState,
+    column_json,
     extensions_json,
     load_state,
     remove_table_snapshots,
@@ -39,6 +40,7 @@ from snapshift.engine.base.errors import (
     UnansweredQuestions,
     WriteError,
 )
+from snapshift.engine.base.identity_memo import IdentityMemo
 from snapshift.engine.base.lazy import lazy_module
 from snapshift.engine.base.pathnames import clash_form
 from snapshift.engine.resources.config import ProjectConfig, RepoConfig
@@ -156,7 +158,8 @@ def plan_repo(
 
 def _snapshot_texts(entries: Sequence[tuple[TableKey, Table, bool]]) -> list[str]:
     """The snapshot JSON of each (key, table, opted out) entry, in order."""
-    return [table_to_json(table, opted_out) for _, table, opted_out in entries]
+    encode = IdentityMemo(column_json)  # the tables share Columns: each is encoded once
+    return [table_to_json(table, opted_out, encode) for _, table, opted_out in entries]
 
 
 def next_auto_number(names: Sequence[str]) -> int:
@@ -372,7 +375,10 @@ def write_generation(generation: Generation, root: Path) -> list[Path]:
     """
     require_answers(generation)
     check_confined(generation)
-    touched = [f.path.parent for f in generation.files if f.kind == "snapshot"] + generation.removed_folders
+    # a killed generate's temp files lie in table folders that existed when this plan listed them
+    listed = {folder for r in generation.repos for folder, _ in r.state.listing}
+    folders = [f.path.parent for f in generation.files if f.kind == "snapshot"]
+    touched = [folder for folder in folders if str(folder) in listed] + generation.removed_folders
     journal.sweep_stale(root, [r.repo for r in generation.repos], touched)  # what a killed generate left
     ordered = sorted(generation.files, key=lambda f: f.kind == "snapshot")  # stable: migrations first
     try:

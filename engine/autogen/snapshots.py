@@ -20,6 +20,7 @@ import orjson
 
 from snapshift.engine.base.errors import Location, SnapshotError
 from snapshift.engine.base.fileread import read_bytes
+from snapshift.engine.base.identity_memo import IdentityMemo
 from snapshift.engine.base.lazy import lazy_module
 from snapshift.engine.base.pathnames import (
     decode_name,
@@ -137,10 +138,17 @@ def _column_dict(c: Column) -> dict[str, Any]:
     }
 
 
-def table_to_dict(table: Table, opted_out: bool = False) -> dict[str, Any]:
-    """The snapshot's content as JSON values."""
+ColumnDict = Callable[[Column], dict[str, Any]]
+ColumnJson = Callable[[Column], str]
+
+
+def table_to_dict(
+    table: Table, opted_out: bool = False, column_dict: ColumnDict = _column_dict
+) -> dict[str, Any]:
+    """The snapshot's content as JSON values; `column_dict` may be an `IdentityMemo` of `_column_dict`
+    (the column dicts are then shared between tables: read them, do not change them)."""
     data = _table_dict_without_columns(table, opted_out)
-    data["attributes"] = [_column_dict(c) for c in table.columns]
+    data["attributes"] = [column_dict(c) for c in table.columns]
     return data
 
 
@@ -159,9 +167,9 @@ def _canonical_bytes(raw: bytes) -> bytes | None:
     return canonical(data) if isinstance(data, dict) else None
 
 
-def _canonical_table(table: Table) -> bytes:
+def _canonical_table(table: Table, column_dict: ColumnDict = _column_dict) -> bytes:
     """`canonical` of `table`'s snapshot as written (not opted out, with its hash line)."""
-    data = table_to_dict(table)
+    data = table_to_dict(table, False, column_dict)
     data["hash"] = ""
     return canonical(data)
 
@@ -224,7 +232,8 @@ def _make_compact() -> Callable[[Any], str]:
 _compact = _make_compact()
 
 
-def _column_json(column: Column) -> str:
+def column_json(column: Column) -> str:
+    """One column's compact JSON, as a snapshot's `attributes` line holds it."""
     return _compact(_column_dict(column))
 
 
@@ -248,12 +257,11 @@ def _list_line(key: str, items: list[str]) -> str:
     return f'  "{key}": [\n    {body}\n  ]'
 
 
-def _table_lines(table: Table, opted_out: bool) -> list[str]:
-    """`_lines(table_to_dict(table))`, with each column's JSON encoded once per Column object: tables
-    share the Column objects of their common attributes (id, timestamps...)."""
+def _table_lines(table: Table, opted_out: bool, encode: ColumnJson) -> list[str]:
+    """`_lines(table_to_dict(table))`, each column's JSON from `encode`."""
     lines = _lines(_table_dict_without_columns(table, opted_out))
     if table.columns:
-        lines.append(_list_line("attributes", [_column_json(c) for c in table.columns]))
+        lines.append(_list_line("attributes", [encode(c) for c in table.columns]))
     else:
         lines.append('  "attributes": []')
     lines.sort()  # each line starts with its quoted key, and keys are distinct identifiers
@@ -269,10 +277,11 @@ def dumps(data: Mapping[str, Any]) -> str:
     return _document(_lines(data))
 
 
-def table_to_json(table: Table, opted_out: bool = False) -> str:
+def table_to_json(table: Table, opted_out: bool = False, encode: ColumnJson = column_json) -> str:
     """Byte-stable JSON; `hash` is the SHA-256 of the file as it would be without its `hash` line:
-    a content checksum for people and tools (snapshift itself compares the decoded content)."""
-    lines = _table_lines(table, opted_out)
+    a content checksum for people and tools (snapshift itself compares the decoded content). `encode`:
+    `column_json`, or an `IdentityMemo` of it shared by the tables of one pass (they share Columns)."""
+    lines = _table_lines(table, opted_out, encode)
     digest = hashlib.sha256(_document(lines).encode()).hexdigest().upper()
     lines.append(f'  "hash": "{digest}"')
     lines.sort()  # each line starts with its quoted key, and keys are distinct identifiers
@@ -474,6 +483,7 @@ def load_state(
     """
     state = SnapshotState()
     current = current or {}
+    column_dict = IdentityMemo(_column_dict)  # the current tables share Columns: one dict for each
     for folder, (schema, table_name, tenant), name, decoded, content in (
         read_latest_files(repo_snapshots) if files is None else files
     ):
@@ -485,7 +495,7 @@ def load_state(
         if memo is not None and memo[0] is table and memo[1] is content and content is not None:
             _add(state, memo[2])
             continue
-        stored = _load_one(Path(folder, name), table, decoded, content)
+        stored = _load_one(Path(folder, name), table, decoded, content, column_dict)
         _add(state, stored)
         if known is not None:
             known[(folder, name)] = (table, content, stored)
@@ -515,11 +525,13 @@ def parse_extensions(raw: bytes, path: Path) -> tuple[str, ...]:
         raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
 
 
-def _load_one(path: Path, table: Table | None, decoded: bool, content: bytes | None) -> StoredTable:
-    if decoded and table is not None and content == _canonical_table(table):
+def _load_one(
+    path: Path, table: Table | None, decoded: bool, content: bytes | None, column_dict: ColumnDict
+) -> StoredTable:
+    if decoded and table is not None and content == _canonical_table(table, column_dict):
         return StoredTable(table, path)
     data = _decode(path, None if decoded else content)
-    if table is not None and _holds(data, table):
+    if table is not None and _holds(data, table, column_dict):
         return StoredTable(table, path)
     return _stored(data, path)
 
@@ -538,9 +550,9 @@ def _add(state: SnapshotState, stored: StoredTable) -> None:
     state.tables[key] = stored
 
 
-def _holds(data: dict[str, Any], table: Table) -> bool:
+def _holds(data: dict[str, Any], table: Table, column_dict: ColumnDict = _column_dict) -> bool:
     """Whether decoded snapshot `data` is `table`'s snapshot (not opted out; the hash aside)."""
-    expected = table_to_dict(table)
+    expected = table_to_dict(table, False, column_dict)
     expected["hash"] = data.get("hash")
     return expected == data
 

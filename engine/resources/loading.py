@@ -37,8 +37,8 @@ def unmatched_globs(config: ProjectConfig) -> list[str]:
         pattern
         for pattern in config.resource_globs
         if not any(
-            os.path.isfile(os.path.join(root, m)) for m in glob.glob(pattern, root_dir=root, recursive=True)
-        )
+            os.path.isfile(os.path.join(root, m)) for m in glob.iglob(pattern, root_dir=root, recursive=True)
+        )  # iglob: the first file found is enough
     ]
 
 

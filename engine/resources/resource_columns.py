@@ -24,10 +24,10 @@ _ON_DELETE = frozenset({"delete", "nilify", "restrict", "nothing"})
 _ON_UPDATE = frozenset({"update", "nilify", "restrict", "nothing"})
 
 
-# Columns already validated, by their attribute's name and content (with each value's type, since
-# True == 1 == 1.0 in Python; `references` aside, resolved per table). Projects repeat the same attribute
-# lines across many files; a project state keeps one of these for all its reads.
-ColumnCache = dict[tuple[str, tuple[tuple[str, Any], ...], tuple[type, ...]], Column]
+# Columns already validated, by their attribute's name and content: its (key, value) pairs, then each
+# value's type, since True == 1 == 1.0 in Python (`references` left out, resolved per table). Projects
+# repeat the same attribute lines across many files; a project state keeps one of these for all its reads.
+ColumnCache = dict[tuple[object, ...], Column]
 COLUMN_CACHE_LIMIT = 100_000
 
 
@@ -56,17 +56,17 @@ def read_columns(
 
 
 def _cached_column(doc: Doc, name: str, spec: TomlTable, cache: ColumnCache) -> Column:
-    items = tuple(item for item in spec.items() if item[0] != "references")
+    content = spec if "references" not in spec else {k: v for k, v in spec.items() if k != "references"}
     try:
-        content = (name, items, tuple(type(value) for _, value in items))
-        column = cache.get(content)
+        key = (name, *content.items(), *map(type, content.values()))
+        column = cache.get(key)
     except TypeError:  # an unhashable (invalid) value: _column reports it
         return _column(doc, name, spec)
     if column is None:
         column = _column(doc, name, spec)
         if len(cache) >= COLUMN_CACHE_LIMIT:  # a long session's edits: start over rather than grow
             cache.clear()
-        cache[content] = column
+        cache[key] = column
     return column
 
 
