@@ -25,7 +25,6 @@ from snapshift.engine.db.run_options import (
     run_each,
 )
 from snapshift.engine.resources.config import ProjectConfig, RepoConfig, find_config, load_config
-from snapshift.engine.workflows.workflow_project import GenerateResult
 
 if TYPE_CHECKING:
     from snapshift.engine import state
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from snapshift.engine.resources.model import Table
     from snapshift.engine.workflows import regen as regen_workflow
     from snapshift.engine.workflows import untracked as untracked_workflow
+    from snapshift.engine.workflows.workflow_project import GenerateResult
 else:  # the generator and the database side each load only when used
     cleancache = lazy_module("snapshift.engine.autogen.cleancache")
     confine = lazy_module("snapshift.engine.autogen.confine")
@@ -159,6 +159,8 @@ class Project:
     ) -> GenerateResult:
         """Plan and write; raises UnansweredQuestions (writing nothing) when answers are missing."""
         generation = self.plan(answers, options, repo, now)
+        from snapshift.engine.workflows.workflow_project import GenerateResult  # the facade's result type
+
         return GenerateResult(generation, self.write(generation))
 
     def write(self, generation: generator.Generation) -> tuple[Path, ...]:

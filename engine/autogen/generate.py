@@ -249,10 +249,13 @@ def _folder(r: RepoGeneration, key: TableKey) -> Path:
     return stored.path.parent if stored is not None else table_folder(r.repo.snapshots_path, key)
 
 
-def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], list[Path]]:
+def _snapshot_files(
+    r: RepoGeneration, stamp: str, folders: Mapping[TableKey, Path]
+) -> tuple[list[PlannedFile], list[Path]]:
+    """The snapshot files to write and the table folders to remove; `folders` from `check_folders`."""
     root = r.repo.snapshots_path
     files = [
-        PlannedFile(_folder(r, key) / f"{stamp}.json", r.snapshot_json[key], "snapshot")
+        PlannedFile(folders[key] / f"{stamp}.json", r.snapshot_json[key], "snapshot")
         for key in sorted(r.diff.changed, key=TableKey.sort_key)
     ]
     for key in sorted(r.diff.kept, key=TableKey.sort_key):
@@ -260,18 +263,19 @@ def _snapshot_files(r: RepoGeneration, stamp: str) -> tuple[list[PlannedFile], l
     if r.new_extensions or set(r.state.extensions) != set(r.repo.extensions):
         merged = list(r.repo.extensions)
         files.append(PlannedFile(root / EXTENSIONS_FILE, extensions_json(merged), "extensions"))
-    removed = [_folder(r, k) for k in sorted(r.diff.dropped | set(r.diff.renamed), key=TableKey.sort_key)]
+    removed = [folders[k] for k in sorted(r.diff.dropped | set(r.diff.renamed), key=TableKey.sort_key)]
     return files, removed
 
 
-def check_folders(r: RepoGeneration) -> None:
+def check_folders(r: RepoGeneration) -> dict[TableKey, Path]:
     """Two tables never share a snapshot folder, not even on a case-insensitive file system (macOS,
     Windows): the second one's snapshots would overwrite the first's. ResourceError naming both files.
-    Two tables whose folders both exist already are left alone: this file system keeps them apart."""
+    Two tables whose folders both exist already are left alone: this file system keeps them apart.
+    Returns each table's folder (`_folder`)."""
     seen: dict[str, TableKey] = {}
     keys = sorted(set(r.tables) | set(r.state.tables), key=TableKey.sort_key)
-    for key in keys:
-        folder = _folder(r, key)
+    folders = {key: _folder(r, key) for key in keys}
+    for key, folder in folders.items():
         other = seen.setdefault(clash_form(str(folder)), key)
         if other != key and not (key in r.state.tables and other in r.state.tables):
             raise ResourceError(
@@ -280,6 +284,7 @@ def check_folders(r: RepoGeneration) -> None:
                 "for names that differ only in case): rename one of them",
                 Location(_source(r, key)),
             )
+    return folders
 
 
 def _described(key: TableKey) -> str:
@@ -349,9 +354,9 @@ def plan_generation(
         return generation
     clock = Clock(now or datetime.now(UTC), *_latest_version(gens))
     for r in changed:
-        check_folders(r)
+        folders = check_folders(r)
         generation.files += _migration_files(r, options.name, clock)
-        written, removed = _snapshot_files(r, clock.tick())
+        written, removed = _snapshot_files(r, clock.tick(), folders)
         generation.files += written
         generation.removed_folders += removed
     return generation

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from snapshift.engine.base.errors import ConfigError, Location
-from snapshift.engine.base.masking import mask
 from snapshift.engine.base.pglimits import MAX_IDENTIFIER_BYTES
 from snapshift.engine.resources.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml, parse_text
 
@@ -237,7 +236,11 @@ def url_problem(url: str) -> str | None:
     it quotes may be a piece of a password cut at an unencoded "/" (so it is masked). A cheap check
     without the driver, so a typo is bad config rather than a failed connect."""
     problem = _url_problem(url.strip())
-    return None if problem is None else mask(problem, url, None)
+    if problem is None:
+        return None
+    from snapshift.engine.base.masking import mask  # the error path only: its patterns cost every start
+
+    return mask(problem, url, None)
 
 
 def _url_problem(url: str) -> str | None:
