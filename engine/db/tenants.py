@@ -238,7 +238,7 @@ def _run_tenant(
     plan: list[MigrationFile] = []
     try:
         with conn.transaction():
-            lock = sql.SQL("SELECT pg_advisory_xact_lock({})").format(sql.Literal(target.lock_key))
+            lock = target.xact_lock()
             # The lock first: a catalog lookup before it (as SET SESSION AUTHORIZATION does) would leave
             # CREATE SCHEMA IF NOT EXISTS a catalog snapshot from before a concurrent run created it.
             parts = [lock, *target.reset(local=True), *target.prepare(direction, found, local=True)]
@@ -310,7 +310,7 @@ def _build_tenant(
     target = Target(tenant)
     plan = baseline.versions
     with conn.transaction():
-        lock = sql.SQL("SELECT pg_advisory_xact_lock({})").format(sql.Literal(target.lock_key))
+        lock = target.xact_lock()
         parts = [lock, *target.reset(local=True), *target.prepare("up", found, local=True)]
         if _last_rows(conn.execute(sql.SQL("; ").join([*parts, target.read()]))):
             raise _Raced
