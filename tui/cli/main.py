@@ -22,7 +22,7 @@ from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.app_command import add_app_commands, wants_app
 from snapshift.tui.cli.database import add_database_commands, add_repo_option
 from snapshift.tui.cli.parser import Parser
-from snapshift.tui.cli.reporting import finish_interrupted_generate, interactive
+from snapshift.tui.cli.reporting import INTERRUPTED, finish_interrupted_generate, interactive
 from snapshift.tui.cli.verify import add_generate_verify, add_verify_commands, verify_before_writing
 
 if TYPE_CHECKING:
@@ -56,7 +56,6 @@ DESCRIPTION = (
     "(no database needed), then migrate, roll back, regenerate, and see the status of every repo and tenant."
 )
 NO_CHANGES = "No changes detected, so no migrations or snapshots have been created."
-INTERRUPTED = "an interrupted generate left its journal (.snapshift-pending.json)"
 
 
 def _warn_unmatched_globs(project: Project) -> None:

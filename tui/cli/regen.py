@@ -20,6 +20,7 @@ from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
 from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.reporting import (
+    INTERRUPTED,
     ProgressPrinter,
     finish_interrupted_generate,
     interactive,
@@ -124,7 +125,11 @@ def _confirm(what: str = "regen rolls back migrations and deletes files") -> boo
 
 def cmd_regen(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
-    finish_interrupted_generate(project)  # its files are untracked like the rest: regen takes them too
+    if not args.dry_run:
+        finish_interrupted_generate(project)  # its files are untracked like the rest: regen takes them too
+    elif project.interrupted_generate_pending():  # a dry run writes nothing, not even the journal's files
+        _print(f"Pending changes: {INTERRUPTED}; run `snapshift regen` or `snapshift generate` to finish it.")
+        return 1
     note_development_database(project, args.repo)
     answers = _resolve_questions(project, args, answers_from_args(args))
     plan = project.plan_regen(args.positional_name, args.repo, answers)

@@ -51,6 +51,9 @@ def note_development_database(project: Project, repo: str | None) -> None:
             print_flushed(line, sys.stderr)
 
 
+INTERRUPTED = "an interrupted generate left its journal (.snapshift-pending.json)"
+
+
 def finish_interrupted_generate(project: Project) -> None:
     """Once at the start of a command that writes: put in place the files of a generate that was killed
     while it renamed them, and say which (exit 2 when its journal asks for anything else)."""

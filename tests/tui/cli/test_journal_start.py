@@ -72,6 +72,19 @@ def test_a_read_only_generate_leaves_the_journal_and_says_so(
     assert calls == [] and journal.pending(root)
 
 
+def test_a_regen_dry_run_leaves_the_journal_and_says_so(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = edited_project(tmp_path / "p", database_url)
+    killed_generate(root)
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    calls = count_calls(monkeypatch)
+    assert main(["-C", str(root), "regen", "--dry-run", "--drop-table", "c"]) == 1
+    assert "an interrupted generate left its journal" in capsys.readouterr().out
+    assert calls == [] and journal.pending(root)
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == files  # nothing put in place, nothing new
+
+
 def dead_runs_journal(root: Path) -> Path:
     """A journal left by a run that is gone, asking to put one temp migration file in place."""
     migrations = root / "priv" / "repo" / "migrations"
