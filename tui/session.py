@@ -208,10 +208,12 @@ class Session:
         failed = [str(f.error) for r in results for f in r.report.failures]
         summary = f"migrated {changed} tenant(s), {len(failed)} failed"
         for result in results:
-            if result.held_back:
+            waiting = [f"{len(result.held_back)} tenant migration(s)"] if result.held_back else []
+            if result.report.held:
+                waiting.append(f"{len(result.report.held)} new tenant(s)")
+            if waiting:
                 summary += (
-                    f"; {len(result.held_back)} tenant migration(s) wait for public migration"
-                    f" {result.waiting_for}: migrate first"
+                    f"; {' and '.join(waiting)} wait for public migration {result.waiting_for}: migrate first"
                 )
         if failed:
             raise JobFailed(summary + ": " + _first_line(failed[0]))

@@ -235,7 +235,8 @@ def run_repo_tenants(
     lock_timeout: float | None = None,
 ) -> TenantsResult:
     """Migrate or roll back the tenant migrations in each of `tenants`; a migrate leaves the ones generated
-    after a pending public migration for later (a new tenant's build still records every version)."""
+    after a pending public migration for later, and new tenants too (they are built from the latest
+    snapshots, which may name what that public migration creates)."""
     migrations = list_migrations(repo.tenant_migrations_path)
     if not tenants:
         empty = TenantRunReport(selection.direction, {}, (), (), ())
@@ -261,6 +262,7 @@ def run_repo_tenants(
         progress=progress,
         baseline=baseline,
         lock_timeout=repo.lock_timeout if lock_timeout is None else lock_timeout,
+        hold_new=waiting is not None,
     )
     return TenantsResult(repo.name, tuple(tenants), report, held_back=held, waiting_for=waiting)
 

@@ -81,6 +81,7 @@ class TenantRunReport:
     skipped: tuple[str, ...]
     failures: tuple[TenantFailure, ...]
     not_run: tuple[str, ...]
+    held: tuple[str, ...] = ()  # new tenants left for a later run (`run_tenants`' hold_new)
 
     @property
     def ok(self) -> bool:
@@ -132,12 +133,14 @@ def run_tenants(
     progress: Progress | None = None,
     baseline: BaselineSource | None = None,
     lock_timeout: float | None = None,
+    hold_new: bool = False,
 ) -> TenantRunReport:
     """Migrate or roll back what `selection` picks in every tenant (the facade's entry point); with
-    `baseline`, a full migrate builds each tenant that has no applied version from it; `lock_timeout`
-    as in Migrator."""
+    `baseline`, a full migrate builds each tenant that has no applied version from it; `hold_new` leaves
+    those tenants alone instead (reported as held); `lock_timeout` as in Migrator."""
     run = _TenantRun(connect, migrations, selection, jobs, fail_fast, progress)
-    run.baseline_source = baseline
+    run.baseline_source = None if hold_new else baseline
+    run.hold_new = hold_new
     run.lock_timeout_ms = lock_timeout_ms(lock_timeout)
     return run.run(tenants)
 
@@ -371,6 +374,7 @@ class _TenantRun:
         self._total = 0
         self._found: dict[str, Found] = {}
         self.baseline_source: BaselineSource | None = None
+        self.hold_new = False
         self._baseline: Baseline | None = None
         self._new: set[str] = set()
 
@@ -381,10 +385,15 @@ class _TenantRun:
             applied, schemas = _read_tenants(conn, names)
             self._found = {name: Found(name in schemas, applied[name] is not None) for name in names}
             todo = [name for name in names if self._has_work(name, applied[name] or set())]
+            held = [name for name in todo if not applied[name]] if self.hold_new else []
+            if held:
+                todo = [name for name in todo if applied[name]]
             pending = set(todo)
-            skipped = [name for name in names if name not in pending]
+            skipped = [name for name in names if name not in pending and name not in held]
             for name in skipped:
                 self._finish("skipped", name, "nothing to do")
+            for name in held:
+                self._finish("skipped", name, "new tenant: left for a later run")
             self._prepare_build({name for name in todo if not applied[name]})
             for name in todo:
                 self._queue.put(name)
@@ -395,11 +404,14 @@ class _TenantRun:
         return TenantRunReport(
             direction=self._selection.direction,
             changed={name: self._changed[name] for name in todo if self._changed.get(name)},
-            skipped=tuple(name for name in names if name in raced or name not in pending),
+            skipped=tuple(
+                name for name in names if name in raced or (name not in pending and name not in held)
+            ),
             failures=tuple(
                 TenantFailure(name, self._failures[name]) for name in todo if name in self._failures
             ),
             not_run=tuple(name for name in todo if name not in finished),
+            held=tuple(held),
         )
 
     def _prepare_build(self, new: set[str]) -> None:

@@ -213,10 +213,13 @@ def _tenant_summary(result: TenantsResult, verb: str) -> None:
     if report.not_run:
         parts.append(f"{len(report.not_run)} not run")
     _print(f"== {result.repo}: {', '.join(parts)}")
-    if result.held_back:
+    waiting = [f"{len(result.held_back)} tenant migration(s)"] if result.held_back else []
+    if report.held:
+        waiting.append(f"{len(report.held)} new tenant(s) ({', '.join(report.held)})")
+    if waiting:
         _print(
-            f"== {result.repo}: {len(result.held_back)} tenant migration(s) wait for public migration "
-            f"{result.waiting_for}, which is pending: run `migrate`, then `migrate --tenants` again"
+            f"== {result.repo}: {' and '.join(waiting)} wait for public migration {result.waiting_for}, "
+            "which is pending: run `migrate`, then `migrate --tenants` again"
         )
 
 

@@ -460,3 +460,30 @@ def test_a_tenant_migration_waits_for_an_older_pending_public_one(
     project.ok("migrate", "--tenants")
     assert all(stamp(to_people) in versions(database_url, name) for name in TENANTS)
     assert "people" in str(catalog(database_url).tables["org_a.notes"])
+
+
+def test_a_tenant_added_while_a_public_migration_is_pending_waits_for_it(
+    project: Project, database_url: str
+) -> None:
+    """A new tenant is built from the latest tenant snapshots, which may name public tables that a pending
+    public migration creates: while a public migration is waited for, a new tenant waits too (it used to be
+    built at once and fail on the missing table), then comes up in full after `migrate`."""
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n')
+    project.ok("generate", "--name", "init")
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    project.resource("tags", TAGS)
+    tag_ref = 'tag_id = { type = "bigint", references = { table = "tags" } }\n'
+    project.resource(
+        "notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n' + tag_ref
+    )
+    project.ok("generate", "--name", "tags")
+    project.tenants((*TENANTS, "org_new"))
+    said = project.ok("migrate", "--tenants")
+    assert "org_new" in said and "wait for public migration" in said, said
+    assert versions(database_url, "org_new") == set()
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    assert tenant_catalog(database_url, "org_new") == tenant_catalog(database_url, "org_a")
+    assert versions(database_url, "org_new") == versions(database_url, "org_a") != set()
