@@ -1,6 +1,6 @@
 """A function's results remembered per argument object, for one pass over many tables: a project's
-tables share the Column objects of their common attributes (id, timestamps, ...), so the JSON and SQL
-of each is made once per pass instead of once per table."""
+tables share the Column objects of their common attributes (id, timestamps, ...), so each one's snapshot
+JSON (or dict) is made once per pass instead of once per table."""
 
 from __future__ import annotations
 

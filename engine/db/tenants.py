@@ -400,13 +400,12 @@ class _TenantRun:
             with self._watch:
                 self._work_in_parallel(conn, min(self._jobs, len(todo)))
         finished = self._changed.keys() | self._failures.keys()
+        nothing_to_do = set(skipped)
         raced = {name for name, versions in self._changed.items() if not versions}  # done by another run
         return TenantRunReport(
             direction=self._selection.direction,
             changed={name: self._changed[name] for name in todo if self._changed.get(name)},
-            skipped=tuple(
-                name for name in names if name in raced or (name not in pending and name not in held)
-            ),
+            skipped=tuple(name for name in names if name in raced or name in nothing_to_do),
             failures=tuple(
                 TenantFailure(name, self._failures[name]) for name in todo if name in self._failures
             ),
