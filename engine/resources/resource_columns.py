@@ -25,8 +25,9 @@ _ON_UPDATE = frozenset({"update", "nilify", "restrict", "nothing"})
 
 
 # Columns already validated, by their attribute's name and content: its (key, value) pairs, then each
-# value's type, since True == 1 == 1.0 in Python (`references` left out, resolved per table). Projects
-# repeat the same attribute lines across many files; a project state keeps one of these for all its reads.
+# value's type, since True == 1 == 1.0 in Python, and each float's repr, since 0.0 == -0.0 (`references`
+# left out, resolved per table). Projects repeat the same attribute lines across many files; a project
+# state keeps one of these for all its reads.
 ColumnCache = dict[tuple[object, ...], Column]
 COLUMN_CACHE_LIMIT = 100_000
 
@@ -59,6 +60,8 @@ def _cached_column(doc: Doc, name: str, spec: TomlTable, cache: ColumnCache) -> 
     content = spec if "references" not in spec else {k: v for k, v in spec.items() if k != "references"}
     try:
         key = (name, *content.items(), *map(type, content.values()))
+        if float in key:  # 0.0 == -0.0, yet each renders as written
+            key += tuple(repr(value) for value in content.values() if type(value) is float)
         column = cache.get(key)
     except TypeError:  # an unhashable (invalid) value: _column reports it
         return _column(doc, name, spec)

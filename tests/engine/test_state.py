@@ -222,3 +222,20 @@ def test_project_plan_and_state_plan_agree(example: Path) -> None:
     tags = example / "resources" / "tags.toml"
     add_column(tags, 'color = { type = "text" }')
     assert files_of(Project.open(example).plan(now=NOW)) == files_of(plan(state_of(example), now=NOW))
+
+
+def test_equal_but_distinct_values_never_share_a_cached_column(tmp_path: Path) -> None:
+    """The state's column cache keys by value, and Python's == is loose: 0.0 == -0.0, 1 == 1.0 == True.
+    Each file still gets the default it wrote."""
+    ws = Workspace(tmp_path)
+    defaults = {"a": "0.0", "b": "-0.0", "c": "1", "d": "1.0", "e": "true"}
+    for name, default in defaults.items():
+        kind = "boolean" if default == "true" else "float"
+        ws.resource(name, f'table = "{name}"\n[attributes]\nx = {{ type = "{kind}", default = {default} }}\n')
+    state = state_of(tmp_path)
+    written = {
+        path.stem: entry.draft.table.columns[0].default
+        for path, entry in state.resources.items()
+        if entry.draft is not None
+    }
+    assert written == defaults
