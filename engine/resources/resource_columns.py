@@ -24,11 +24,12 @@ _ON_DELETE = frozenset({"delete", "nilify", "restrict", "nothing"})
 _ON_UPDATE = frozenset({"update", "nilify", "restrict", "nothing"})
 
 
-# Columns already validated, by their attribute's name and content: its (key, value) pairs, then each
-# value's type, since True == 1 == 1.0 in Python, and each float's repr, since 0.0 == -0.0 (`references`
-# left out, resolved per table). Projects repeat the same attribute lines across many files; a project
-# state keeps one of these for all its reads.
-ColumnCache = dict[tuple[object, ...], Column]
+# Columns already validated, by their attribute's name and content: its keys, then each value's repr
+# (`references` left out, resolved per table). The repr, not the value: Python's == is loose where the
+# column is not (True == 1 == 1.0 and 0.0 == -0.0, each rendered as written), and a repr is hashable
+# whatever the value. Projects repeat the same attribute lines across many files; a project state keeps
+# one of these for all its reads.
+ColumnCache = dict[tuple[str, ...], Column]
 COLUMN_CACHE_LIMIT = 100_000
 
 
@@ -58,13 +59,8 @@ def read_columns(
 
 def _cached_column(doc: Doc, name: str, spec: TomlTable, cache: ColumnCache) -> Column:
     content = spec if "references" not in spec else {k: v for k, v in spec.items() if k != "references"}
-    try:
-        key = (name, *content.items(), *map(type, content.values()))
-        if float in key:  # 0.0 == -0.0, yet each renders as written
-            key += tuple(repr(value) for value in content.values() if type(value) is float)
-        column = cache.get(key)
-    except TypeError:  # an unhashable (invalid) value: _column reports it
-        return _column(doc, name, spec)
+    key = (name, *content, *map(repr, content.values()))
+    column = cache.get(key)
     if column is None:
         column = _column(doc, name, spec)
         if len(cache) >= COLUMN_CACHE_LIMIT:  # a long session's edits: start over rather than grow
