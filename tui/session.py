@@ -30,6 +30,7 @@ from snapshift.tui.views import (
     RegenView,
 )
 from snapshift.tui.views import relative as _relative
+from snapshift.tui.wording import tenants_waiting
 
 if TYPE_CHECKING:
     from snapshift.engine.autogen.generate import GenerateOptions, Generation
@@ -208,13 +209,9 @@ class Session:
         failed = [str(f.error) for r in results for f in r.report.failures]
         summary = f"migrated {changed} tenant(s), {len(failed)} failed"
         for result in results:
-            waiting = [f"{len(result.held_back)} tenant migration(s)"] if result.held_back else []
-            if result.report.held:
-                waiting.append(f"{len(result.report.held)} new tenant(s)")
+            waiting = tenants_waiting(result)
             if waiting:
-                summary += (
-                    f"; {' and '.join(waiting)} wait for public migration {result.waiting_for}: migrate first"
-                )
+                summary += f"; {waiting}: migrate first"
         if failed:
             raise JobFailed(summary + ": " + _first_line(failed[0]))
         return summary

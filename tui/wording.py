@@ -1,8 +1,13 @@
-"""English for what the engine reports as data: plan warnings (engine.autogen.planview.PlanWarning)."""
+"""English for what the engine reports as data: plan warnings (engine.autogen.planview.PlanWarning), and
+what a tenant run left waiting for a pending public migration."""
 
 from __future__ import annotations
 
-from snapshift.engine.autogen.planview import PlanWarning
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snapshift.engine.autogen.planview import PlanWarning
+    from snapshift.engine.db.dbactions import TenantsResult
 
 
 def warning_text(warning: PlanWarning) -> str:
@@ -20,3 +25,15 @@ def warning_text(warning: PlanWarning) -> str:
             "or its new name is not a new table."
         )
     return f"Warning: {warning.facts[0]}"
+
+
+def tenants_waiting(result: TenantsResult, named: bool = False) -> str | None:
+    """What a tenant run left for after a pending public migration ("1 tenant migration(s) and 2 new
+    tenant(s) wait for public migration V"), None when nothing waits; `named` lists the new tenants."""
+    parts = [f"{len(result.held_back)} tenant migration(s)"] if result.held_back else []
+    held = result.report.held
+    if held:
+        parts.append(f"{len(held)} new tenant(s)" + (f" ({', '.join(held)})" if named else ""))
+    if not parts:
+        return None
+    return f"{' and '.join(parts)} wait for public migration {result.waiting_for}"

@@ -26,6 +26,7 @@ from snapshift.tui.cli.reporting import (
     tenant_list,
 )
 from snapshift.tui.cli.reporting import print_flushed as _print
+from snapshift.tui.wording import tenants_waiting
 
 if TYPE_CHECKING:
     from snapshift.engine.db import database
@@ -213,13 +214,10 @@ def _tenant_summary(result: TenantsResult, verb: str) -> None:
     if report.not_run:
         parts.append(f"{len(report.not_run)} not run")
     _print(f"== {result.repo}: {', '.join(parts)}")
-    waiting = [f"{len(result.held_back)} tenant migration(s)"] if result.held_back else []
-    if report.held:
-        waiting.append(f"{len(report.held)} new tenant(s) ({', '.join(report.held)})")
+    waiting = tenants_waiting(result, named=True)
     if waiting:
         _print(
-            f"== {result.repo}: {' and '.join(waiting)} wait for public migration {result.waiting_for}, "
-            "which is pending: run `migrate`, then `migrate --tenants` again"
+            f"== {result.repo}: {waiting}, which is pending: run `migrate`, then `migrate --tenants` again"
         )
 
 
