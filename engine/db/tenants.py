@@ -136,8 +136,8 @@ def run_tenants(
     hold_new: bool = False,
 ) -> TenantRunReport:
     """Migrate or roll back what `selection` picks in every tenant (the facade's entry point); with
-    `baseline`, a full migrate builds each tenant that has no applied version from it; `hold_new` leaves
-    those tenants alone instead (reported as held); `lock_timeout` as in Migrator."""
+    `baseline`, a full migrate builds each tenant that has no applied version from it; with `hold_new`, a
+    full migrate leaves those tenants alone instead (reported as held); `lock_timeout` as in Migrator."""
     run = _TenantRun(connect, migrations, selection, jobs, fail_fast, progress)
     run.baseline_source = None if hold_new else baseline
     run.hold_new = hold_new
@@ -385,7 +385,7 @@ class _TenantRun:
             applied, schemas = _read_tenants(conn, names)
             self._found = {name: Found(name in schemas, applied[name] is not None) for name in names}
             todo = [name for name in names if self._has_work(name, applied[name] or set())]
-            held = [name for name in todo if not applied[name]] if self.hold_new else []
+            held = [name for name in todo if not applied[name]] if self.hold_new and self._full else []
             if held:
                 todo = [name for name in todo if applied[name]]
             pending = set(todo)
@@ -413,11 +413,15 @@ class _TenantRun:
             held=tuple(held),
         )
 
+    @property
+    def _full(self) -> bool:
+        """A migrate to the newest version: the one that builds new tenants (`-n` and `--to` replay)."""
+        selection = self._selection
+        return selection.direction == "up" and selection.steps is None and selection.to is None
+
     def _prepare_build(self, new: set[str]) -> None:
         """A full migrate builds new and empty tenants from the baseline, when there is one."""
-        selection = self._selection
-        full = selection.direction == "up" and selection.steps is None and selection.to is None
-        if new and full and self.baseline_source is not None:
+        if new and self._full and self.baseline_source is not None:
             self._baseline = self.baseline_source()
             self._new = new if self._baseline is not None else set()
 

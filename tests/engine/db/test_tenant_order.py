@@ -462,28 +462,45 @@ def test_a_tenant_migration_waits_for_an_older_pending_public_one(
     assert "people" in str(catalog(database_url).tables["org_a.notes"])
 
 
+def tags_pending_with_a_new_tenant(project: Project) -> None:
+    """notes referencing authors, migrated in org_a and org_b; then tags (public) and notes.tag_id referencing
+    it (tenant) generated, not migrated; then org_new added to the tenants."""
+    authors_ref = 'author_id = { type = "bigint", references = { table = "authors" } }\n'
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + authors_ref)
+    project.ok("generate", "--name", "init")
+    project.ok("migrate")
+    project.ok("migrate", "--tenants")
+    project.resource("tags", TAGS)
+    project.resource(
+        "notes", NOTES + authors_ref + 'tag_id = { type = "bigint", references = { table = "tags" } }\n'
+    )
+    project.ok("generate", "--name", "tags")
+    project.tenants((*TENANTS, "org_new"))
+
+
 def test_a_tenant_added_while_a_public_migration_is_pending_waits_for_it(
     project: Project, database_url: str
 ) -> None:
     """A new tenant is built from the latest tenant snapshots, which may name public tables that a pending
     public migration creates: while a public migration is waited for, a new tenant waits too (it used to be
     built at once and fail on the missing table), then comes up in full after `migrate`."""
-    project.resource("authors", AUTHORS)
-    project.resource("notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n')
-    project.ok("generate", "--name", "init")
-    project.ok("migrate")
-    project.ok("migrate", "--tenants")
-    project.resource("tags", TAGS)
-    tag_ref = 'tag_id = { type = "bigint", references = { table = "tags" } }\n'
-    project.resource(
-        "notes", NOTES + 'author_id = { type = "bigint", references = { table = "authors" } }\n' + tag_ref
-    )
-    project.ok("generate", "--name", "tags")
-    project.tenants((*TENANTS, "org_new"))
+    tags_pending_with_a_new_tenant(project)
     said = project.ok("migrate", "--tenants")
-    assert "org_new" in said and "wait for public migration" in said, said
+    assert "1 tenant migration(s) and 1 new tenant(s) (org_new) wait for public migration" in said, said
     assert versions(database_url, "org_new") == set()
     project.ok("migrate")
     project.ok("migrate", "--tenants")
     assert tenant_catalog(database_url, "org_new") == tenant_catalog(database_url, "org_a")
     assert versions(database_url, "org_new") == versions(database_url, "org_a") != set()
+
+
+def test_a_new_tenant_replays_what_n_asks_for_while_a_public_migration_is_pending(
+    project: Project, database_url: str
+) -> None:
+    """`-n` replays (it never builds), so a new tenant takes the tenant migrations older than the pending
+    public one, like the others; the newer one waits."""
+    tags_pending_with_a_new_tenant(project)
+    [init] = [stamp(p) for p in project.files(tenant=True) if "init" in p.name]
+    project.ok("migrate", "--tenants", "-n", "5")
+    assert versions(database_url, "org_new") == versions(database_url, "org_a") == {init}
