@@ -88,6 +88,8 @@ def code_end(text: str) -> int:
 def fragment(text: str) -> str:
     """User SQL placed inside a statement: a trailing `--` comment would swallow what follows it on
     the line (a comma, a parenthesis, NOT NULL, the semicolon), so it gets its own line end."""
+    if "--" not in text:  # no comment at all: most fragments
+        return text
     return text + "\n" if "--" in text[code_end(text) :] else text
 
 
