@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base.errors import InterruptedAfterWriting, SnapshiftError
+from snapshift.engine.base.relpath import RelativeTo
 from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
 from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
@@ -132,7 +133,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _print_created(root: Path, paths: Sequence[Path]) -> None:
-    print("\n".join(f"* creating {path.relative_to(root)}" for path in paths))
+    relative = RelativeTo(root)
+    print("\n".join(f"* creating {relative(path)}" for path in paths))
 
 
 def _print_warnings(generation: Generation) -> None:

@@ -5,7 +5,6 @@ uninterrupted generate leaves."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import textwrap
@@ -13,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from snapshift.engine.autogen import journal
 from snapshift.engine.autogen.questions import Answers
@@ -219,15 +216,3 @@ def test_a_folder_where_the_journal_goes_is_an_error_naming_it(tmp_path: Path) -
     failed = run("-C", str(root), "generate", "--check")
     assert failed.returncode == 2
     assert ".snapshift-pending.json: this journal of an interrupted generate cannot be read" in failed.stderr
-
-
-@given(
-    parts=st.lists(st.sampled_from(["a", "b", ".", "..", "", "proj", "projx", "x.json"]), max_size=6),
-    inside=st.booleans(),
-)
-def test_journal_paths_are_os_relpath_s(parts: list[str], inside: bool) -> None:
-    """The journal's fast relative path is os.path.relpath's, under the root or not, normalized or not."""
-    root = Path("/srv/work/proj")
-    path = Path(os.path.join(str(root) if inside else "/srv/work", *parts))
-    prefix = os.path.join(os.path.abspath(root), "")
-    assert journal._relative(path, root, prefix) == os.path.relpath(path, root)

@@ -1,0 +1,22 @@
+"""`os.path.relpath` for many paths under one root: a generate of 1,000 tables journals 2,000 paths and
+prints 1,000, where relpath's own normalizing of both sides costs more than the rest of the line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class RelativeTo:
+    """`os.path.relpath(path, root)`, the same text: a normalized absolute path under `root` is cut
+    without a call."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = root
+        self.prefix = os.path.join(os.path.abspath(root), "")
+
+    def __call__(self, path: Path | str) -> str:
+        text = os.fspath(path)
+        if text.startswith(self.prefix) and os.path.normpath(text) == text:
+            return text[len(self.prefix) :]
+        return os.path.relpath(path, self.root)
