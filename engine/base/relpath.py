@@ -17,6 +17,12 @@ class RelativeTo:
 
     def __call__(self, path: Path | str) -> str:
         text = os.fspath(path)
-        if text.startswith(self.prefix) and os.path.normpath(text) == text:
-            return text[len(self.prefix) :]
+        if text.startswith(self.prefix):
+            rest = text[len(self.prefix) :]
+            probe = f"{os.sep}{rest}{os.sep}"  # normalized: no empty, "." or ".." part (normpath costs more)
+            if not any(part in probe for part in _NOT_NORMAL) and (not os.altsep or os.altsep not in rest):
+                return rest
         return os.path.relpath(path, self.root)
+
+
+_NOT_NORMAL = (os.sep * 2, f"{os.sep}.{os.sep}", f"{os.sep}..{os.sep}")

@@ -11,14 +11,15 @@ from snapshift.engine.base.relpath import RelativeTo
 
 
 @given(
-    parts=st.lists(st.sampled_from(["a", "b", ".", "..", "", "proj", "projx", "x.json"]), max_size=6),
+    parts=st.lists(st.sampled_from(["a", ".", "..", "", "proj", "projx", "..x", ".a", "a."]), max_size=6),
     inside=st.booleans(),
     as_text=st.booleans(),
+    tail=st.sampled_from(["", "/", "/.", "/.."]),
 )
-def test_the_text_is_os_relpath_s(parts: list[str], inside: bool, as_text: bool) -> None:
+def test_the_text_is_os_relpath_s(parts: list[str], inside: bool, as_text: bool, tail: str) -> None:
     """Under the root or not, normalized or not, as a Path or as text: what os.path.relpath gives."""
     root = Path("/srv/work/proj")
-    text = os.path.join(str(root) if inside else "/srv/work", *parts)
+    text = os.path.join(str(root) if inside else "/srv/work", *parts) + tail
     path: Path | str = text if as_text else Path(text)
     assert RelativeTo(root)(path) == os.path.relpath(path, root)
 
