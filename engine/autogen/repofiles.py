@@ -114,4 +114,4 @@ def _entry_without(
             content = replaced[path] if path in replaced else read_bytes(path)
         except OSError:
             content = None  # load_state reads it again and reports the error
-    return (str(folder), (key.schema, key.name, key.tenant), latest, False, content)
+    return (str(folder), (key.schema, key.name, key.tenant), latest, content)

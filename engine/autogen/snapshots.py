@@ -152,28 +152,6 @@ def table_to_dict(
     return data
 
 
-def canonical(data: dict[str, Any]) -> bytes:
-    """Compact JSON with sorted keys and the hash's value blanked in `data` itself (its presence kept):
-    equal bytes mean the content `_holds` would find equal."""
-    if "hash" in data:
-        data["hash"] = ""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-
-
-def _canonical_bytes(raw: bytes) -> bytes | None:
-    """`canonical` of a snapshot file's bytes; None when they are not a JSON object (ValueError when
-    they are not JSON)."""
-    data = orjson.loads(raw)
-    return canonical(data) if isinstance(data, dict) else None
-
-
-def _canonical_table(table: Table, column_dict: ColumnDict = _column_dict) -> bytes:
-    """`canonical` of `table`'s snapshot as written (not opted out, with its hash line)."""
-    data = table_to_dict(table, False, column_dict)
-    data["hash"] = ""
-    return canonical(data)
-
-
 def _table_dict_without_columns(table: Table, opted_out: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "table": table.name,
@@ -435,30 +413,27 @@ def snapshot_listing(repo_snapshots: Path) -> list[tuple[str, str | None]]:
     return [(folder, latest_name(folder)) for folder, _ in table_folders(repo_snapshots)]
 
 
-# A table folder, its key's (schema, name, tenant), its latest snapshot's name (None: no snapshot),
-# and that snapshot either as bytes (False) or as its `canonical` content (True); None when it could not
-# be read or decoded (`load_state` reads it again and reports the error). Plain data, so that another
-# process can read it.
-LatestFile = tuple[str, tuple[str | None, str, bool], str | None, bool, bytes | None]
+# A table folder, its key's (schema, name, tenant), its latest snapshot's name (None: no snapshot) and
+# that snapshot's bytes; None when it could not be read (`load_state` reads it again and reports the
+# error). Plain data, kept by a project state between plans.
+LatestFile = tuple[str, tuple[str | None, str, bool], str | None, bytes | None]
 
 
-def read_latest_files(repo_snapshots: Path, decode: bool = False) -> list[LatestFile]:
-    """The reading half of `load_state`: every table folder of a repo with its latest snapshot, as bytes
-    or (`decode`) as canonical content, which `load_state` compares without decoding anything."""
-    return [snapshot_entry(folder, key, decode) for folder, key in table_folders(repo_snapshots)]
+def read_latest_files(repo_snapshots: Path) -> list[LatestFile]:
+    """The reading half of `load_state`: every table folder of a repo with its latest snapshot's bytes."""
+    return [snapshot_entry(folder, key) for folder, key in table_folders(repo_snapshots)]
 
 
-def snapshot_entry(folder: str, key: TableKey, decode: bool = False) -> LatestFile:
+def snapshot_entry(folder: str, key: TableKey) -> LatestFile:
     """One table folder's `LatestFile`: its newest snapshot's name and content."""
     name = latest_name(folder)
     content = None
     if name is not None:
         try:
-            raw = read_bytes(os.path.join(folder, name))
-            content = _canonical_bytes(raw) if decode else raw
-        except (OSError, ValueError, TypeError):
+            content = read_bytes(os.path.join(folder, name))
+        except OSError:
             content = None
-    return (folder, (key.schema, key.name, key.tenant), name, decode, content)
+    return (folder, (key.schema, key.name, key.tenant), name, content)
 
 
 # A snapshot already turned into a StoredTable, by (folder, file name): the current table it was compared
@@ -474,17 +449,17 @@ def load_state(
     known: KnownSnapshots | None = None,
 ) -> SnapshotState:
     """Latest snapshot of every table folder of one repo, and its extensions; `files` (and `extensions`,
-    None: no extensions file) when they were read already (`repofiles`, maybe in another process).
+    None: no extensions file) when they were read already (`repofiles`).
 
     A snapshot that holds exactly the `current` table of its name is not turned into a model: the
-    current table is what it holds. Comparing JSON content (decoded here, or canonical bytes decoded
-    elsewhere) is cheap; building the model is not, so only a snapshot that differs is turned into one.
+    current table is what it holds. Comparing decoded JSON content is cheap; building the model is not,
+    so only a snapshot that differs is turned into one.
     `known` remembers each result for the same table and bytes.
     """
     state = SnapshotState()
     current = current or {}
     column_dict = IdentityMemo(_column_dict)  # the current tables share Columns: one dict for each
-    for folder, (schema, table_name, tenant), name, decoded, content in (
+    for folder, (schema, table_name, tenant), name, content in (
         read_latest_files(repo_snapshots) if files is None else files
     ):
         state.listing.append((folder, name))
@@ -495,7 +470,7 @@ def load_state(
         if memo is not None and memo[0] is table and memo[1] is content and content is not None:
             _add(state, memo[2])
             continue
-        stored = _load_one(Path(folder, name), table, decoded, content, column_dict)
+        stored = _load_one(Path(folder, name), table, content, column_dict)
         _add(state, stored)
         if known is not None:
             known[(folder, name)] = (table, content, stored)
@@ -525,12 +500,8 @@ def parse_extensions(raw: bytes, path: Path) -> tuple[str, ...]:
         raise SnapshotError(f"cannot read extensions: {exc}", Location(path)) from exc
 
 
-def _load_one(
-    path: Path, table: Table | None, decoded: bool, content: bytes | None, column_dict: ColumnDict
-) -> StoredTable:
-    if decoded and table is not None and content == _canonical_table(table, column_dict):
-        return StoredTable(table, path)
-    data = _decode(path, None if decoded else content)
+def _load_one(path: Path, table: Table | None, content: bytes | None, column_dict: ColumnDict) -> StoredTable:
+    data = _decode(path, content)
     if table is not None and _holds(data, table, column_dict):
         return StoredTable(table, path)
     return _stored(data, path)
@@ -550,7 +521,7 @@ def _add(state: SnapshotState, stored: StoredTable) -> None:
     state.tables[key] = stored
 
 
-def _holds(data: dict[str, Any], table: Table, column_dict: ColumnDict = _column_dict) -> bool:
+def _holds(data: dict[str, Any], table: Table, column_dict: ColumnDict) -> bool:
     """Whether decoded snapshot `data` is `table`'s snapshot (not opted out; the hash aside)."""
     expected = table_to_dict(table, False, column_dict)
     expected["hash"] = data.get("hash")

@@ -117,12 +117,11 @@ def test_a_state_without_files_lists_what_is_left(tmp_path: Path) -> None:
     assert after.extensions is None and files.extensions is not None
     entries = {entry[0]: entry for entry in after.snapshots}
     assert {e[0]: e[2] for e in files.snapshots}[str(folder)] == newer.name
-    assert entries[str(folder)][2:] == (committed.name, False, committed.read_bytes())
+    assert entries[str(folder)][2:] == (committed.name, committed.read_bytes())
     assert entries[str(lone.parent)][2] is None  # its folder stays, empty, until regen deletes it
     assert entries[str(gone_folder)][1:] == (
         (None, "comments_archive", False),
         "20240101000000.json",
-        False,
         b"{}",
     )
     assert [entry[0] for entry in after.snapshots] == sorted(entries)
