@@ -139,7 +139,7 @@ def run_tenants(
     `baseline`, a full migrate builds each tenant that has no applied version from it; with `hold_new`, a
     full migrate leaves those tenants alone instead (reported as held); `lock_timeout` as in Migrator."""
     run = _TenantRun(connect, migrations, selection, jobs, fail_fast, progress)
-    run.baseline_source = None if hold_new else baseline
+    run.baseline_source = baseline
     run.hold_new = hold_new
     run.lock_timeout_ms = lock_timeout_ms(lock_timeout)
     return run.run(tenants)
