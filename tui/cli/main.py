@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, NoReturn
 
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base.errors import InterruptedAfterWriting, SnapshiftError
-from snapshift.engine.base.relpath import RelativeTo
 from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
 from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.app_command import add_app_commands, wants_app
 from snapshift.tui.cli.database import add_database_commands, add_repo_option
 from snapshift.tui.cli.parser import Parser
-from snapshift.tui.cli.reporting import INTERRUPTED, finish_interrupted_generate, interactive
+from snapshift.tui.cli.reporting import INTERRUPTED, finish_interrupted_generate, interactive, print_created
 from snapshift.tui.cli.verify import add_generate_verify, add_verify_commands, verify_before_writing
 
 if TYPE_CHECKING:
@@ -124,17 +123,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         written = project.write(generation)
     except InterruptedAfterWriting as interrupt:  # the files are in place all the same: say which
-        _print_created(project.root, interrupt.written)
+        print_created(project.root, interrupt.written)
         raise
-    _print_created(project.root, written)
+    print_created(project.root, written)
     print("Please always manually review the generated migrations for correctness.")
     _print_warnings(generation)
     return 0
-
-
-def _print_created(root: Path, paths: Sequence[Path]) -> None:
-    relative = RelativeTo(root)
-    print("\n".join(f"* creating {relative(path)}" for path in paths))
 
 
 def _print_warnings(generation: Generation) -> None:

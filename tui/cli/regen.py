@@ -25,6 +25,7 @@ from snapshift.tui.cli.reporting import (
     finish_interrupted_generate,
     interactive,
     note_development_database,
+    print_created,
     tenant_list,
 )
 from snapshift.tui.cli.reporting import print_flushed as _print
@@ -166,8 +167,7 @@ def cmd_regen(args: argparse.Namespace) -> int:
 
 
 def _print_result(project: Project, result: RegenResult) -> None:
-    for path in result.generated.written:
-        _print(f"* creating {_relative(project, path)}")
+    print_created(project.root, result.generated.written)
     public = sum(len(r.public) for r in result.rolled_back)
     in_tenants = sum(len(v) for r in result.rolled_back for v in r.tenants.values())
     rolled = f"{public} migration(s)" + (f" and {in_tenants} in tenant schemas" if in_tenants else "")

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.base.relpath import RelativeTo
 from snapshift.engine.project import Project
 
 if TYPE_CHECKING:
@@ -60,7 +62,14 @@ def finish_interrupted_generate(project: Project) -> None:
     placed = project.finish_interrupted_generate()
     if placed:
         print_flushed(f"Finished an interrupted generate: {len(placed)} file(s) put in place.")
-        print_flushed("\n".join(f"* creating {path.relative_to(project.root)}" for path in placed))
+        print_created(project.root, placed)
+
+
+def print_created(root: Path, paths: Sequence[Path]) -> None:
+    """A `* creating <path>` line for each file written, the path relative to the project, in one write."""
+    if paths:
+        relative = RelativeTo(root)
+        print_flushed("\n".join(f"* creating {relative(path)}" for path in paths))
 
 
 def interactive() -> bool:
