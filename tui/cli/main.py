@@ -22,7 +22,7 @@ from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.app_command import add_app_commands, wants_app
 from snapshift.tui.cli.database import add_database_commands, add_repo_option
 from snapshift.tui.cli.parser import Parser
-from snapshift.tui.cli.reporting import INTERRUPTED, finish_interrupted_generate, interactive, print_created
+from snapshift.tui.cli.reporting import finish_interrupted_generate, interactive, journal_waits, print_created
 from snapshift.tui.cli.verify import add_generate_verify, add_verify_commands, verify_before_writing
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         dont_drop_columns=args.dont_drop_columns,
         concurrent_indexes=args.concurrent_indexes,
     )
-    if (args.check or args.dry_run) and project.interrupted_generate_pending():
-        print(f"Pending changes: {INTERRUPTED}; run `snapshift generate` to finish it.")  # read-only: say so
+    if (args.check or args.dry_run) and journal_waits(project, "`snapshift generate`"):
         return 1
     if args.check:
         generation = project.plan(answers, options, args.repo)

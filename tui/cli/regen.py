@@ -20,10 +20,10 @@ from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
 from snapshift.tui.cli.answers import add_answer_arguments, answers_from_args
 from snapshift.tui.cli.reporting import (
-    INTERRUPTED,
     ProgressPrinter,
     finish_interrupted_generate,
     interactive,
+    journal_waits,
     note_development_database,
     print_created,
     tenant_list,
@@ -128,8 +128,7 @@ def cmd_regen(args: argparse.Namespace) -> int:
     project = Project.open(args.directory)
     if not args.dry_run:
         finish_interrupted_generate(project)  # its files are untracked like the rest: regen takes them too
-    elif project.interrupted_generate_pending():  # a dry run writes nothing, not even the journal's files
-        _print(f"Pending changes: {INTERRUPTED}; run `snapshift regen` or `snapshift generate` to finish it.")
+    elif journal_waits(project, "`snapshift regen` or `snapshift generate`"):  # a dry run writes nothing
         return 1
     note_development_database(project, args.repo)
     answers = _resolve_questions(project, args, answers_from_args(args))

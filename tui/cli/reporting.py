@@ -53,7 +53,16 @@ def note_development_database(project: Project, repo: str | None) -> None:
             print_flushed(line, sys.stderr)
 
 
-INTERRUPTED = "an interrupted generate left its journal (.snapshift-pending.json)"
+def journal_waits(project: Project, finished_by: str) -> bool:
+    """For a command that only reads: whether a killed generate's journal waits, said with the commands
+    that finish it (`finished_by`), since reading on would plan without its files."""
+    if not project.interrupted_generate_pending():
+        return False
+    print_flushed(
+        "Pending changes: an interrupted generate left its journal (.snapshift-pending.json); "
+        f"run {finished_by} to finish it."
+    )
+    return True
 
 
 def finish_interrupted_generate(project: Project) -> None:
