@@ -20,9 +20,9 @@ from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
 from snapshift.tui.cli.reporting import (
     ProgressPrinter,
-    finish_interrupted_generate,
     interactive,
     note_development_database,
+    open_for_database,
     tenant_list,
 )
 from snapshift.tui.cli.reporting import print_flushed as _print
@@ -80,9 +80,7 @@ def check_arguments(project: Project, args: argparse.Namespace, direction: Direc
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    project = Project.open(args.directory)
-    finish_interrupted_generate(project)
-    note_development_database(project, args.repo)
+    project = open_for_database(args.directory, args.repo)
     check_arguments(project, args, "up")
     if args.tenants:
         return _tenants(project, args, "up")
@@ -137,9 +135,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     if rollback_untracked_requested(args):
         return cmd_rollback_untracked(args)
-    project = Project.open(args.directory)
-    finish_interrupted_generate(project)
-    note_development_database(project, args.repo)
+    project = open_for_database(args.directory, args.repo)
     check_arguments(project, args, "down")
     if args.tenants:
         return _tenants(project, args, "down")

@@ -25,6 +25,7 @@ from snapshift.tui.cli.reporting import (
     interactive,
     journal_waits,
     note_development_database,
+    open_for_database,
     print_created,
     tenant_list,
 )
@@ -195,9 +196,7 @@ def cmd_rollback_untracked(args: argparse.Namespace) -> int:
     which = TenantFilter.of(
         tenant_list(args.only_tenants, "--only-tenants"), tenant_list(args.except_tenants, "--except-tenants")
     )
-    project = Project.open(args.directory)
-    finish_interrupted_generate(project)
-    note_development_database(project, args.repo)
+    project = open_for_database(args.directory, args.repo)
     plans = project.plan_rollback_untracked(args.repo, force=args.force, scope=scope, which=which).values()
     steps = [(plan.repo, step) for plan in plans for step in plan.describe()]
     if not steps:

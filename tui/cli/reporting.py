@@ -53,6 +53,15 @@ def note_development_database(project: Project, repo: str | None) -> None:
             print_flushed(line, sys.stderr)
 
 
+def open_for_database(directory: Path, repo: str | None) -> Project:
+    """The project of a command that changes the database: a killed generate's files put in place first,
+    and the development database named when a selected repo uses it."""
+    project = Project.open(directory)
+    finish_interrupted_generate(project)
+    note_development_database(project, repo)
+    return project
+
+
 def journal_waits(project: Project, finished_by: str) -> bool:
     """For a command that only reads: whether a killed generate's journal waits, said with the commands
     that finish it (`finished_by`), since reading on would plan without its files."""
