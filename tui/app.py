@@ -7,7 +7,6 @@ a thread worker through `tui.session` and only posts a message back; widgets dra
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -25,6 +24,7 @@ from textual.widgets import Tab, Tabs, Tree
 from textual.worker import get_current_worker
 
 from snapshift.engine.autogen.questions import Answers, Question
+from snapshift.engine.base.relpath import shown_path
 from snapshift.tui.check_views import DriftView, VerifyView
 from snapshift.tui.messages import (
     DatabaseChecked,
@@ -198,7 +198,7 @@ class SnapshiftApp(App[None]):
         if self.closing:
             return
         inputs = [path for path in message.paths if path.suffix in (".toml", ".json", ".sql")]
-        names = sorted({_relative(self.session.root, path) for path in inputs or message.paths})
+        names = sorted({shown_path(self.session.root, path) for path in inputs or message.paths})
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         self.log_line(f"changed: {shown}")
         self.request_replan(message.paths)
@@ -522,12 +522,6 @@ def _bound(app: SnapshiftApp) -> Iterable[tuple[Binding, tuple[str, str, str]]]:
             yield binding, actions[binding.action]
         elif isinstance(binding, Binding) and binding.action == "command_palette":
             yield binding, ("command_palette", "Commands", "every action, searchable")
-
-
-def _relative(root: Path, path: Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(root))
-    return str(path)
 
 
 def _first_line(error: object) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from snapshift.tui.views import relative
+from snapshift.engine.base.relpath import shown_path
 
 if TYPE_CHECKING:
     from snapshift.engine.checks.drift import DriftGroup, DriftResult
@@ -91,8 +91,8 @@ def _culprit_sql(
     try:
         sql = files[0].read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return relative(root, files[0]), "", None
-    return relative(root, files[0]), sql, _line_of(sql, problem)
+        return shown_path(root, files[0]), "", None
+    return shown_path(root, files[0]), sql, _line_of(sql, problem)
 
 
 def _line_of(sql: str, problem: VerifyProblem) -> int | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from snapshift.engine.autogen.planview import plan_warnings
 from snapshift.engine.autogen.questions import Question
 from snapshift.engine.base.errors import SnapshiftError, UnansweredQuestions
+from snapshift.engine.base.relpath import shown_path
 from snapshift.tui.views import (
     AttributeChange,
     MigrationRow,
@@ -24,7 +25,6 @@ from snapshift.tui.views import (
     TableRow,
     TableState,
 )
-from snapshift.tui.views import relative as _relative
 from snapshift.tui.wording import warning_text
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def plan_view(root: Path, generation: Generation, elapsed: float) -> PlanView:
     up, down = _sql_texts(root, generation)
     migration_files = [f.path.name for f in generation.files if f.kind != "snapshot"]
     default = _default_name(migration_files)
-    files = tuple(_relative(root, f.path) for f in generation.files)
+    files = tuple(shown_path(root, f.path) for f in generation.files)
     return PlanView(
         tuple(rows),
         up,
@@ -193,7 +193,7 @@ def _sql_texts(root: Path, generation: Generation) -> tuple[SqlText, SqlText]:
         if planned.kind not in ("migration", "tenant_migration"):
             continue
         up, _, down = planned.text.partition("\n-- migrate:down\n")
-        name = _relative(root, planned.path)
+        name = shown_path(root, planned.path)
         ups.append(f"-- {name}\n{up.rstrip()}\n")
         downs.append(f"-- {name}\n-- migrate:down\n{down.rstrip()}\n")
     up_text, down_text = "\n".join(ups), "\n".join(downs)
@@ -289,7 +289,7 @@ def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
         lines += steps or [f"{repo.repo}: no applied migration is untracked"]
         files = repo.files.all
         lines.append(f"delete {len(files)} untracked file(s)")
-        lines += [f"  {_relative(root, path)}" for path in files]
+        lines += [f"  {shown_path(root, path)}" for path in files]
     generation = plan.generation
     if generation.questions:
         lines.append(f"then {len(generation.questions)} question(s) to answer")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base.errors import InputError, SnapshiftError
+from snapshift.engine.base.relpath import shown_path
 from snapshift.engine.project import Project
 from snapshift.engine.state import ProjectState, plan, read_state
 from snapshift.tui.check_views import DriftView, VerifyView, drift_view, verify_view
@@ -29,7 +30,6 @@ from snapshift.tui.views import (
     Problem,
     RegenView,
 )
-from snapshift.tui.views import relative as _relative
 from snapshift.tui.wording import tenants_waiting
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class Session:
 
     def write(self, generation: Generation) -> list[str]:
         """Write the planned files; their paths relative to the project."""
-        return [_relative(self.root, path) for path in self.project.write(generation)]
+        return [shown_path(self.root, path) for path in self.project.write(generation)]
 
     @staticmethod
     def _options(name: str | None) -> GenerateOptions:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from snapshift.engine.autogen.questions import Question
+from snapshift.engine.base.relpath import shown_path
 
 TableState = Literal["unchanged", "changed", "new", "removed", "error"]
 MigrationState = Literal["applied", "pending", "out of order", "unknown"]
@@ -25,7 +26,7 @@ class Problem:
     message: str
 
     def where(self, root: Path) -> str:
-        name = relative(root, self.path) if self.path else "project"
+        name = shown_path(root, self.path) if self.path else "project"
         return f"{name}:{self.line}" if self.line else name
 
 
@@ -140,10 +141,3 @@ class RegenView:
     questions: tuple[Question, ...]
     refused: str | None
     nothing_to_do: bool
-
-
-def relative(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

@@ -1,5 +1,6 @@
-"""`os.path.relpath` for many paths under one root: a generate of 1,000 tables journals 2,000 paths and
-prints 1,000, where relpath's own normalizing of both sides costs more than the rest of the line."""
+"""Paths relative to the project: `os.path.relpath`'s text for many paths under one root (a generate of
+1,000 tables journals 2,000 and prints 1,000, where relpath's normalizing costs more than the rest of the
+line), and a path as messages show it."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ class RelativeTo:
 
 
 _NOT_NORMAL = (os.sep * 2, f"{os.sep}.{os.sep}", f"{os.sep}..{os.sep}")
+
+
+def shown_path(root: Path, path: Path) -> str:
+    """`path` as messages and views show it: relative to `root` when inside it, else whole."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

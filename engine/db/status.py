@@ -16,6 +16,7 @@ from typing import Any
 from snapshift.engine.base import gitstate
 from snapshift.engine.base.errors import DatabaseError, GitError, InputError
 from snapshift.engine.base.migrations import MigrationFile, list_migrations
+from snapshift.engine.base.relpath import shown_path
 from snapshift.engine.db.database import MissingDatabase
 from snapshift.engine.db.dbactions import RepoUrl, connector, tenant_names
 from snapshift.engine.db.migrator import Migrator, open_connection
@@ -110,13 +111,6 @@ class ProjectStatus:
         }
 
 
-def _relative(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
 def _versions_json(versions: Versions | None) -> dict[str, list[int] | None]:
     """The four lists; null each when the database could not be read."""
     if versions is None:
@@ -136,14 +130,14 @@ def _group_json(root: Path, group: GroupStatus) -> dict[str, Any]:
         {
             "version": migration.version,
             "name": migration.name,
-            "file": _relative(root, migration.path),
+            "file": shown_path(root, migration.path),
             "applied": migration.version in applied if group.database else None,
             "untracked": None if untracked is None else migration.version in untracked,
         }
         for migration in group.files
     ]
     document: dict[str, Any] = {
-        "path": _relative(root, group.folder),
+        "path": shown_path(root, group.folder),
         "files": files,
         "untracked": None if group.untracked is None else list(group.untracked),
     }

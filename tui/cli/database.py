@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.base.relpath import shown_path
 from snapshift.engine.db.run_options import RepoEvent, RepoProgress, RepoRuns, Steps, TenantFilter
 from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
@@ -308,7 +309,7 @@ def _print_group(status: ProjectStatus, group: GroupStatus) -> None:
     versions = group.database
     assert versions is not None
     _print(
-        f"  migrations ({_relative(status, group)}): {len(group.files)} file(s), "
+        f"  migrations ({shown_path(status.root, group.folder)}): {len(group.files)} file(s), "
         f"{len(versions.applied)} applied, {len(versions.pending)} pending"
     )
     for title, listed in (
@@ -326,7 +327,7 @@ def _print_tenants(status: ProjectStatus, repo: RepoStatus) -> None:
     tenants = group.tenants
     behind = [tenant for tenant in tenants if not tenant.versions.up_to_date]
     _print(
-        f"  tenant migrations ({_relative(status, group)}): {len(group.files)} file(s), "
+        f"  tenant migrations ({shown_path(status.root, group.folder)}): {len(group.files)} file(s), "
         f"{len(tenants)} tenant(s), {len(tenants) - len(behind)} up to date, {len(behind)} behind"
     )
     if group.tenants_error:
@@ -341,13 +342,6 @@ def _print_tenants(status: ProjectStatus, repo: RepoStatus) -> None:
             missing = _labels(group, tenant.versions.missing_files) or "none"
             _print(f"    {tenant.tenant}: out of order {late}; missing files {missing}")
     _print(_untracked_line(status, group))
-
-
-def _relative(status: ProjectStatus, group: GroupStatus) -> str:
-    try:
-        return str(group.folder.relative_to(status.root))
-    except ValueError:
-        return str(group.folder)
 
 
 def cmd_devdb(args: argparse.Namespace) -> int:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base.errors import UsageError
 from snapshift.engine.base.lazy import lazy_module
+from snapshift.engine.base.relpath import shown_path
 from snapshift.engine.db.run_options import TenantFilter
 from snapshift.engine.project import Project
 from snapshift.tui.cli import prompts
@@ -40,13 +40,6 @@ if TYPE_CHECKING:
 else:
     regen = lazy_module("snapshift.engine.workflows.regen")  # imported to build every parser
 MAX_QUESTIONS = 100
-
-
-def _relative(project: Project, path: Path) -> str:
-    try:
-        return str(path.relative_to(project.root))
-    except ValueError:
-        return str(path)
 
 
 def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answers) -> Answers:
@@ -76,12 +69,12 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
         files = repo.files.all
         _print(f"  delete {len(files)} untracked file(s)" + (":" if files else ""))
         for path in files:
-            _print(f"    {_relative(project, path)}")
+            _print(f"    {shown_path(project.root, path)}")
     if plan.restored:
         count = len(plan.restored)
         _print(f"== restore {count} tracked file(s) from git's index (the untracked generates changed them):")
         for path in plan.restored:
-            _print(f"    {_relative(project, path)}")
+            _print(f"    {shown_path(project.root, path)}")
     if plan.name:
         _print(f"== name: {plan.name}")
     generation = plan.generation
@@ -94,7 +87,7 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
     else:
         _print(f"== generate {len(generation.files)} file(s):")
         for planned in generation.files:
-            _print(f"    {_relative(project, planned.path)}")
+            _print(f"    {shown_path(project.root, planned.path)}")
             if planned.kind in ("migration", "tenant_migration"):
                 for line in planned.text.splitlines():
                     if not line.startswith("-- ") or line.startswith("-- migrate:"):
