@@ -51,7 +51,7 @@ from snapshift.tui.widgets.status_bar import StatusBar
 
 NARROW_WIDTH = 110
 MAX_QUESTIONS = 100
-EMPTY_PLAN = PlanView((), SqlText(""), SqlText(""), (), (), (), "migrate_resources", 0.0)
+EMPTY_PLAN = PlanView((), SqlText(""), SqlText(""), (), (), (), "migrate_resources", 0.0, planned=False)
 JOB_ACTIONS = frozenset(
     {"generate", "migrate", "tenants", "rollback", "untracked", "regen", "create", "drop", "verify", "drift"}
 )
@@ -251,7 +251,7 @@ class SnapshiftApp(App[None]):
     def show_plan(self) -> None:
         tree = self.main.query_one(ResourceTree)
         tree.show(self.plan, self.problems, self.session.root, self.stale)
-        self.main.query_one(SqlPane).show(self.plan, self.stale)
+        self.main.query_one(SqlPane).show(self.plan, self.stale, blocked=bool(self.problems))
         self.show_selection()
         status = self.main.query_one(StatusBar)
         status.watching = self.session.resource_count() if self.watch_files else 0

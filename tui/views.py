@@ -86,6 +86,7 @@ class PlanView:
     warnings: tuple[str, ...]
     default_name: str
     elapsed: float
+    planned: bool = True  # False: no plan has been made yet (the app's start, or a broken file since then)
 
     @property
     def operation_count(self) -> int:

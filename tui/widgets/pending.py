@@ -45,7 +45,10 @@ class PendingPane(Vertical):
                 options.append(Option(line))
         count = sum(len(r.operations) for r in rows)
         if not options:
-            text = "no pending changes" if not shown_table else f"{rows[0].name}: unchanged"
+            if not view.planned:
+                text = "planning…"
+            else:
+                text = "no pending changes" if not shown_table else f"{rows[0].name}: unchanged"
             options.append(Option(Text(text, style="dim"), disabled=True))
         operations = self.query_one("#operations", OptionList)
         operations.set_options(options)
@@ -85,6 +88,8 @@ def _change_table(row: TableRow) -> RenderableType:
 
 
 def _summary(view: PlanView) -> RenderableType:
+    if not view.planned:
+        return Text("no plan yet", style="dim")
     if not view.files:
         return Text("generate would write nothing", style="dim")
     lines = Text(f"generate would write {len(view.files)} file(s):\n", style="bold")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -54,11 +55,14 @@ class ResourceTree(Tree[str]):
                 if self._labels.get(key) != label:
                     self._leaves[key].set_label(label)
         self._labels = labels
-        changed = sum(1 for row in rows if row.state != "unchanged")
+        changed = sum(1 for row in rows if row.state not in ("unchanged", "error"))  # broken: counted apart
         title = f"Resources {len(view.tables)}"
-        title += f" · {changed} changed" if changed else " · no changes"
+        if changed:
+            title += f" · {changed} changed"
         if problems:
             title += f" · {len(broken) or len(problems)} broken"
+        elif not changed:
+            title += " · no changes"
         self.border_title = title + (" · stale" if stale else "")
 
     def _rebuild(self, rows: Sequence[TableRow], orphans: Sequence[Problem], labels: dict[str, Text]) -> None:
@@ -94,8 +98,6 @@ class ResourceTree(Tree[str]):
 
 
 def _broken(row: TableRow) -> TableRow:
-    from dataclasses import replace
-
     return replace(row, state="error")
 
 

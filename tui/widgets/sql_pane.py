@@ -11,6 +11,8 @@ from snapshift.tui.views import PlanView, SqlText
 from snapshift.tui.widgets.sql_area import SqlArea
 
 NOTHING = "-- no changes: generate would write nothing\n"
+PLANNING = "-- planning…\n"
+BLOCKED = "-- no plan yet: fix the problems first\n"
 
 
 class SqlPane(Vertical):
@@ -18,14 +20,14 @@ class SqlPane(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._texts: dict[str, SqlText] = {"up": SqlText(NOTHING), "down": SqlText(NOTHING)}
+        self._texts: dict[str, SqlText] = {"up": SqlText(PLANNING), "down": SqlText(PLANNING)}
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="sql-up"):
             for side in ("up", "down"):
                 with TabPane(side, id=f"sql-{side}"):
                     yield SqlArea(
-                        NOTHING,
+                        PLANNING,
                         language="sql",
                         read_only=True,
                         show_line_numbers=False,
@@ -34,10 +36,16 @@ class SqlPane(Vertical):
                         id=f"sql-{side}-text",
                     )
 
-    def show(self, view: PlanView, stale: bool) -> None:
-        waiting = f"-- {len(view.questions)} open question(s): press g to answer them; the SQL follows\n"
+    def show(self, view: PlanView, stale: bool, blocked: bool = False) -> None:
+        """`blocked`: problems in the files keep a plan from being made (and none was made before)."""
+        if view.questions:
+            empty = f"-- {len(view.questions)} open question(s): press g to answer them; the SQL follows\n"
+        elif not view.planned:
+            empty = BLOCKED if blocked else PLANNING
+        else:
+            empty = NOTHING
         for side, sql in (("up", view.up), ("down", view.down)):
-            text = sql.text or (waiting if view.questions else NOTHING)
+            text = sql.text or empty
             area = self.query_one(f"#sql-{side}-text", TextArea)
             if area.text != text:
                 area.load_text(text)

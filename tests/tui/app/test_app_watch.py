@@ -10,6 +10,7 @@ import pytest
 
 from snapshift.tui.app import SnapshiftApp
 from snapshift.tui.widgets.pending import PendingPane
+from snapshift.tui.widgets.resource_tree import ResourceTree
 from tests.support.appkit import copy_example, edit, log_text, make_app, planned, sql_text, tree_labels, until
 
 SUMMARY = 'body = { type = "text" }\nsummary = { type = "text" }'
@@ -106,6 +107,8 @@ async def test_a_broken_file_shows_its_problems_and_recovers_when_fixed(project:
         assert app.stale
         assert '"summary"' in sql_text(app), "the last good plan stays visible"
         assert tree_labels(app)["repo:posts"].startswith("✗")
+        title = str(app.query_one(ResourceTree).border_title)
+        assert "1 broken" in title and "changed" not in title, title  # the broken file is not also a change
         assert any("posts.toml:7" in line for line in pending_lines(app))
         assert "stale" in str(app.query_one("#sql").border_title)
         assert "resources/posts.toml:7" in log_text(app)
@@ -125,8 +128,10 @@ async def test_a_broken_file_at_startup_and_a_broken_config(project: Path) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.problems, "the startup problem")
         assert app.problems[0].path == posts
+        assert "no plan yet" in sql_text(app), "no plan was made: the SQL pane must not say there is nothing"
         posts.write_text(good)
         await until(pilot, lambda: not app.problems and app.plans_done, "the recovery")
+        await until(pilot, lambda: "generate would write nothing" in sql_text(app), "the plan shown")
 
         config = project / "snapshift.toml"
         config.write_text(config.read_text() + "\nbogus = 1\n")
