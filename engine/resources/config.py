@@ -147,6 +147,11 @@ def _project(doc: Doc, data: TomlTable) -> ProjectConfig:
     for position, pattern in enumerate(globs):
         if not pattern.strip():
             raise doc.error(("resources", position), "a resource glob must not be empty")
+        if os.path.isabs(pattern) or pattern.startswith("~") or ".." in Path(pattern).parts:
+            raise doc.error(
+                ("resources", position),
+                f"resource glob '{pattern}' must stay inside the project: relative to it, without '..'",
+            )
     repos_table = data.get("repos")
     repos: list[RepoConfig] = []
     if repos_table is not None:
@@ -299,11 +304,37 @@ def _lock_timeout(doc: Doc, section: TomlTable, key: KeyPath) -> float:
 
 
 def _path(doc: Doc, root: Path, section: TomlTable, name: str, key: KeyPath, default: str) -> Path:
+    """A folder snapshift writes into: inside the project, so that a config in a pull request cannot
+    make it write anywhere else (symlinks resolved), and not the project itself nor a file."""
     value = doc.string(section, name, key)
     if value is not None and not value.strip():
         raise doc.error((*key, name), f"{name} must not be empty")
-    raw = Path(os.path.expanduser(value if value is not None else default))
-    return Path(os.path.normpath(root / raw))
+    folder = Path(os.path.normpath(root / (value if value is not None else default)))
+    problem = outside_project(root, str(folder))
+    if problem is None and folder == root:
+        problem = "is the project folder itself"
+    if problem is None and folder.exists() and not folder.is_dir():
+        problem = "is a file, not a folder"
+    if problem is not None:
+        raise doc.error((*key, name), f"{name} '{value}' {problem}: give a folder inside the project")
+    return folder
+
+
+def outside_project(root: Path, path: str) -> str | None:
+    """Why `path` (absolute, normalized) is no place for snapshift to read or write, or None: it lies
+    outside the project folder `root` (resolved), by its text or through a symlink, or inside `.git`."""
+    base = str(root)
+    if not _within(path, base):
+        return "lies outside the project"
+    if ".git" in Path(path).relative_to(base).parts:
+        return "lies inside .git"
+    if not _within(os.path.realpath(path), os.path.realpath(base)):
+        return "leads outside the project through a symbolic link"
+    return None
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _check_distinct_paths(doc: Doc, repos: list[RepoConfig]) -> None:
@@ -320,6 +351,15 @@ def _check_distinct_paths(doc: Doc, repos: list[RepoConfig]) -> None:
                 )
             seen[folder] = (repo.name, name)
     snapshot_folders = [(repo, repo.snapshots_path) for repo in repos]
+    for repo in repos:
+        for name in ("migrations_path", "tenant_migrations_path"):
+            folder = getattr(repo, name)
+            for other, snapshots in snapshot_folders:
+                if folder == snapshots or snapshots in folder.parents:
+                    raise doc.error(
+                        ("repos", repo.name, name),
+                        f"{name} {folder} lies inside the snapshots of repo '{other.name}' ({snapshots})",
+                    )
     for repo, folder in snapshot_folders:
         for other, other_folder in snapshot_folders:
             if other is not repo and (folder == other_folder or other_folder in folder.parents):

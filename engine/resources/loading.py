@@ -14,20 +14,38 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from snapshift.engine.base.errors import ConfigError, Location
-from snapshift.engine.resources.config import ProjectConfig, RepoConfig
+from snapshift.engine.resources.config import ProjectConfig, RepoConfig, outside_project
 from snapshift.engine.resources.model import Table
 from snapshift.engine.resources.resource_file import draft_file
 from snapshift.engine.resources.resource_links import resolve_drafts
 
 
 def resource_paths(config: ProjectConfig) -> list[Path]:
-    """The files the config's globs match, sorted, each once."""
+    """The files the config's globs match, sorted, each once. ConfigError when one is, or lies in, a
+    symbolic link that leads outside the project: a pull request must not make snapshift read there."""
     root = str(config.root)
     found: set[str] = set()
     for pattern in config.resource_globs:
         for match in glob.glob(pattern, root_dir=root, recursive=True):
             found.add(os.path.join(root, match))
-    return [Path(name) for name in sorted(found) if os.path.isfile(name)]
+    paths = [name for name in sorted(found) if os.path.isfile(name)]
+    _check_inside(config, paths)
+    return [Path(name) for name in paths]
+
+
+def _check_inside(config: ProjectConfig, paths: list[str]) -> None:
+    """Each path's folder resolved once (a project has few), and the file itself when it is a link."""
+    folders: dict[str, str | None] = {}
+    for name in paths:
+        folder = os.path.dirname(name)
+        if folder not in folders:
+            folders[folder] = outside_project(config.root, folder)
+        problem = folders[folder] or (outside_project(config.root, name) if os.path.islink(name) else None)
+        if problem is not None:
+            raise ConfigError(
+                f"resource file {os.path.relpath(name, config.root)} {problem}",
+                Location(config.config_path, "resources"),
+            )
 
 
 def unmatched_globs(config: ProjectConfig) -> list[str]:

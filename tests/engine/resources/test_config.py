@@ -318,3 +318,73 @@ def test_parse_config_validates_text_without_reading_the_file(tmp_path: Path) ->
     with pytest.raises(ConfigError) as raised:
         parse_config("[repos.main\n", tmp_path / "snapshift.toml")
     assert_at(raised.value, tmp_path / "snapshift.toml", None, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("/", "outside the project"),
+        ("../elsewhere", "outside the project"),
+        ("db/../../elsewhere", "outside the project"),
+        ("~/migrations", "outside the project"),
+        (".", "the project folder itself"),
+        ("snapshift.toml", "is a file"),
+        (".git/migrations", "inside .git"),
+    ],
+)
+def test_a_config_cannot_send_generated_files_outside_the_project(
+    tmp_path: Path, value: str, says: str
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / ".git").mkdir()
+    if value.startswith("~"):
+        value = str(tmp_path / "home" / "migrations")  # what ~ would expand to: outside the project
+    for key in ("migrations_path", "tenant_migrations_path", "snapshots_path"):
+        error = config_error(root, f'[repos.repo]\n{key} = "{value}"\n')
+        assert_at(error, root / "snapshift.toml", f"repos.repo.{key}", 2)
+        assert says in str(error)
+
+
+def test_a_symlink_inside_the_project_cannot_lead_generated_files_out(tmp_path: Path) -> None:
+    root, outside = tmp_path / "project", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "priv").symlink_to(outside)
+    error = config_error(root, '[repos.repo]\nmigrations_path = "priv/migrations"\n')
+    assert_at(error, root / "snapshift.toml", "repos.repo.migrations_path", 2)
+    assert "symbolic link" in str(error)
+    assert not any(outside.iterdir())
+
+
+def test_migrations_cannot_go_into_a_snapshot_folder(tmp_path: Path) -> None:
+    error = config_error(tmp_path, '[repos.repo]\nmigrations_path = "priv/resource_snapshots/repo/posts"\n')
+    assert_at(error, tmp_path / "snapshift.toml", "repos.repo.migrations_path", 2)
+    assert "inside the snapshots" in str(error)
+
+
+@pytest.mark.parametrize("glob", ["../*.toml", "/etc/*.toml", "resources/../../*.toml", "~/*.toml"])
+def test_resource_globs_stay_inside_the_project(tmp_path: Path, glob: str) -> None:
+    error = config_error(tmp_path, f'resources = ["{glob}"]\n')
+    assert_at(error, tmp_path / "snapshift.toml", "resources[0]", 1)
+    assert "inside the project" in str(error)
+
+
+def test_a_resource_file_linked_from_outside_is_refused(tmp_path: Path) -> None:
+    from snapshift.engine.resources.loading import resource_paths
+
+    outside = write(tmp_path / "outside" / "secret.toml", 'table = "secret"\n')
+    root = tmp_path / "project"
+    (root / "resources").mkdir(parents=True)
+    write(root / "resources" / "posts.toml", 'table = "posts"\n')
+    config = load_config(write(root / "snapshift.toml", 'resources = ["resources/**/*.toml"]\n'))
+    assert [p.name for p in resource_paths(config)] == ["posts.toml"]
+    for link, target in (
+        (root / "resources" / "evil.toml", outside),
+        (root / "resources" / "sub", outside.parent),
+    ):
+        link.symlink_to(target)
+        with pytest.raises(ConfigError, match="symbolic link") as raised:
+            resource_paths(config)
+        assert raised.value.location.path == root / "snapshift.toml"
+        link.unlink()
