@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from snapshift.engine.autogen.snapshot_check import BadSnapshot, check_table
 from snapshift.engine.base.errors import Location, SnapshotError
 from snapshift.engine.base.fileread import read_bytes
 from snapshift.engine.base.identity_memo import IdentityMemo
@@ -359,6 +360,10 @@ def _stored(data: dict[str, Any], path: Path) -> StoredTable:
         table = table_from_dict(data, source=path)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SnapshotError(f"cannot read snapshot: missing or bad {exc}", Location(path)) from exc
+    try:
+        check_table(table)
+    except BadSnapshot as exc:
+        raise SnapshotError(f"cannot use snapshot: {exc}", Location(path)) from None
     return StoredTable(table, path, bool(data.get("drop_table_opted_out", False)))
 
 

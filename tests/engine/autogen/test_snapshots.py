@@ -123,6 +123,33 @@ def test_a_broken_snapshot_names_its_file(ws: Workspace, text: str) -> None:
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("type", "uuid; DROP TABLE x", "attributes[0].type: not a type snapshift writes"),
+        ("type", 7, "attributes[0].type: not a string"),
+        ("default", "0); DROP TABLE x; SELECT (1", "attributes[0].default: not one SQL expression"),
+        ("primary_key", 1, "attributes[0].primary_key: not true or false"),
+        ("name", "", "attributes[0].name: not a PostgreSQL name"),
+        ("size", -1, "attributes[0].size: not a whole number"),
+        ("generated", "always", "attributes[0].generated: unexpected value"),
+    ],
+)
+def test_a_snapshot_whose_fields_no_resource_could_make_is_refused(
+    ws: Workspace, field: str, value: object, says: str
+) -> None:
+    """A hand edit or a crafted pull request must not become text in a migration: the dropped table's
+    down is built from this snapshot, so it is checked as a resource file would be."""
+    path = snapshot_path(ws)
+    data = json.loads(path.read_text())
+    data["attributes"][0][field] = value
+    path.write_text(json.dumps(data))
+    ws.remove("posts")
+    with pytest.raises(SnapshotError) as error:
+        ws.plan(Answers(drop_tables=frozenset({"posts"})))
+    assert str(path) in str(error.value) and says in str(error.value)
+
+
 def test_write_atomic_replaces_whole_files_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     target = tmp_path / "deep" / "folder" / "file.json"
     write_atomic(target, "first\n")
