@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import psycopg
 
-from snapshift.engine.base.errors import Cancelled, MigrationError
+from snapshift.engine.base.errors import Cancelled, DatabaseError, MigrationError
 from snapshift.engine.base.migrations import MigrationFile
 from snapshift.engine.checks.catalog_compare import Difference, compare_catalogs
 from snapshift.engine.db import database
@@ -179,16 +179,19 @@ def verify_migrations(
             progress(VerifyEvent(message, done[0], total, repo or None))
         done[0] += 1
 
-    with scratch_databases(server_url, 1) as (url,), database.connect(url, autocommit=True) as conn:
-        report("building the declared state fresh")
-        template = extension_names(conn)
-        fresh, failure = _fresh_catalog(conn, declared)
-        if failure is not None:
-            return VerifyResult(repo, len(steps), (failure,))
-        wipe(conn, fresh, template)
-        prepare(conn)
-        run = _Run(conn, steps, list(public), list(tenant), report, cancel or (lambda: False))
-        _verify(run, fresh, downs)
+    try:
+        with scratch_databases(server_url, 1) as (url,), database.connect(url, autocommit=True) as conn:
+            report("building the declared state fresh")
+            template = extension_names(conn)
+            fresh, failure = _fresh_catalog(conn, declared)
+            if failure is not None:
+                return VerifyResult(repo, len(steps), (failure,))
+            wipe(conn, fresh, template)
+            prepare(conn)
+            run = _Run(conn, steps, list(public), list(tenant), report, cancel or (lambda: False))
+            _verify(run, fresh, downs)
+    except DatabaseError as exc:  # it names the scratch URL: a malformed server URL shares pieces with it
+        raise DatabaseError(database.hide_password(exc.message, server_url)) from None
     return VerifyResult(repo, len(steps), tuple(run.problems), tuple(run.notes))
 
 

@@ -69,7 +69,13 @@ def _error(action: str, url: str, exc: Exception, note: str = "") -> DatabaseErr
     """A DatabaseError naming `url` (redacted) with the driver's reason, from which every piece of the
     password is taken out: a malformed URL makes the driver quote pieces of it as hosts or keywords."""
     detail = str(exc).strip() or type(exc).__name__
-    return DatabaseError(f"{action} ({redact(url)}): {mask(detail, url, _passwords(url))}{note}")
+    return DatabaseError(hide_password(f"{action} ({redact(url)}): {detail}{note}", url))
+
+
+def hide_password(text: str, url: str) -> str:
+    """`text` without any piece of the password of `url`: also of a URL made from it (another database
+    on the same server), whose own password a malformed `url` may have cut short."""
+    return mask(text, url, _passwords(url))
 
 
 def timeout_of(url: str, configured: int | None = None) -> int:

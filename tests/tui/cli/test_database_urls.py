@@ -33,6 +33,7 @@ LEAKY_URLS = {
     "userinfo with an unencoded @": f"postgresql://postgres:p@{SECRET}@127.0.0.1/app",
     "userinfo with two unencoded @": f"postgresql://postgres:{SECRET}@x@127.0.0.1:1/app",
     "userinfo with an unencoded /": f"postgresql://postgres:{SECRET}/x@127.0.0.1/app",
+    "userinfo with an unencoded / and @": f"postgresql://postgres:p@x/{SECRET}@127.0.0.1:1/app",
     "userinfo with an unencoded :": f"postgresql://postgres:a:{SECRET}@127.0.0.1:1/app",
     "userinfo with a bad %": f"postgresql://postgres:{SECRET}%zz@127.0.0.1:1/app",
     "userinfo percent-encoded": f"postgresql://postgres:{SECRET}%40at@127.0.0.1:1/app",
@@ -56,6 +57,7 @@ COMMANDS = (
     ["create"],
     ["drop", "--force"],
     ["regen"],
+    ["verify"],
 )
 
 
