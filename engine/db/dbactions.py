@@ -216,7 +216,7 @@ def chosen_tenants(
     if known:
         return names, f"--only-tenants/--except-tenants leave none of its {len(known)} tenant(s)"
     if repo.tenants_query is not None:
-        return names, "its tenants_query returned no rows"
+        return names, "its tenants_query returned no tenant names (no rows, or only NULLs)"
     if repo.tenants is not None:
         return names, "its tenants list is empty"
     return names, "none configured (set tenants or tenants_query in the config)"

@@ -169,7 +169,18 @@ def tenants_from_query(connect: Connect, query: str) -> list[str]:
                 rows = conn.execute(query).fetchall()
         except psycopg.Error as exc:
             raise _query_error(query, exc) from exc
-    return list(dict.fromkeys(str(row[0]) for row in rows if row and row[0] is not None))
+    return list(dict.fromkeys(_text(row[0]) for row in rows if row and row[0] is not None))
+
+
+def _text(value: object) -> str:
+    """A tenant schema name: text, as the query's first column must hold (`SELECT 1` is a mistake)."""
+    if not isinstance(value, str):
+        raise TenantsQueryError(
+            f"tenants_query returned {value!r} ({type(value).__name__}), not a schema name: its first "
+            "column must hold the tenant schema names as text",
+            False,
+        )
+    return value
 
 
 def _query_error(query: str, exc: psycopg.Error) -> TenantsQueryError:

@@ -103,8 +103,28 @@ def test_a_tenants_query_without_rows_says_so(
     project = make_project(tmp_path / "p", f'tenants_query = "{query}"')
     code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--tenants")
     assert code == 0, err
-    assert "tenants_query returned no rows" in out
+    assert "tenants_query returned no tenant names" in out
     assert "set tenants or tenants_query" not in out
+
+
+@pytest.mark.parametrize(
+    ("query", "says", "exit_code"), [("select 1, 2", "1 (int)", 1), ("select null", "no tenant names", 0)]
+)
+def test_a_tenants_query_of_no_names_is_not_taken_for_schemas(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    query: str,
+    says: str,
+    exit_code: int,
+) -> None:
+    monkeypatch.setenv(URL_ENV, database_url)
+    project = make_project(tmp_path / "p", f'tenants_query = "{query}"')
+    code, out, err = run_cli(capsys, "-C", str(project), "migrate", "--tenants")
+    assert code == exit_code and says in out + err, out + err
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = '1'").fetchone() == (0,)
 
 
 def test_tenants_query_runs_read_only(
