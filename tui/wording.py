@@ -24,6 +24,15 @@ def warning_text(warning: PlanWarning) -> str:
             f"Warning: the rename answer {warning.facts[0]} was not used: its old table is still declared, "
             "or its new name is not a new table."
         )
+    if warning.code == "unused_answer":
+        kind, answer = warning.facts
+        why = {
+            "column rename": "its old column is still declared or was never there, or its new name is not "
+            "a new column of that table",
+            "drop": "no table of that name lost its resource",
+            "keep": "no table of that name lost its resource",
+        }[kind]
+        return f"Warning: the {kind} answer {answer} was not used: {why}."
     return f"Warning: {warning.facts[0]}"
 
 

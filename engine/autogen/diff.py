@@ -107,7 +107,8 @@ def _column_renames(old: Table, new: Table, answers: Answers, questions: list[Qu
     removed = [c.name for c in old.columns if c.name not in new_names]
     added = [c.name for c in new.columns if c.name not in old_names]
     renames = {o: n for o, n in given.items() if n is not None and o in removed and n in added}
-    open_removed = tuple(o for o in removed if o not in given)
+    # an answer naming no new column is no answer: the question stays open (never a silent drop)
+    open_removed = tuple(o for o in removed if o not in renames and not (o in given and given[o] is None))
     open_added = tuple(a for a in added if a not in renames.values())
     if open_removed and open_added and not answers.no_renames:
         questions.append(ColumnRenameQuestion(table, open_removed, open_added))
@@ -208,6 +209,7 @@ def diff(
     column_maps: dict[TableKey, dict[str, str]] = {}
     for new_key, old_key in pairs.items():
         column_maps[new_key] = _column_renames(before[old_key], after_map[new_key], answers, result.questions)
+        result.renamed_columns |= {(new_key.display(), old) for old in column_maps[new_key]}
     renaming = bool(table_map) or any(column_maps.values())
     returning = opted_out_keys(before, opted_out)  # opted-out tables whose resource is back lose the flag
     known_schemas = {k.schema for k in before if not k.tenant}

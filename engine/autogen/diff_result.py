@@ -31,3 +31,4 @@ class DiffResult:
     dropped: set[TableKey] = field(default_factory=set)  # old keys dropped
     renamed: dict[TableKey, TableKey] = field(default_factory=dict)  # old key -> new key
     kept: set[TableKey] = field(default_factory=set)  # orphans the user chose to keep (opted out)
+    renamed_columns: set[tuple[str, str]] = field(default_factory=set)  # (table, old column) renamed

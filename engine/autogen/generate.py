@@ -108,6 +108,7 @@ class Generation:
     files: list[PlannedFile] = field(default_factory=list)
     removed_folders: list[Path] = field(default_factory=list)
     unused_renames: list[str] = field(default_factory=list)  # table rename answers no table took
+    unused_answers: list[tuple[str, str]] = field(default_factory=list)  # (kind, answer): the others
 
     @property
     def questions(self) -> list[Question]:
@@ -132,7 +133,7 @@ def plan_repo(
     new_ext = tuple(e for e in repo.extensions if e not in state.extensions)
     if not new_ext and state.holds_exactly(tables):  # the diff would find nothing: skip it
         return RepoGeneration(repo, DiffResult(), [], current, state, new_ext, files)
-    check_extensions(repo, tables)  # a type whose extension is missing fails here, not at migrate
+    check_extensions(repo, tables, state.extensions)  # a missing extension fails here, not at migrate
     result = differ.diff(
         state.before(),
         tables,
@@ -321,6 +322,23 @@ def check_confined(generation: Generation) -> None:
             )
 
 
+def _unused_answers(answers: Answers, gens: Sequence[RepoGeneration]) -> list[tuple[str, str]]:
+    """The column rename, drop and keep answers that no table took: a typo, or a question that is not
+    asked (a rename to a column that is not new leaves its question open)."""
+    renamed = {pair for r in gens for pair in r.diff.renamed_columns}
+    dropped = {key.display() for r in gens for key in r.diff.dropped}
+    kept = {key.display() for r in gens for key in r.diff.kept}
+    unused = [
+        ("column rename", f"{table}.{old}={new}")
+        for table, columns in answers.column_renames.items()
+        for old, new in columns.items()
+        if new is not None and (table, old) not in renamed
+    ]
+    unused += [("drop", table) for table in sorted(answers.drop_tables) if table not in dropped]
+    unused += [("keep", table) for table in sorted(answers.keep_tables) if table not in kept]
+    return unused
+
+
 def plan_generation(
     config: ProjectConfig,
     tables: Sequence[Table],
@@ -348,7 +366,7 @@ def plan_generation(
     ]
     taken = {old.display() for r in gens for old in r.diff.renamed}
     unused = [f"{old}={new}" for old, new in answers.table_renames.items() if old not in taken]
-    generation = Generation(gens, unused_renames=unused)
+    generation = Generation(gens, unused_renames=unused, unused_answers=_unused_answers(answers, gens))
     changed = [r for r in gens if r.has_changes]
     if not changed:  # nothing to number: versions on disk do not matter (nor can they fail)
         return generation

@@ -26,7 +26,7 @@ from snapshift.engine.autogen.operations import (
 from snapshift.engine.autogen.render import render
 
 Change = Literal["add", "change", "remove"]
-WarningCode = Literal["destructive", "commented", "ordering", "unused_rename"]
+WarningCode = Literal["destructive", "commented", "ordering", "unused_rename", "unused_answer"]
 
 _ADDS = (
     CreateExtension, CreateSchema, CreateTable, AddColumn, AddPrimaryKey, CreateIndex, AddForeignKey,
@@ -90,6 +90,7 @@ def plan_warnings(generation: Generation) -> list[PlanWarning]:
         PlanWarning("ordering", (note,)) for r in generation.repos for m in r.migrations for note in m.notes
     ]
     found += [PlanWarning("unused_rename", (answer,)) for answer in generation.unused_renames]
+    found += [PlanWarning("unused_answer", pair) for pair in generation.unused_answers]
     return found
 
 

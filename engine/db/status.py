@@ -111,6 +111,17 @@ class ProjectStatus:
         }
 
 
+def unreadable_config_json(directory: Path, error: str) -> dict[str, Any]:
+    """`status --json` when the config cannot be read: the same document, its error as resource_error."""
+    return {
+        "format": JSON_FORMAT,
+        "root": str(directory.resolve()),
+        "untracked_unknown": None,
+        "resource_error": error,
+        "repos": [],
+    }
+
+
 def _versions_json(versions: Versions | None) -> dict[str, list[int] | None]:
     """The four lists; null each when the database could not be read."""
     if versions is None:

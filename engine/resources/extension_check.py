@@ -20,9 +20,11 @@ from snapshift.engine.resources.types import element_type
 EXTENSION_TYPES = {"citext": "citext", "hstore": "hstore", "ltree": "ltree"}
 
 
-def check_extensions(repo: RepoConfig, tables: Sequence[Table]) -> None:
-    """ResourceError (exit 2) for the first column whose type needs an extension `repo` does not list."""
-    listed = set(repo.extensions)
+def check_extensions(repo: RepoConfig, tables: Sequence[Table], installed: Sequence[str] = ()) -> None:
+    """ResourceError (exit 2) for the first column whose type needs an extension that `repo` does not
+    list and its migrations did not create (`installed`, from its snapshots): a name taken out of the
+    config later drops nothing, so whether a table changed must not decide whether this is an error."""
+    listed = {*repo.extensions, *installed}
     for table in tables:
         for column in table.columns:
             needed = EXTENSION_TYPES.get(element_type(column.type))

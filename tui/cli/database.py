@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from snapshift.engine.base.errors import UsageError
+from snapshift.engine.base.errors import InputError, UsageError
 from snapshift.engine.base.lazy import lazy_module
 from snapshift.engine.base.relpath import shown_path
 from snapshift.engine.db.run_options import RepoEvent, RepoProgress, RepoRuns, Steps, TenantFilter
@@ -263,7 +263,14 @@ def cmd_drop(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    project = Project.open(args.directory)
+    try:
+        project = Project.open(args.directory)
+    except InputError as exc:  # no project to report on: --json still prints its one valid document
+        if args.json:
+            from snapshift.engine.db.status import unreadable_config_json
+
+            _print(json.dumps(unreadable_config_json(args.directory, str(exc)), indent=2, sort_keys=True))
+        raise
     note_development_database(project, args.repo)
     status = project.status(args.repo)
     if args.json:
@@ -428,8 +435,7 @@ def add_database_commands(sub: Subcommands) -> None:
         "--step",
         dest="steps",
         type=int,
-        default=1,
-        metavar="N",
+        metavar="N",  # no default here: argparse would let `-n 1 --to V` pass as if -n were not given
         help="undo the newest N applied migrations (default 1)",
     )
     which.add_argument(

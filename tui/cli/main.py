@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base.errors import InterruptedAfterWriting, SnapshiftError
@@ -111,6 +111,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _print_warnings(generation)
         print(NO_CHANGES)
         return 0
+    if generation.questions:  # say first which answers given did not count (a typo leaves a question)
+        _print_warnings(generation, codes=("unused_rename", "unused_answer"), file=sys.stderr)
     require_answers(generation)
     if args.verify and (code := verify_before_writing(project, generation)) is not None:
         return code
@@ -130,14 +132,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_warnings(generation: Generation) -> None:
+def _print_warnings(
+    generation: Generation, codes: tuple[str, ...] | None = None, file: TextIO | None = None
+) -> None:
+    """The plan's warnings (those of `codes` only, when given)."""
     from snapshift.engine.autogen.planview import (
         plan_warnings,  # the generator's side: never loaded by database commands
     )
     from snapshift.tui.wording import warning_text
 
     for warning in plan_warnings(generation):
-        print(warning_text(warning))
+        if codes is None or warning.code in codes:
+            print(warning_text(warning), file=file or sys.stdout)
 
 
 def add_generate(sub: Subcommands) -> None:

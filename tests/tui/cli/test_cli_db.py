@@ -507,6 +507,17 @@ def test_two_repos_generate_into_their_own_paths_and_migrate_their_own_databases
     assert code == 2 and "unknown repo 'nope'" in err
 
 
+def test_status_json_is_one_valid_document_when_the_config_is_broken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "snapshift.toml").write_text("[repos.repo]\nbogus = 1\n")
+    code, out, err = cli(capsys, "-C", str(tmp_path), "status", "--json")
+    assert code == 2
+    document = json.loads(out)
+    assert document["repos"] == [] and "bogus" in document["resource_error"]
+    assert "bogus" in err
+
+
 # -- passwords and bad input
 
 

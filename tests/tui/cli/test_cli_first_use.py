@@ -103,6 +103,21 @@ def test_type_first_then_the_extension_migrate(
     assert column_type(database_url, "people", "email") == "citext"
 
 
+def test_an_extension_once_created_is_not_asked_for_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Taking citext out of `extensions` drops nothing: the migrations created it. A later change to
+    the table that uses it must not suddenly call it missing (whether a table changed is no reason)."""
+    root = project_with(tmp_path / "p", {"people": people()}, CONFIG + 'extensions = ["citext"]\n')
+    assert cli(capsys, "-C", str(root), "generate")[0] == 0
+    (root / "snapshift.toml").write_text(CONFIG)
+    assert cli(capsys, "-C", str(root), "generate", "--check")[0] == 0
+    (root / "resources" / "people.toml").write_text(people() + 'name = { type = "text" }\n')
+    code, _, err = cli(capsys, "-C", str(root), "generate")
+    assert code == 0, err
+    assert len(list((root / "priv/repo/migrations").glob("*.sql"))) == 2
+
+
 def column_type(url: str, table: str, column: str) -> str:
     with psycopg.connect(url) as conn:
         row = conn.execute(

@@ -104,6 +104,29 @@ def test_rename_flag_answers_the_question(tmp_path: Path) -> None:
     assert 'RENAME COLUMN "title" TO "name"' in migration.read_text()
 
 
+def test_a_column_rename_to_no_new_column_leaves_the_question_open(tmp_path: Path) -> None:
+    """`--rename posts.title=nope` names no new column: it must not count as "not a rename" and drop
+    title; the question stays open (exit 2, nothing written) and the answer is called out."""
+    project = rename_project(tmp_path)
+    before = tree(project)
+    result = run("-C", str(project), "generate", "--rename", "posts.title=nope")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the column rename answer posts.title=nope was not used" in result.stderr
+    assert "Are you renaming posts.title to posts.name?" in result.stderr
+    assert tree(project) == before
+
+
+def test_drop_and_keep_answers_no_table_takes_are_called_out(tmp_path: Path) -> None:
+    project = rename_project(tmp_path)
+    result = run(
+        "-C", str(project), "generate", "--dry-run", "--rename", "posts.title=name",
+        "--drop-table", "nope", "--keep-table", "posts",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "the drop answer nope was not used" in result.stdout
+    assert "the keep answer posts was not used" in result.stdout
+
+
 def test_a_rename_answer_no_table_takes_is_called_out(blog: Path) -> None:
     """`--rename-table authors=writers` while authors is still declared renames nothing: say so."""
     before = tree(blog)
@@ -172,3 +195,12 @@ def test_drop_table_flag(tmp_path: Path) -> None:
     assert not (project / "priv/resource_snapshots/repo/posts").exists()
     [migration] = [p for p in (project / "priv/repo/migrations").glob("*.sql") if "resources2" in p.name]
     assert 'DROP TABLE "posts";' in migration.read_text()
+
+
+@pytest.mark.parametrize("steps", ["1", "2"])
+def test_rollback_takes_minus_n_or_to_never_both(tmp_path: Path, steps: str) -> None:
+    """`-n 1` equals the default: argparse's exclusive group must still see it as given."""
+    (tmp_path / "snapshift.toml").write_text('[repos.repo]\nurl = "postgresql://nobody@127.0.0.1:1/x"\n')
+    result = run("-C", str(tmp_path), "rollback", "--to", "20260101000000", "-n", steps)
+    assert result.returncode == 2
+    assert "not allowed with argument --to" in result.stderr
