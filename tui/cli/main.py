@@ -233,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SnapshiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # the reader went away (`| head`): nothing to say, and no one to say it to
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush is quiet
+        return 1
     except OSError as exc:  # the machine refused (permissions, a full disk): say so, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
