@@ -539,6 +539,21 @@ def test_error_bad_default_expression(tmp_path: Path) -> None:
     assert "now(" in str(err)
 
 
+@pytest.mark.parametrize("name", ["draft", "Infinity", "active_status"])
+def test_error_a_bare_name_default_names_the_quoting_to_use(tmp_path: Path, name: str) -> None:
+    """PostgreSQL reads a bare name as a column, which DEFAULT never allows: stop at generate, not at
+    migrate, and say how a text default is written."""
+    err = error(tmp_path, {"t.toml": BASE + f's = {{ type = "text", default = "{name}" }}\n'})
+    assert_at(err, tmp_path, "t.toml", "attributes.s.default", 5)
+    assert f"""default = "'{name}'\"""" in str(err)
+
+
+@pytest.mark.parametrize("text", ["current_timestamp", "CURRENT_DATE", "true", "localtime", "current_user"])
+def test_a_default_keyword_is_no_bare_name(tmp_path: Path, text: str) -> None:
+    [table] = load(tmp_path, {"t.toml": BASE + f'x = {{ type = "text", default = "{text}" }}\n'}).values()
+    assert table.columns[-1].default == text
+
+
 def test_error_bad_default_value_type(tmp_path: Path) -> None:
     err = error(tmp_path, {"t.toml": BASE + 'd = { type = "date", default = 2024-01-01 }\n'})
     assert_at(err, tmp_path, "t.toml", "attributes.d.default", 5)
