@@ -25,7 +25,11 @@ def add_app_commands(sub: Subcommands) -> None:
     p = sub.add_parser("watch", help="re-plan on every save and print the plan (no app)")
     p.add_argument("--sql", action="store_true", help="print the SQL generate would write, too")
     p.add_argument("--json", action="store_true", help="one JSON object per re-plan, one per line")
-    p.add_argument("--once", action="store_true", help="print the first plan and exit instead of watching")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="print the first plan and exit instead of watching (exit 2 when the files have problems)",
+    )
     p.set_defaults(func=cmd_watch)
 
 
@@ -53,9 +57,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     session = Session(args.directory, args.repo)
     show = _printer(session.root, args.sql, args.json)
-    if args.once:
-        show(session.replan())
-        return 0
+    if args.once:  # for scripts: problems in the files are exit 2, as for generate
+        from snapshift.tui.views import PlanProblems
+
+        view = session.replan()
+        show(view)
+        return 2 if isinstance(view, PlanProblems) else 0
     import queue  # with the views below: only for the app's commands, not every command's start
 
     bursts: queue.Queue[frozenset[Path]] = queue.Queue()

@@ -79,7 +79,7 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
         _print(f"== name: {plan.name}")
     generation = plan.generation
     if generation.questions:  # what it would write depends on the answers: show the questions instead
-        _print("== generate: first answer (on a terminal, with --yes, or with these flags):")
+        _print("== generate: first answer (on a terminal, or with these flags):")
         for question in generation.questions:
             _print(f"    {question.text()}  [{question.flag_hint()}]")
     elif not generation.has_changes:

@@ -23,8 +23,8 @@ BODY = 'body = { type = "text" }'
 NO_DATABASE = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}
 
 
-def watch_once(root: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
-    assert main(["-C", str(root), "watch", "--once", *flags]) == 0
+def watch_once(root: Path, capsys: pytest.CaptureFixture[str], *flags: str, code: int = 0) -> str:
+    assert main(["-C", str(root), "watch", "--once", *flags]) == code  # problems in the files: 2
     return capsys.readouterr().out
 
 
@@ -44,7 +44,7 @@ def test_watch_json_reports_the_plan_and_the_problems(
     assert 'DROP COLUMN "summary";' in document["down"]
 
     edit(root / "resources" / "posts.toml", 'type = "uuid"', 'type = "uuidd"')
-    broken = json.loads(watch_once(root, capsys, "--json"))
+    broken = json.loads(watch_once(root, capsys, "--json", code=2))
     assert not broken["ok"]
     (problem,) = broken["problems"]
     assert problem["file"] == "resources/posts.toml" and problem["line"] == 4
