@@ -24,6 +24,12 @@ def warning_text(warning: PlanWarning) -> str:
             f"Warning: the rename answer {warning.facts[0]} was not used: its old table is still declared, "
             "or its new name is not a new table."
         )
+    if warning.code == "not_null_on_rows":
+        shown = "; ".join(warning.facts[:3]) + ("; ..." if len(warning.facts) > 3 else "")
+        return (
+            f"Warning: NOT NULL without a default ({shown}) fails on a table that has rows (or NULLs in "
+            "that column): give it a default, or fill it in a migration of your own first."
+        )
     if warning.code == "unused_answer":
         kind, answer = warning.facts
         why = {

@@ -26,7 +26,9 @@ from snapshift.engine.autogen.operations import (
 from snapshift.engine.autogen.render import render
 
 Change = Literal["add", "change", "remove"]
-WarningCode = Literal["destructive", "commented", "ordering", "unused_rename", "unused_answer"]
+WarningCode = Literal[
+    "destructive", "commented", "ordering", "not_null_on_rows", "unused_rename", "unused_answer"
+]
 
 _ADDS = (
     CreateExtension, CreateSchema, CreateTable, AddColumn, AddPrimaryKey, CreateIndex, AddForeignKey,
@@ -76,6 +78,17 @@ def by_table(rows: Iterable[PlannedOperation]) -> dict[tuple[str, str], list[Pla
     return groups
 
 
+def _needs_empty_table(op: Operation) -> bool:
+    """A NOT NULL column added with no default (or a column made NOT NULL): fails on a table with rows
+    (respectively, with NULLs in it). Prisma and Atlas warn at generate; so do we."""
+    if isinstance(op, AddColumn):
+        column = op.column
+        return not column.allow_nil and column.default is None and column.generated is None
+    if isinstance(op, AlterColumn):
+        return op.old.allow_nil and not op.new.allow_nil and op.new.generated is None
+    return False
+
+
 def plan_warnings(generation: Generation) -> list[PlanWarning]:
     """The plan's warnings, most important first."""
     ops = [op for r in generation.repos for m in r.migrations for op in m.operations]
@@ -89,6 +102,9 @@ def plan_warnings(generation: Generation) -> list[PlanWarning]:
     found += [
         PlanWarning("ordering", (note,)) for r in generation.repos for m in r.migrations for note in m.notes
     ]
+    not_null = [op.describe() for op in ops if _needs_empty_table(op)]
+    if not_null:
+        found.append(PlanWarning("not_null_on_rows", tuple(not_null)))
     found += [PlanWarning("unused_rename", (answer,)) for answer in generation.unused_renames]
     found += [PlanWarning("unused_answer", pair) for pair in generation.unused_answers]
     return found

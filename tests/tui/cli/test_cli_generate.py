@@ -228,3 +228,18 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(tmp_path: Path) -> None
     child.stdout.close()
     assert child.wait(timeout=60) == 1
     assert child.stderr.read() == b""
+
+
+def test_a_not_null_column_without_a_default_is_warned_about(tmp_path: Path) -> None:
+    """It fails at migrate on a table with rows: say so at generate, as Prisma and Atlas do."""
+    project = rename_project(tmp_path)
+    posts = project / "resources" / "posts.toml"
+    posts.write_text(
+        posts.read_text().replace("name =", "title =") + 'body = { type = "text", allow_nil = false }\n'
+    )
+    result = run("-C", str(project), "generate", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "NOT NULL without a default (add column posts.body)" in result.stdout
+    posts.write_text(posts.read_text().replace("allow_nil = false", "allow_nil = false, default = \"''\""))
+    result = run("-C", str(project), "generate", "--dry-run")
+    assert result.returncode == 0 and "NOT NULL without a default" not in result.stdout
