@@ -69,7 +69,7 @@ def _error(action: str, url: str, exc: Exception, note: str = "") -> DatabaseErr
     """A DatabaseError naming `url` (redacted) with the driver's reason, from which every piece of the
     password is taken out: a malformed URL makes the driver quote pieces of it as hosts or keywords."""
     detail = str(exc).strip() or type(exc).__name__
-    return DatabaseError(hide_password(f"{action} ({redact(url)}): {detail}{note}", url))
+    return DatabaseError(f"{hide_password(action, url)} ({redact(url)}): {hide_password(detail, url)}{note}")
 
 
 def hide_password(text: str, url: str) -> str:

@@ -51,7 +51,7 @@ def test_a_reader_that_went_away_gets_no_traceback() -> None:
         )
     finally:
         os.close(write_end)
-    assert writer.returncode == 1 and "Traceback" not in writer.stderr and "Broken pipe" in writer.stderr
+    assert writer.returncode == 1 and writer.stderr == ""  # quiet, as `yes | head -1` is
 
 
 INTERRUPTED_OUTSIDE_A_COMMAND = """

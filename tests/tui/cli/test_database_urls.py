@@ -56,8 +56,8 @@ COMMANDS = (
     ["status", "--json"],
     ["create"],
     ["drop", "--force"],
-    ["regen"],
     ["verify"],
+    ["regen"],
 )
 
 
