@@ -15,6 +15,7 @@ from pathlib import Path
 from snapshift.engine.base.errors import ResourceError
 from snapshift.engine.base.pglimits import MAX_COLUMNS
 from snapshift.engine.resources.config import ProjectConfig, repo_hint
+from snapshift.engine.resources.expression_columns import unknown_column
 from snapshift.engine.resources.model import (
     Check,
     Column,
@@ -107,7 +108,7 @@ def draft_file(config: ProjectConfig, path: Path, column_cache: ColumnCache | No
         columns=columns,
         identities=_identities(doc, name, data.get("identities", {}), by_name, tenant),
         indexes=_indexes(doc, name, doc.tables(data, "indexes", ()), by_name, tenant),
-        checks=_checks(doc, doc.tables(data, "check_constraints", ()), by_name),
+        checks=_checks(doc, name, doc.tables(data, "check_constraints", ()), by_name),
         statements=_statements(doc, doc.tables(data, "statements", ())),
         source=path,
     )
@@ -139,6 +140,28 @@ def _multitenancy(doc: Doc, value: object) -> Multitenancy:
 def _expression(doc: Doc, spec: TomlTable, name: str, key: KeyPath) -> str | None:
     text = doc.string(spec, name, key)
     return None if text is None else checked_sql(doc, (*key, name), text.strip())
+
+
+def _check_columns(
+    doc: Doc, key: KeyPath, text: str | None, table: str, columns: Mapping[str, Column]
+) -> None:
+    """An expression names only its table's columns: a stale name (a renamed column) passes migrate, where
+    PostgreSQL rewrites the expression, but fails every fresh build of the migrations."""
+    missing = None if text is None else unknown_column(text, columns)
+    if missing is not None:
+        raise doc.error(
+            key,
+            f"the expression names column '{missing}' which table '{table}' does not have"
+            f"{_column_hint(missing, columns)}",
+        )
+
+
+def _column_hint(name: str, columns: Mapping[str, Column]) -> str:
+    """Did-you-mean, or how to write a column whose name has capitals (unquoted names fold to lowercase)."""
+    for column in columns:
+        if column.lower() == name and column != name:
+            return f' (did you mean "{column}"? unquoted names fold to lowercase, so quote it)'
+    return did_you_mean(name, columns)
 
 
 def _with_tenant(keys: tuple[str, ...], tenant: str) -> tuple[str, ...]:
@@ -177,6 +200,7 @@ def _identities(
                 raise doc.error(
                     (*key, "keys", position), f"unknown attribute '{column}'{did_you_mean(column, columns)}"
                 )
+        _check_columns(doc, (*key, "where"), where, table, columns)
         if index_name is None:
             index_name = f"{table}_{name}_index"
             check_name(doc, key, index_name, "index name")
@@ -218,7 +242,9 @@ def _indexes(
         raw_fields = doc.strings(spec, "fields", key) or []
         if not raw_fields:
             raise doc.error((*key, "fields"), "an index needs at least one field")
-        fields = [_index_field(doc, (*key, "fields", n), text, columns) for n, text in enumerate(raw_fields)]
+        fields = [
+            _index_field(doc, (*key, "fields", n), text, table, columns) for n, text in enumerate(raw_fields)
+        ]
         name = doc.string(spec, "name", key)
         if name is None:
             for n, field in enumerate(fields):
@@ -232,13 +258,15 @@ def _indexes(
         using = doc.string(spec, "using", key)
         if using is not None:
             _check_index_method(doc, (*key, "using"), using)
+        where = _expression(doc, spec, "where", key)
+        _check_columns(doc, (*key, "where"), where, table, columns)
         indexes.append(
             Index(
                 name=name,
                 fields=tuple(fields),
                 unique=doc.boolean(spec, "unique", key, False),
                 using=using.lower() if using is not None else None,
-                where=_expression(doc, spec, "where", key),
+                where=where,
                 include=tuple(_column_list(doc, spec, "include", key, columns)),
                 nulls_distinct=doc.boolean(spec, "nulls_distinct", key, True),
                 concurrently=doc.boolean(spec, "concurrently", key, False),
@@ -248,7 +276,7 @@ def _indexes(
     return tuple(indexes)
 
 
-def _index_field(doc: Doc, key: KeyPath, text: str, columns: Mapping[str, Column]) -> IndexField:
+def _index_field(doc: Doc, key: KeyPath, text: str, table: str, columns: Mapping[str, Column]) -> IndexField:
     """A column, a column with a sort order ("inserted_at desc"), or a SQL expression."""
     if text in columns:
         return IndexField(text)
@@ -263,10 +291,11 @@ def _index_field(doc: Doc, key: KeyPath, text: str, columns: Mapping[str, Column
     stripped = text.strip()
     if _IDENTIFIER.fullmatch(stripped):
         raise doc.error(key, f"unknown attribute '{stripped}'{did_you_mean(stripped, columns)}")
-    return IndexField(checked_sql(doc, key, stripped), is_column=False)
+    _check_columns(doc, key, checked_sql(doc, key, stripped), table, columns)
+    return IndexField(stripped, is_column=False)
 
 
-def _checks(doc: Doc, specs: list[TomlTable], columns: Mapping[str, Column]) -> tuple[Check, ...]:
+def _checks(doc: Doc, table: str, specs: list[TomlTable], columns: Mapping[str, Column]) -> tuple[Check, ...]:
     checks: list[Check] = []
     seen: set[str] = set()
     for position, spec in enumerate(specs):
@@ -278,6 +307,7 @@ def _checks(doc: Doc, specs: list[TomlTable], columns: Mapping[str, Column]) -> 
             raise doc.error((*key, "name"), f"check constraint '{name}' is defined twice")
         seen.add(name)
         check = checked_sql(doc, (*key, "check"), doc.required_string(spec, "check", key).strip())
+        _check_columns(doc, (*key, "check"), check, table, columns)
         attributes = tuple(_column_list(doc, spec, "attributes", key, columns))
         checks.append(Check(name, check, attributes))
     return tuple(checks)
