@@ -1,5 +1,6 @@
 """What `v` (verify) and `D` (drift) show: frozen views built from the engine's results, so the screens
-draw plain data. The wording of every finding is the engine's own (`text()`), as the command line prints.
+draw plain data. A difference is worded by the engine (`text()`); pending migrations, which drift does
+not compare, are worded here for both the app and the command line.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import TYPE_CHECKING
 from snapshift.engine.base.relpath import shown_path
 
 if TYPE_CHECKING:
-    from snapshift.engine.checks.drift import DriftGroup, DriftResult
+    from snapshift.engine.checks.drift import DriftGroup, DriftResult, PendingTenants
     from snapshift.engine.checks.verify import VerifyProblem, VerifyResult
     from snapshift.engine.resources.config import RepoConfig
 
 STEP = re.compile(r"^(tenant )?migration (\d+) ")
 SECTIONS = {"up": "-- migrate:up", "up again": "-- migrate:up", "down": "-- migrate:down"}
+SHOWN = 10  # names or versions listed before "and N more"
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,14 @@ class VerifyView:
 
 @dataclass(frozen=True)
 class DriftGroupView:
-    """One entry of the drift screen's list: a title, the finding in full, the repair SQL."""
+    """One entry of the drift screen's list: a title, the finding in full, the repair SQL. A pending
+    entry was not compared: its migrations must be applied first, so it has no repair."""
 
     title: str
     text: str
     sql: str
     drifted: bool
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,24 +136,79 @@ def drift_view(results: Sequence[DriftResult]) -> DriftView:
     several = len(results) > 1
     for result in results:
         prefix = f"{result.repo}: " if several else ""
-        public_sql = "\n\n".join(
-            _block(f"the database: {schema}", [schema], statements)
-            for schema, statements in result.public_repair
-        )
-        groups.append(
-            DriftGroupView(
-                f"{prefix}database: {'drifted' if result.public else 'matches'}",
-                result.public_text(),
-                public_sql or "-- nothing to repair: the database matches the snapshots\n",
-                bool(result.public),
-            )
-        )
-        if result.tenants_checked and not result.groups:
+        groups.append(_public(prefix, result))
+        if result.tenants_checked and not result.groups and not result.pending_tenants:
             groups.append(DriftGroupView(f"{prefix}no tenants", "no tenants", "-- no tenants\n", False))
         groups += [_group(prefix, group) for group in result.groups]
-    ok = not any(result.drifted for result in results)
-    summary = "nothing drifted" if ok else "; ".join(g.text for g in groups if g.drifted)
+        groups += [_pending_group(prefix, pending) for pending in result.pending_tenants]
+    ok = all(result.ok for result in results)
+    summary = "nothing drifted" if ok else "; ".join(g.text for g in groups if g.drifted or g.pending)
     return DriftView(ok, summary, tuple(groups))
+
+
+def public_line(result: DriftResult) -> str:
+    """The database's finding: its differences, or its pending migrations (then it was not compared)."""
+    if result.public_pending:
+        return pending_text(result.public_pending, "snapshift migrate")
+    return result.public_text()
+
+
+def tenants_line(result: DriftResult) -> str:
+    """The tenants' findings: the compared groups, then the tenants with pending migrations."""
+    pending = [pending_tenants_text(group) for group in result.pending_tenants]
+    return "; ".join([group.text() for group in result.groups] + pending) or "no tenants"
+
+
+def pending_text(versions: Sequence[int], command: str) -> str:
+    """Why a part was not compared: `2 migration(s) pending (1, 2): run `snapshift migrate` first, ...`."""
+    listed = _listed([str(version) for version in versions])
+    return f"{len(versions)} migration(s) pending ({listed}): run `{command}` first, then drift compares"
+
+
+def pending_tenants_text(group: PendingTenants) -> str:
+    count = len(group.tenants)
+    who = f"{count} tenant{'s' if count != 1 else ''} ({_listed(group.tenants)})"
+    return f"{who}: {pending_text(group.versions, 'snapshift migrate --tenants')}"
+
+
+def pending_sql(result: DriftResult) -> str:
+    """`drift --sql` for the parts not compared: comments saying why there is no repair for them."""
+    prefix = f"-- {result.repo}: "
+    lines = [prefix + "the database: " + public_line(result)] if result.public_pending else []
+    lines += [prefix + pending_tenants_text(group) for group in result.pending_tenants]
+    return "\n".join(lines)
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:SHOWN])
+    return shown + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
+def _public(prefix: str, result: DriftResult) -> DriftGroupView:
+    """The database's entry: pending (not compared), drifted with its repair, or matching."""
+    if result.public_pending:
+        count = len(result.public_pending)
+        text = public_line(result)
+        sql = f"-- not compared: {text}\n-- no repair statements for migrations that are pending\n"
+        return DriftGroupView(f"{prefix}database: {count} migration(s) pending", text, sql, False, True)
+    public_sql = "\n\n".join(
+        _block(f"the database: {schema}", [schema], statements) for schema, statements in result.public_repair
+    )
+    return DriftGroupView(
+        f"{prefix}database: {'drifted' if result.public else 'matches'}",
+        result.public_text(),
+        public_sql or "-- nothing to repair: the database matches the snapshots\n",
+        bool(result.public),
+    )
+
+
+def _pending_group(prefix: str, group: PendingTenants) -> DriftGroupView:
+    count = len(group.tenants)
+    who = f"{count} tenant{'s' if count != 1 else ''}"
+    text = pending_tenants_text(group)
+    sql = f"-- not compared: {text}\n-- no repair statements for migrations that are pending\n"
+    title = f"{prefix}{who}: {len(group.versions)} migration(s) pending"
+    return DriftGroupView(title, text, sql, False, True)
 
 
 def _group(prefix: str, group: DriftGroup) -> DriftGroupView:

@@ -1,17 +1,17 @@
 """`snapshift drift`: the live catalog against the latest snapshots, tenants grouped by their difference.
 
 The declared state is built fresh on a scratch database (dropped afterwards) and read with the same
-catalog reader as the live database, so both sides are PostgreSQL's own renderings. The live side is
-read in one query per kind of object for the public schemas and every tenant schema at once; each
-tenant schema is compared with the fresh tenant schema, and tenants with the same differences form
-one group, with the statements that would repair them (engine.checks.repair; printed, never run).
+catalog reader as the live database, one query per kind of object for all schemas at once; tenants with
+the same differences form one group, with the statements that would repair them (engine.checks.repair;
+printed, never run). A part with pending migrations (the database's or a tenant's) is not compared:
+what they will change is not drift, so it is reported as pending, with no repair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from snapshift.engine.checks.catalog_compare import Difference, compare_schemas
@@ -52,26 +52,75 @@ class DriftGroup:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """The migration versions the live database has not applied: the repo's own, and each tenant's."""
+
+    public: tuple[int, ...] = ()
+    tenants: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def compared_tenants(self, tenants: Sequence[str] | None) -> list[str] | None:
+        """The tenants with nothing pending, which drift compares (None: tenants are not checked)."""
+        return None if tenants is None else [name for name in tenants if not self.tenants.get(name)]
+
+    def tenant_groups(self) -> tuple[PendingTenants, ...]:
+        """The tenants with pending migrations, grouped by the versions pending, largest group first."""
+        by_versions: dict[tuple[int, ...], list[str]] = {}
+        for tenant, versions in self.tenants.items():
+            if versions:
+                by_versions.setdefault(versions, []).append(tenant)
+        groups = [PendingTenants(tuple(sorted(names)), versions) for versions, names in by_versions.items()]
+        return tuple(sorted(groups, key=lambda g: (-len(g.tenants), g.tenants)))
+
+
+@dataclass(frozen=True)
+class PendingTenants:
+    """Tenants whose schemas have not applied the same tenant migrations: not compared, no repair."""
+
+    tenants: tuple[str, ...]
+    versions: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tenants": list(self.tenants), "versions": list(self.versions)}
+
+
+@dataclass(frozen=True)
 class DriftResult:
-    """One repo: differences of its public schemas, and tenant groups (with --tenants)."""
+    """One repo: differences of its public schemas, and tenant groups (with --tenants). A part with
+    pending migrations is not compared: `public_pending` (then `public` is empty) and `pending_tenants`
+    (those tenants are in no group) name the versions that `migrate` must apply first."""
 
     repo: str
     public: tuple[Difference, ...]
     public_repair: tuple[tuple[str, tuple[str, ...]], ...]  # (schema, statements)
     groups: tuple[DriftGroup, ...]
     tenants_checked: bool
+    public_pending: tuple[int, ...] = ()
+    pending_tenants: tuple[PendingTenants, ...] = ()
 
     @property
     def drifted(self) -> bool:
+        """Whether a compared part differs from the snapshots (pending migrations are not drift)."""
         return bool(self.public) or any(group.differences for group in self.groups)
 
+    @property
+    def comparable(self) -> bool:
+        """Whether every part was compared: no migration is pending in the database or any tenant."""
+        return not self.public_pending and not self.pending_tenants
+
+    @property
+    def ok(self) -> bool:
+        """Nothing drifted and nothing was left uncompared."""
+        return self.comparable and not self.drifted
+
     def public_text(self) -> str:
+        """The public finding; meaningful only when it was compared (no `public_pending`)."""
         if not self.public:
             return "the database matches the snapshots"
         return "the database " + " and ".join(describe(d, plural=False) for d in self.public)
 
     def tenants_text(self) -> str:
-        if not self.groups:
+        """The compared tenants' groups; the pending tenants are data (`pending_tenants`)."""
+        if not self.groups and not self.pending_tenants:
             return "no tenants"
         return "; ".join(group.text() for group in self.groups)
 
@@ -87,10 +136,13 @@ class DriftResult:
         return {
             "repo": self.repo,
             "drifted": self.drifted,
+            "comparable": self.comparable,
+            "public_pending": list(self.public_pending),
             "public": [d.to_json() for d in self.public],
-            "public_text": self.public_text(),
+            "public_text": None if self.public_pending else self.public_text(),
             "tenants_checked": self.tenants_checked,
             "groups": [group.to_json() for group in self.groups],
+            "pending_tenants": [pending.to_json() for pending in self.pending_tenants],
             "sql": self.sql(),
         }
 
@@ -127,22 +179,38 @@ def drift_repo(
     declared: FreshMigrations,
     tenants: Sequence[str] | None,
     progress: Callable[[str], None] | None = None,
+    pending: Pending | None = None,
 ) -> DriftResult:
-    """Compare the live database of `live_url` (and each of `tenants`, when given) with `declared`."""
+    """Compare the live database of `live_url` (and each of `tenants`, when given) with `declared`;
+    the parts with `pending` migrations are reported as such, not compared."""
+    pending = pending or Pending()
+    compared = pending.compared_tenants(tenants)
+    public_schemas = [] if pending.public else list(declared.schemas)
+    checked = tenants is not None
+    if pending.public and not compared:
+        return DriftResult(repo, (), (), (), checked, pending.public, pending.tenant_groups())
+    live, fresh = _read_both(live_url, declared, [*public_schemas, *(compared or ())], progress)
+    public, repairs = ([], []) if pending.public else _public(live, fresh, public_schemas)
+    tenant_shape = fresh.schemas.get(TENANT_SCHEMA, SchemaShape())
+    groups = _groups(live, tenant_shape, compared) if compared is not None else []
+    return DriftResult(
+        repo, tuple(public), tuple(repairs), tuple(groups), checked, pending.public, pending.tenant_groups()
+    )
+
+
+def _read_both(
+    live_url: str, declared: FreshMigrations, schemas: Sequence[str], progress: Callable[[str], None] | None
+) -> tuple[Catalog, Catalog]:
+    """The live catalog of `schemas`, and the declared state's catalog from a fresh build."""
     say = progress or (lambda message: None)
-    public_schemas = list(declared.schemas)
     say("building the declared state on a scratch database, reading the live catalog meanwhile")
     # the two sides wait on the server, not on this process: read them at once (on Ctrl-C the pool
     # waits for the build, whose own cleanup drops the scratch database)
     with ThreadPoolExecutor(max_workers=1) as pool:
         building = pool.submit(read_fresh, live_url, declared)
         with database.connect(live_url, autocommit=True) as conn:
-            live = read_catalog(conn, [*public_schemas, *(tenants or ())])
-        fresh = building.result()
-    tenant_shape = fresh.schemas.get(TENANT_SCHEMA, SchemaShape())
-    public, repairs = _public(live, fresh, public_schemas)
-    groups = _groups(live, tenant_shape, tenants) if tenants is not None else []
-    return DriftResult(repo, tuple(public), tuple(repairs), tuple(groups), tenants is not None)
+            live = read_catalog(conn, schemas)
+        return live, building.result()
 
 
 def _public(

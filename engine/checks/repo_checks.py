@@ -1,5 +1,6 @@
-"""What verify and drift read of a repo (migration files, latest snapshots) and what they run on: the
-glue between the Project facade and engine.checks.verify / engine.checks.drift."""
+"""What verify and drift read of a repo (migration files, latest snapshots, the versions its database
+has applied) and what they run on: the glue between the Project facade and engine.checks.verify /
+engine.checks.drift."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from typing import TYPE_CHECKING
 
 from snapshift.engine.autogen.snapshots import load_state
 from snapshift.engine.base.migrations import list_migrations, parse_migration_text, parse_version
-from snapshift.engine.checks.drift import DriftResult, drift_repo
+from snapshift.engine.checks.drift import DriftResult, Pending, drift_repo
 from snapshift.engine.checks.verify import VerifyProgress, VerifyResult, verify_migrations
+from snapshift.engine.db.dbactions import connector
+from snapshift.engine.db.migrator import Connect, Migrator, open_connection
+from snapshift.engine.db.runs import MigrationState
 from snapshift.engine.db.scratch import FreshMigrations, fresh_migrations
+from snapshift.engine.db.tenants import read_tenant_versions
 from snapshift.engine.resources.config import RepoConfig
 from snapshift.engine.resources.model import Table
 
@@ -89,4 +94,30 @@ def drift(
     tenants: Sequence[str] | None,
     progress: Callable[[str], None] | None = None,
 ) -> DriftResult:
-    return drift_repo(repo.name, live_url, declared_state(repo), tenants, progress)
+    """The live database (and `tenants`) against the latest snapshots; what migrations are pending is
+    read first, and the parts they would change are reported pending, not compared."""
+    pending = pending_migrations(repo, live_url, tenants or ())
+    return drift_repo(repo.name, live_url, declared_state(repo), tenants, progress, pending)
+
+
+def pending_migrations(repo: RepoConfig, live_url: str, tenants: Sequence[str]) -> Pending:
+    """The versions of the migration files the live database, and each of `tenants`, has not applied,
+    read as `migrate` and `status` read them."""
+    connect = connector(live_url, repo.connect_timeout)
+    public = Migrator(connect, list_migrations(repo.migrations_path)).pending()
+    return Pending(tuple(m.version for m in public), _tenants_pending(repo, connect, tenants))
+
+
+def _tenants_pending(
+    repo: RepoConfig, connect: Connect, tenants: Sequence[str]
+) -> dict[str, tuple[int, ...]]:
+    """Each tenant's pending tenant migrations (all of them where the schema has no schema_migrations)."""
+    if not tenants:
+        return {}
+    files = list_migrations(repo.tenant_migrations_path)
+    with open_connection(connect) as conn:
+        applied = read_tenant_versions(conn, tenants)
+    return {
+        name: tuple(m.version for m in MigrationState.compare(files, applied[name] or set()).pending)
+        for name in tenants
+    }

@@ -1,6 +1,6 @@
 """`snapshift verify`, `snapshift drift` and `generate --verify` (SPEC 7): call the engine, print its
-findings, exit 1 when something differs. The engine returns data; the wording of each finding is its own
-(`text()`), so the app shows the same sentences."""
+findings, exit 1 when something differs or drift could not compare (migrations pending). The engine
+returns data; the sentences come from its `text()` and tui.check_views, so the app shows the same ones."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from snapshift.engine.project import Project
+from snapshift.tui.check_views import pending_sql, public_line, tenants_line
 
 if TYPE_CHECKING:
     from snapshift.engine.autogen.generate import Generation
@@ -68,17 +69,24 @@ def cmd_drift(args: argparse.Namespace) -> int:
     if args.json:
         _print(json.dumps([result.to_json() for result in results], indent=2, sort_keys=True))
     elif args.sql:
-        _print("\n\n".join(result.sql() for result in results if result.drifted) or "-- nothing drifted")
+        _print(_drift_sql(results))
     else:
         for result in results:
             _print_drift(result)
-    return 1 if any(result.drifted for result in results) else 0
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _drift_sql(results: Sequence[DriftResult]) -> str:
+    """The repair statements of what drifted; the parts not compared (pending) say why they have none."""
+    blocks = [pending_sql(result) for result in results if not result.comparable]
+    blocks += [result.sql() for result in results if result.drifted]
+    return "\n\n".join(blocks) or "-- nothing drifted"
 
 
 def _print_drift(result: DriftResult) -> None:
-    _print(f"== {result.repo}: {result.public_text()}")
+    _print(f"== {result.repo}: {public_line(result)}")
     if result.tenants_checked:
-        _print(f"== {result.repo} tenants: {result.tenants_text()}")
+        _print(f"== {result.repo} tenants: {tenants_line(result)}")
 
 
 def add_verify_commands(sub: Subcommands) -> None:

@@ -1,5 +1,6 @@
 """`D`'s result: the live database and every tenant schema against the snapshots, grouped by their
-difference; the groups on the left, the repair SQL of the selected one on the right (shown, never run)."""
+difference; the groups on the left, the repair SQL of the selected one on the right (shown, never run).
+A part with pending migrations is listed apart (not compared, no repair) until they are applied."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from snapshift.tui.check_views import DriftView
+from snapshift.tui.check_views import DriftGroupView, DriftView
 from snapshift.tui.widgets.sql_area import SqlArea
 
 
@@ -28,8 +29,7 @@ class DriftScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         view = self.view
         options = [
-            Option(Text(group.title, "bold red" if group.drifted else "green"), id=str(index))
-            for index, group in enumerate(view.groups)
+            Option(Text(group.title, _style(group)), id=str(index)) for index, group in enumerate(view.groups)
         ]
         with Vertical(classes="dialog drift" + ("" if view.ok else " danger")) as dialog:
             dialog.border_title = "Drift: none" if view.ok else "Drift"
@@ -49,7 +49,7 @@ class DriftScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         groups = self.query_one("#drift-groups", OptionList)
-        first = next((i for i, group in enumerate(self.view.groups) if group.drifted), 0)
+        first = next((i for i, group in enumerate(self.view.groups) if group.drifted or group.pending), 0)
         groups.highlighted = first if self.view.groups else None
         groups.focus()
         self.show_group(first)
@@ -67,3 +67,10 @@ class DriftScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _style(group: DriftGroupView) -> str:
+    """Drifted in red, pending (not compared) in yellow, matching in green."""
+    if group.drifted:
+        return "bold red"
+    return "bold yellow" if group.pending else "green"
