@@ -117,11 +117,14 @@ class UntrackedRollback:
         return not self.public and not self.tenant
 
     def describe(self) -> list[str]:
-        lines = [f"roll back {m.label}" for m in self.public]
+        """One line per migration, newest first: the order the rollback runs them (ordered.reverse_steps)."""
+        lines = [(m.version, f"roll back {m.label}") for m in self.public]
         for migration in self.tenant:
             where = [t for t, versions in self.tenants.items() if migration.version in versions]
-            lines.append(f"roll back tenant migration {migration.label} in {_names(where)}")
-        return lines
+            lines.append(
+                (migration.version, f"roll back tenant migration {migration.label} in {_names(where)}")
+            )
+        return [line for _, line in sorted(lines, key=lambda entry: entry[0], reverse=True)]
 
 
 @dataclass(frozen=True)
