@@ -31,7 +31,7 @@ from snapshift.tui.session import Session  # noqa: E402
 from snapshift.tui.widgets.keys_footer import KeysFooter  # noqa: E402
 from snapshift.tui.widgets.log import LogPane  # noqa: E402
 from snapshift.tui.widgets.resource_tree import ResourceTree  # noqa: E402
-from tests.support.appkit import FIXED_NOW, copy_example, edit, make_app, planned, until  # noqa: E402
+from tests.support.appkit import FIXED_NOW, copy_example, edit, make_app, planned, rename_body, until  # noqa: E402
 from tests.support.gitrepo import commit_all, git  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -210,7 +210,7 @@ PICTURES: list[tuple[str, tuple[int, int], Callable[[Path], None], Scene]] = [
     (
         "rename",
         (120, 40),
-        lambda root: edit(root / "resources" / "posts.toml", BODY, 'content = { type = "text" }'),
+        rename_body,
         rename_dialog,
     ),
     ("drop", (120, 40), lambda root: (root / "resources" / "comments.toml").unlink(), drop_dialog),

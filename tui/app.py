@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Tab, Tabs, Tree
 from textual.worker import get_current_worker
 
@@ -46,6 +47,9 @@ from snapshift.tui.widgets.resource_tree import ResourceTree
 from snapshift.tui.widgets.sql_area import SqlArea
 from snapshift.tui.widgets.sql_pane import SqlPane
 from snapshift.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from snapshift.engine.autogen.generate import Generation
 
 # The dialogs' modules (screens/, asking) are imported when first opened: the first view needs none.
 
@@ -136,6 +140,7 @@ class SnapshiftApp(App[None]):
 
     def on_mount(self) -> None:
         self._set_narrow(self.size.width)
+        self.main.query_one(ResourceTree).focus()  # arrow keys move through the tables from the start
         self.log_line(f"opened {self.session.root.name} ({self.session.resource_count()} resource files)")
         self.request_replan()  # the database is looked at once the first plan is shown
         if self.watch_files:
@@ -159,7 +164,11 @@ class SnapshiftApp(App[None]):
 
     def action_pane(self, pane: str) -> None:
         self.main.query_one("#pane-tabs", Tabs).active = f"tab-{pane}"
-        self.main.query_one(f"#{pane}").focus()
+        container = self.main.query_one(f"#{pane}")
+        if container.can_focus:  # the tree; the other two are containers: their list, or the shown SQL
+            container.focus()
+        else:
+            self.call_after_refresh(lambda: _content_of(container).focus())
 
     @property
     def main(self) -> Screen[None]:
@@ -268,7 +277,7 @@ class SnapshiftApp(App[None]):
 
     @on(Tree.NodeHighlighted, "#resources")
     def _table_highlighted(self) -> None:
-        if self.screen_stack:
+        if not self.closing:  # a highlight posted while the app shuts down finds no panes
             self.show_selection()
 
     # -- the database: state in the header and the migrations pane
@@ -294,6 +303,8 @@ class SnapshiftApp(App[None]):
         info = message.info
         if info is None or not info.reachable:
             reason = message.error if info is None else info.error
+            if info is not None and info.missing:
+                reason = f"{reason} (press c to create it)"
             if previous is None or previous.reachable:
                 self.log_line(f"database: {reason}; resources, plans and SQL still work", "error")
         elif previous is None or not previous.reachable:
@@ -397,9 +408,15 @@ class SnapshiftApp(App[None]):
     async def action_rollback(self) -> None:
         from snapshift.tui.screens.confirm import ConfirmScreen
 
-        newest = [row for row in self.migrations.rows if row.state == "applied" and not row.tenant]
-        what = f"{newest[-1].version}_{newest[-1].name}" if newest else "the newest applied migration"
-        lines = [f"roll back {what}", "(its down runs in a transaction of its own)"]
+        try:
+            lines = await asyncio.to_thread(self.session.rollback_preview)
+        except Exception as exc:
+            self._refuse("rollback", exc)
+            return
+        if not lines:
+            self.notify("nothing to roll back: no migration is applied", title="rollback")
+            return
+        lines.append("(each down runs in a transaction of its own, in this order)")
         if await self.push_screen_wait(ConfirmScreen("Roll back?", lines, "Roll back")):
             self.start_job("rollback", "rolling back", self.session.rollback)
 
@@ -439,8 +456,11 @@ class SnapshiftApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_generate(self) -> None:
-        if self.problems:
-            self.notify("fix the resource files first (see the log)", title="generate", severity="warning")
+        if self.problems:  # said in full: at 80 columns the log is not on screen
+            first = self.problems[0]
+            more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            where = first.where(self.session.root)
+            self.notify(f"fix {where} first: {first.message}{more}", title="generate", severity="warning")
             return
         view = self.plan
         if not view.has_changes:
@@ -451,6 +471,8 @@ class SnapshiftApp(App[None]):
         summary = f"{tables} table(s) · {view.operation_count} operation(s) · {destructive} destructive"
         from snapshift.tui.screens.generate import GenerateScreen
 
+        if view.questions:
+            summary += f"\nbefore your answers to {len(view.questions)} question(s), asked next"
         name = await self.push_screen_wait(GenerateScreen(view.default_name, summary))
         if name is None:
             return
@@ -458,21 +480,57 @@ class SnapshiftApp(App[None]):
         if answers is None:
             self.log_line("generate cancelled")
             return
-        chosen = answers
+        try:
+            generation, unchanged = await asyncio.to_thread(
+                self.session.plan_if_unchanged, view, answers, name
+            )
+        except Exception as exc:
+            self._refuse("generate", exc)
+            return
+        if not unchanged:  # what would be written is not what the panes showed when g was pressed
+            self.log_line(
+                "generate: the files changed while its dialogs were open; nothing written", "warning"
+            )
+            self.notify(
+                "the files changed meanwhile: nothing written; see the new plan, then g", title="generate"
+            )
+            self.request_replan()
+            return
+        if view.questions and not await self._confirm_answered(generation):
+            self.log_line("generate cancelled")
+            return
 
         def write(_progress: Progress) -> str:
-            written = self.session.write(self.session.plan_generate(chosen, name))
-            return f"wrote {len(written)} file(s): " + ", ".join(Path(p).name for p in written[:3])
+            written = self.session.write(generation)  # the plan just checked, not one made again
+            shown = [_short(Path(p)) for p in written[:3]] + (["..."] if len(written) > 3 else [])
+            return f"wrote {len(written)} file(s): " + ", ".join(shown)
 
         self.start_job("generate", "generating", write)
+
+    async def _confirm_answered(self, generation: Generation) -> bool:
+        """The answers changed what generate writes (a rename instead of a drop and an add): show the
+        operations it writes now, destructive ones marked, before writing them."""
+        from snapshift.engine.autogen.planview import planned_operations
+        from snapshift.tui.screens.confirm import ConfirmScreen
+
+        rows = planned_operations(generation)
+        destructive = sum(1 for row in rows if row.destructive)
+        lines = [f"{len(rows)} operation(s) · {destructive} destructive:"]
+        lines += [f"  {row.description}" + ("  ⚠ drop" if row.destructive else "") for row in rows[:15]]
+        if len(rows) > 15:
+            lines.append(f"  ... and {len(rows) - 15} more")
+        confirmed: bool = await self.push_screen_wait(ConfirmScreen("Generate this?", lines, "Generate"))
+        return confirmed
 
     async def _answer_all(
         self, job: str, questions_for: Callable[[Answers], list[Question]]
     ) -> Answers | None:
-        """Plan, ask the first open question in a dialog, plan again, until none is left."""
+        """Plan, ask the first open question in a dialog, plan again, until none is left. Back asks the
+        previous question again (the first one's Back, like escape, calls it all off)."""
         from snapshift.tui import asking
 
         answers = Answers()
+        earlier: list[Answers] = []  # the answers before each question answered so far
         for _ in range(MAX_QUESTIONS):
             try:
                 questions = await asyncio.to_thread(questions_for, answers)
@@ -482,9 +540,14 @@ class SnapshiftApp(App[None]):
             if not questions:
                 return answers
             answered = await asking.answer(self, questions[0], answers)
-            if answered is None:
+            if answered == "cancel" or (answered == "back" and not earlier):
                 return None
-            answers = answered
+            if answered == "back":
+                answers = earlier.pop()
+            else:
+                assert isinstance(answered, Answers)
+                earlier.append(answers)
+                answers = answered
         return answers
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
@@ -522,6 +585,17 @@ def _bound(app: SnapshiftApp) -> Iterable[tuple[Binding, tuple[str, str, str]]]:
             yield binding, actions[binding.action]
         elif isinstance(binding, Binding) and binding.action == "command_palette":
             yield binding, ("command_palette", "Commands", "every action, searchable")
+
+
+def _content_of(container: Widget) -> Widget:
+    """The first widget inside `container` that takes focus and is not a tab bar (the SQL, not up/down)."""
+    shown = [w for w in container.query("*") if w.focusable and not isinstance(w, Tabs)]
+    return shown[0] if shown else container
+
+
+def _short(path: Path) -> str:
+    """A written file as the notification names it: a migration by its name, a snapshot with its table."""
+    return path.name if path.suffix == ".sql" else f"{path.parent.name}/{path.name}"
 
 
 def _first_line(error: object) -> str:

@@ -103,7 +103,9 @@ def _table_rows(repo: RepoGeneration, questions: Sequence[Question]) -> list[Tab
         now, before = repo.tables.get(key), stored[key].table if key in stored else None
         table_ops = ops.get(key, [])
         state: TableState
-        if now is None:
+        if now is None and not table_ops and key in stored and stored[key].drop_table_opted_out:
+            state = "kept"  # its resource is gone and the user chose to keep the table: nothing pending
+        elif now is None:
             state = "removed"
         elif before is None and key not in renamed_to:
             state = "new"
@@ -111,7 +113,7 @@ def _table_rows(repo: RepoGeneration, questions: Sequence[Question]) -> list[Tab
             state = "changed"
         else:
             state = "unchanged"
-        changes = table_changes(before, now) if state != "unchanged" else ()
+        changes = table_changes(before, now) if state not in ("unchanged", "kept") else ()
         rows.append(
             TableRow(
                 repo.repo.name,
@@ -235,7 +237,9 @@ def migrations_view(status: ProjectStatus) -> MigrationsView:
         untracked = set(group.untracked) if group.untracked is not None else None
         for m in group.files:
             state: MigrationState = "unknown"
-            if versions is not None and repo.database_exists:
+            if repo.database_exists is False and repo.error is None:  # no database yet: nothing applied
+                state = "pending"
+            elif versions is not None and repo.database_exists:
                 if m.version in versions.applied:
                     state = "applied"
                 elif m.version in versions.out_of_order:

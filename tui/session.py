@@ -146,6 +146,19 @@ class Session:
         """The plan `g` writes: the open questions, or the files."""
         return self.project.plan(answers, self._options(name), now=self.now)
 
+    def plan_if_unchanged(
+        self, shown: PlanView, answers: Answers, name: str | None
+    ) -> tuple[Generation, bool]:
+        """The plan `g` writes, and whether the files still give the plan `shown` (the one on screen when
+        g was pressed). Planned first, checked after: a change made in between shows as a difference."""
+        generation = self.plan_generate(answers, name)
+        now = self.replan()
+        unchanged = isinstance(now, PlanView) and (now.tables, now.questions) == (
+            shown.tables,
+            shown.questions,
+        )
+        return generation, unchanged
+
     def write(self, generation: Generation) -> list[str]:
         """Write the planned files; their paths relative to the project."""
         return [shown_path(self.root, path) for path in self.project.write(generation)]
@@ -166,6 +179,8 @@ class Session:
         target = self.project.database_targets(self.project.config.default_repo.name)[0]
         try:
             database.connect(target.url).close()
+        except database.MissingDatabase as exc:
+            return DatabaseInfo(target.shown, target.embedded, False, _first_line(exc), missing=True)
         except SnapshiftError as exc:
             return DatabaseInfo(target.shown, target.embedded, False, _first_line(exc))
         return DatabaseInfo(target.shown, target.embedded, True)
@@ -220,6 +235,37 @@ class Session:
         results = self.project.rollback(self.repo, progress=progress).check().values()
         labels = [str(v) for r in results for v in r.versions]
         return f"rolled back {', '.join(labels)}" if labels else "nothing to roll back"
+
+    def rollback_preview(self) -> list[str]:
+        """What `b` undoes, in the order it runs: per repo, the tenant migrations newer than the newest
+        applied public one (rollback undoes them first, in every tenant that has them), then that one.
+        Empty when nothing is applied; a SnapshiftError when the database cannot be read."""
+        from snapshift.engine.db import status as status_module
+
+        configs = self.project.repos(self.repo)
+        urls = {target.repo: target for target in self.project.database_targets(self.repo)}
+        lines = []
+        for repo in status_module.project_status(self.root, configs, urls, lambda _repo: False).repos:
+            if repo.error is not None:
+                raise SnapshiftError(repo.error)
+            applied = repo.migrations.database.applied if repo.migrations.database else ()
+            if not applied:
+                continue
+            newest = max(applied)
+            names = {m.version: m.label for m in (*repo.migrations.files, *repo.tenant_migrations.files)}
+            holders: dict[int, list[str]] = {}
+            for tenant in repo.tenant_migrations.tenants:
+                for version in tenant.versions.applied:
+                    if version > newest:
+                        holders.setdefault(version, []).append(tenant.tenant)
+            for version in sorted(holders, reverse=True):
+                who = ", ".join(holders[version])
+                lines.append(f"roll back tenant migration {names.get(version, version)} in {who}")
+            lines.append(
+                f"roll back {names.get(newest, newest)}"
+                + (f" (repo {repo.repo})" if len(configs) > 1 else "")
+            )
+        return lines
 
     def rollback_untracked(self, progress: Progress) -> str:
         results = self.project.rollback_untracked(self.repo, progress=progress).values()

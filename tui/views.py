@@ -13,7 +13,7 @@ from typing import Literal
 from snapshift.engine.autogen.questions import Question
 from snapshift.engine.base.relpath import shown_path
 
-TableState = Literal["unchanged", "changed", "new", "removed", "error"]
+TableState = Literal["unchanged", "changed", "new", "removed", "kept", "error"]  # kept: no resource, kept
 MigrationState = Literal["applied", "pending", "out of order", "unknown"]
 
 
@@ -132,6 +132,7 @@ class DatabaseInfo:
     embedded: bool
     reachable: bool
     error: str | None = None
+    missing: bool = False  # the server answered: the database does not exist (yet)
 
 
 @dataclass(frozen=True)

@@ -401,12 +401,20 @@ def migration_filename(version: int, name: str) -> str:
     """`<version>_<name>.sql`; the name must be a plain word (letters, digits, `_`, `.`, `-`)."""
     if version < 0:
         raise UsageError(f"a migration version cannot be negative: {version}")
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(problem)
+    return f"{version}_{name}.sql"
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a migration file, or None (the app's dialog asks before generating)."""
     if not NAME_RE.fullmatch(name) or len(name.encode()) > MAX_NAME_BYTES:
-        raise UsageError(
+        return (
             f"invalid migration name {name!r}: use letters, digits, '_', '.' and '-', at most "
             f"{MAX_NAME_BYTES} bytes (it becomes part of a file name)"
         )
-    return f"{version}_{name}.sql"
+    return None
 
 
 def render_migration_file(

@@ -66,6 +66,13 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def rename_body(root: Path) -> None:
+    """posts.body becomes posts.content, its index expression too: generate asks whether it is a rename."""
+    posts = root / "resources" / "posts.toml"
+    edit(posts, 'body = { type = "text" }', 'content = { type = "text" }')
+    edit(posts, "lower(body)", "lower(content)")
+
+
 async def planned(pilot: Pilot[None]) -> None:
     """Until the first plan is shown and the database was looked at."""
     app = pilot.app

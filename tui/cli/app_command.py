@@ -117,7 +117,7 @@ def plan_json(root: Path, view: PlanView | PlanProblems, sql: bool) -> dict[str,
                 ],
             }
             for t in view.tables
-            if t.state != "unchanged"
+            if t.state not in ("unchanged", "kept")
         ],
     }
     if sql:
@@ -133,7 +133,7 @@ def plan_text(root: Path, view: PlanView | PlanProblems, sql: bool) -> str:
         lines = [f"{stamp} {len(view.problems)} problem(s); the plan waits until they are fixed:"]
         lines += [f"  {p.where(root)}: {p.message}" for p in view.problems]
         return "\n".join(lines)
-    changed = [t for t in view.tables if t.state != "unchanged"]
+    changed = [t for t in view.tables if t.state not in ("unchanged", "kept")]
     if not view.has_changes:
         return f"{stamp} no changes ({view.elapsed * 1000:.0f} ms)"
     lines = [

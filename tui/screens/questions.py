@@ -12,14 +12,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
-CANCELLED = -1
+CANCELLED = -1  # escape: the whole generate (or regen) is called off
+BACK = -2  # the Back button: the previous question again (the first one's Back calls it all off)
+DROP, KEEP = 1, 0  # DropTableScreen's answers
 
 
 class ChoiceScreen(ModalScreen[int]):
     """A question with options (renames first, the default selected); dismisses with the option's
-    index, or CANCELLED."""
+    index, BACK or CANCELLED."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, text: str, options: Sequence[str], default: int = 0) -> None:
         super().__init__()
@@ -47,17 +49,17 @@ class ChoiceScreen(ModalScreen[int]):
             chosen = self.query_one("#choices", RadioSet).pressed_index
             self.dismiss(chosen if chosen >= 0 else self.default)
         else:
-            self.dismiss(CANCELLED)
+            self.dismiss(BACK)
 
     def action_cancel(self) -> None:
         self.dismiss(CANCELLED)
 
 
-class DropTableScreen(ModalScreen[bool | None]):
-    """Dropping a table deletes its rows: typing its name is the confirmation. True drops, False keeps,
-    None cancels the whole generate."""
+class DropTableScreen(ModalScreen[int]):
+    """Dropping a table deletes its rows: typing its name is the confirmation. Dismisses with DROP, KEEP,
+    BACK or CANCELLED."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, table: str) -> None:
         super().__init__()
@@ -84,10 +86,10 @@ class DropTableScreen(ModalScreen[bool | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip() == self.table:
-            self.dismiss(True)
+            self.dismiss(DROP)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss({"drop": True, "keep": False}.get(event.button.id or ""))
+        self.dismiss({"drop": DROP, "keep": KEEP}.get(event.button.id or "", BACK))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss(CANCELLED)

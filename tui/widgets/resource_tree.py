@@ -17,6 +17,7 @@ MARKS = {
     "changed": ("~", "yellow"),
     "new": ("+", "green"),
     "removed": ("-", "red"),
+    "kept": ("○", "dim"),
     "error": ("✗", "bold red"),
 }
 ALL = "*"
@@ -55,7 +56,7 @@ class ResourceTree(Tree[str]):
                 if self._labels.get(key) != label:
                     self._leaves[key].set_label(label)
         self._labels = labels
-        changed = sum(1 for row in rows if row.state not in ("unchanged", "error"))  # broken: counted apart
+        changed = sum(1 for row in rows if row.state not in ("unchanged", "kept", "error"))  # broken: apart
         title = f"Resources {len(view.tables)}"
         if changed:
             title += f" · {changed} changed"
@@ -106,6 +107,8 @@ def _label(row: TableRow) -> Text:
     text = Text.assemble((mark, style), " ", row.name)
     if row.state == "error":
         text.append("  problems", "red")
+    elif row.state == "kept":
+        text.append("  kept (no resource)", "dim")
     elif row.questions:
         text.append("  ?", "bold magenta")
     elif row.operations:

@@ -30,9 +30,12 @@ class StatusBar(Static):
         else:
             text.append("embedded dev database " if info.embedded else "")
             text.append(info.url)
-            text.append(
-                "  ● connected" if info.reachable else "  ✗ unreachable", "green" if info.reachable else "red"
-            )
+            if info.reachable:
+                text.append("  ● connected", "green")
+            elif info.missing:
+                text.append("  ✗ no such database (c creates it)", "yellow")
+            else:
+                text.append("  ✗ unreachable", "red")
         if self.plan_state:
             text.append(f"  {self.plan_state}", "dim")
         if self.watching:

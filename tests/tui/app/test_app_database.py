@@ -39,6 +39,9 @@ async def test_migrate_rollback_and_tenants(project: Path, database_url: str) ->
         status = app.query_one(StatusBar)
         await until(pilot, lambda: status.database is not None and status.database.reachable, "connected")
         assert {row.state for row in app.migrations.rows if not row.tenant} == {"pending"}
+        await pilot.press("b")  # nothing applied: said at once, nothing asked
+        await pilot.pause(0.5)
+        assert not isinstance(app.screen, ConfirmScreen)
 
         await pilot.press("m")
         await until(pilot, lambda: finished(app, "migrate: applied 1 migration(s)"), "migrate")
@@ -65,6 +68,14 @@ async def test_migrate_rollback_and_tenants(project: Path, database_url: str) ->
         await until(
             pilot, lambda: any("2/2 up to date" in line for line in app.migrations.tenants), "tenants"
         )
+        await pilot.press("b")  # the tenant migration came after the public one: it is undone first
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the rollback confirmation")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.lines[:2] == [
+            "roll back tenant migration 20261125233512_migrate_resources1 in org_acme, org_globex",
+            "roll back 20261125233511_migrate_resources1",
+        ]
+        await pilot.press("escape")
 
 
 async def test_a_running_job_disables_the_conflicting_keys(project: Path) -> None:
@@ -97,6 +108,13 @@ async def test_create_and_drop(tmp_path: Path, pg_server_url: str, monkeypatch: 
             await until(
                 pilot, lambda: status.database is not None and not status.database.reachable, "missing"
             )
+            assert status.database is not None and status.database.missing  # not "unreachable"
+            assert "no such database (c creates it)" in str(status.render())
+            await until(pilot, lambda: bool(app.migrations.rows), "the listing")
+            assert {row.state for row in app.migrations.rows} == {"pending"}, (
+                "nothing is applied, in public too"
+            )
+            assert "press c to create it" in log_text(app)
             await pilot.press("c")
             await until(pilot, lambda: finished(app, "created"), "create")
             await until(pilot, lambda: status.database is not None and status.database.reachable, "connected")

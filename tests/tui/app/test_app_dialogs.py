@@ -13,7 +13,7 @@ from snapshift.tui.screens.confirm import ConfirmScreen
 from snapshift.tui.screens.generate import GenerateScreen
 from snapshift.tui.screens.questions import ChoiceScreen, DropTableScreen
 from snapshift.tui.screens.regen import RegenScreen
-from tests.support.appkit import copy_example, edit, log_text, make_app, planned, sql_text, until
+from tests.support.appkit import copy_example, edit, log_text, make_app, planned, rename_body, sql_text, until
 from tests.support.gitrepo import commit_all, git
 from tests.tui.app.test_app_database import applied, finished
 
@@ -41,10 +41,24 @@ async def generate(pilot: object, app: SnapshiftApp, name: str) -> None:
     await pilot.press("enter")
 
 
+async def confirm_written(pilot: object, app: SnapshiftApp, listed: str, absent: str) -> None:
+    """The answers changed the plan: its operations are shown once more (`listed` among them, nothing
+    like `absent`), and Generate writes them."""
+    from textual.pilot import Pilot
+    from textual.widgets import Label
+
+    assert isinstance(pilot, Pilot)
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the final confirmation")
+    text = "\n".join(str(label.render()) for label in app.screen.query(Label))
+    assert listed in text and absent not in text, text
+    await pilot.click("#ok")
+    await until(pilot, lambda: finished(app, "generate: wrote"), "generate")
+
+
 async def test_generate_asks_the_rename_in_a_dialog_and_migrate_applies_it(
     project: Path, database_url: str
 ) -> None:
-    edit(project / "resources" / "posts.toml", BODY, 'content = { type = "text" }')
+    rename_body(project)
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         await planned(pilot)
@@ -54,7 +68,7 @@ async def test_generate_asks_the_rename_in_a_dialog_and_migrate_applies_it(
         choice = app.screen
         assert isinstance(choice, ChoiceScreen) and choice.options[0] == "rename body -> content"
         await pilot.click("#ok")
-        await until(pilot, lambda: finished(app, "generate: wrote"), "generate")
+        await confirm_written(pilot, app, "rename column posts.body to content", "drop column")
         written = [name for name in migrations(project) if name.endswith("_rename_body.sql")]
         assert written, migrations(project)
         text = (project / "priv" / "repo" / "migrations" / written[0]).read_text()
@@ -84,7 +98,7 @@ async def test_a_dropped_table_is_confirmed_by_typing_its_name(project: Path) ->
         await pilot.pause(0.05)
         assert not app.screen.query_one("#drop").disabled
         await pilot.click("#drop")
-        await until(pilot, lambda: finished(app, "generate: wrote"), "generate")
+        await confirm_written(pilot, app, "drop table comments  ⚠ drop", "create table")
         (written,) = [name for name in migrations(project) if name.endswith("_drop_comments.sql")]
         assert 'DROP TABLE "comments"' in (project / "priv" / "repo" / "migrations" / written).read_text()
 

@@ -29,7 +29,7 @@ from snapshift.tui.widgets.keys_footer import KeysFooter
 from snapshift.tui.widgets.log import LogPane
 from snapshift.tui.widgets.pending import PendingPane
 from snapshift.tui.widgets.resource_tree import ResourceTree
-from tests.support.appkit import copy_example, edit, make_app, planned, until
+from tests.support.appkit import copy_example, edit, make_app, planned, rename_body, until
 from tests.support.gitrepo import commit_all, git
 
 BODY = 'body = { type = "text" }'
@@ -129,7 +129,7 @@ def test_generate_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
 def test_rename_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
     root = copy_example(tmp_path)
-    edit(root / "resources" / "posts.toml", BODY, 'content = { type = "text" }')
+    rename_body(root)
     app = make_app(root, watch=False)
     assert snap_compare(
         app, terminal_size=(120, 40), run_before=scene(key("g", GenerateScreen), key("enter", ChoiceScreen))
@@ -148,7 +148,12 @@ def test_drop_table_dialog(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
 
 def test_rollback_confirmation(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """The dialog's layout; what it lists is read from a real database in test_app_database."""
     app = make_app(copy_example(tmp_path), watch=False)
+    app.session.rollback_preview = lambda: [  # type: ignore[method-assign]
+        "roll back tenant migration 20261125233512_migrate_resources1 in org_acme, org_globex",
+        "roll back 20261125233511_migrate_resources1",
+    ]
     assert snap_compare(app, terminal_size=(120, 40), run_before=scene(key("b", ConfirmScreen)))
 
 
