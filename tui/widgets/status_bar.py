@@ -33,7 +33,7 @@ class StatusBar(Static):
             if info.reachable:
                 text.append("  ● connected", "green")
             elif info.missing:
-                text.append("  ✗ no such database (c creates it)", "yellow")
+                text.append("  ✗ no database (c creates it)", "yellow")
             else:
                 text.append("  ✗ unreachable", "red")
         if self.plan_state:

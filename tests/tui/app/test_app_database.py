@@ -109,7 +109,7 @@ async def test_create_and_drop(tmp_path: Path, pg_server_url: str, monkeypatch: 
                 pilot, lambda: status.database is not None and not status.database.reachable, "missing"
             )
             assert status.database is not None and status.database.missing  # not "unreachable"
-            assert "no such database (c creates it)" in str(status.render())
+            assert "no database (c creates it)" in str(status.render())
             await until(pilot, lambda: bool(app.migrations.rows), "the listing")
             assert {row.state for row in app.migrations.rows} == {"pending"}, (
                 "nothing is applied, in public too"
