@@ -16,6 +16,7 @@ _TOKEN = re.compile(
     r"|(::|<=|>=|<>|!=|\|\||[-+*/%=<>(),.\[\]]))"
 )
 _WORD_GROUP = 3
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 # Words PostgreSQL never reads as a column when unquoted (reserved, or a niladic function).
 _NILADIC = frozenset(
     {"current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
@@ -32,6 +33,8 @@ def unknown_column(text: str, columns: Collection[str]) -> str | None:
 
     Only unqualified names count; an expression sqlglot cannot parse names nothing (PostgreSQL judges it).
     """
+    if '"' not in text and all(w.lower() in columns or w.lower() in _RESERVED for w in _WORD.findall(text)):
+        return None  # every word a column or reserved: the everyday `where`, without a token scan
     candidates = _candidate_words(text)
     if candidates is not None and all(name in columns for name in candidates):
         return None

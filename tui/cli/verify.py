@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from snapshift.engine.project import Project
-from snapshift.tui.check_views import pending_sql, public_line, tenants_line
 
 if TYPE_CHECKING:
     from snapshift.engine.autogen.generate import Generation
@@ -78,12 +77,16 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 def _drift_sql(results: Sequence[DriftResult]) -> str:
     """The repair statements of what drifted; the parts not compared (pending) say why they have none."""
+    from snapshift.tui.check_views import pending_sql  # the drift command's only: not every command's start
+
     blocks = [pending_sql(result) for result in results if not result.comparable]
     blocks += [result.sql() for result in results if result.drifted]
     return "\n\n".join(blocks) or "-- nothing drifted"
 
 
 def _print_drift(result: DriftResult) -> None:
+    from snapshift.tui.check_views import public_line, tenants_line
+
     _print(f"== {result.repo}: {public_line(result)}")
     if result.tenants_checked:
         _print(f"== {result.repo} tenants: {tenants_line(result)}")
