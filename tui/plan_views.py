@@ -299,9 +299,12 @@ def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
         lines.append(f"then {len(generation.questions)} question(s) to answer")
     elif generation.has_changes:
         written = [f for f in generation.files if f.kind != "snapshot"]
-        names = ", ".join(f.path.stem.split("_", 1)[-1] for f in written)
+        names = ", ".join(
+            f.path.stem.split("_", 1)[-1] + (" (tenants)" if f.kind == "tenant_migration" else "")
+            for f in written
+        )
         snapshots = len(generation.files) - len(written)
-        lines.append(f"write {len(written)} migration(s) ({names}) and {snapshots} snapshot(s)")
+        lines.append(f"write {len(written)} migration(s): {names}; and {snapshots} snapshot(s)")
     else:
         lines.append("write nothing (no changes)")
     refused: str | None = None
