@@ -62,6 +62,8 @@ class MigrationFile:
     irreversible: str | None = None
     # `-- migrate:after-tenants V ...`: tenant migrations that must be applied in every tenant first
     after_tenants: tuple[int, ...] = ()
+    # (table as written, column) of each `DROP COLUMN` generate left commented out (--dont-drop-columns)
+    kept_columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -368,7 +370,33 @@ def _split_migration(text: str, *, path: Path, version: int, name: str) -> Migra
         down=tuple(sections.get("down", ())),
         irreversible=irreversible if "down" in sections else NO_DOWN_SECTION,
         after_tenants=after_tenants,
+        kept_columns=_kept_columns(text),
     )
+
+
+# what generate writes for a drop it keeps: `-- ALTER TABLE "s"."t" DROP COLUMN "c";` (names quoted)
+_KEPT_DROP_RE = re.compile(
+    r'^-- ALTER TABLE ((?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+") DROP COLUMN "((?:[^"]|"")+)";$', re.M
+)
+
+
+def _kept_columns(text: str) -> tuple[tuple[str, str], ...]:
+    """The columns whose drop generate left commented out, as `schema.table` (no schema: public or the
+    tenant's) and column; the down's commented `ADD COLUMN` lines do not match."""
+    if "DROP COLUMN" not in text:
+        return ()
+    return tuple(
+        (
+            ".".join(part.strip('"').replace('""', '"') for part in _split_qualified(table)),
+            column.replace('""', '"'),
+        )
+        for table, column in _KEPT_DROP_RE.findall(text)
+    )
+
+
+def _split_qualified(table: str) -> list[str]:
+    """`"s"."t"` -> ['"s"', '"t"'] (a quoted name may hold a dot)."""
+    return re.findall(r'"(?:[^"]|"")+"', table)
 
 
 def split_statements(sql: str) -> list[str]:

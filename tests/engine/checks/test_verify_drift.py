@@ -65,6 +65,22 @@ def test_verify_passes_on_the_example(blog: Path, capsys: pytest.CaptureFixture[
     assert code == 0 and json.loads(out)[0]["ok"] is True
 
 
+def test_a_column_kept_by_dont_drop_columns_is_a_note_not_a_failure(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--dont-drop-columns` leaves the drop commented out: the column stays in the database while the
+    snapshots no longer have it. That is what the user asked for, not a broken migration."""
+    posts = blog / "resources" / "posts.toml"
+    posts.write_text(
+        posts.read_text().replace('body = { type = "text" }\n', "").replace("lower(body)", "lower(title)")
+    )
+    assert cli(capsys, "-C", str(blog), "generate", "--dont-drop-columns", "drop_body")[0] == 0
+    code, out, err = cli(capsys, "-C", str(blog), "verify")
+    assert code == 0, out + err
+    assert "column posts.body is left in place: its drop is commented out" in out + err
+    assert "drop_body" in out + err
+
+
 def test_verify_names_migration_and_object_of_a_forgotten_statement(
     blog: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
