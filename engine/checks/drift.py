@@ -72,6 +72,27 @@ class Pending:
         return tuple(sorted(groups, key=lambda g: (-len(g.tenants), g.tenants)))
 
 
+KeptColumns = frozenset[tuple[str, str]]  # (table as drift shows it, column)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Columns whose drop generate left commented out (--dont-drop-columns): still in the database on
+    purpose, so no drift. `public` tables as drift names them (`schema.table`), `tenant` ones bare."""
+
+    public: KeptColumns = frozenset()
+    tenant: KeptColumns = frozenset()
+
+
+def _without_kept(found: Sequence[Difference], kept: KeptColumns) -> list[Difference]:
+    """`found` without the whole columns the database has and the snapshots dropped, kept on purpose."""
+    return [
+        d
+        for d in found
+        if not (d.kind == "column" and not d.aspect and d.expected is None and (d.table, d.name) in kept)
+    ]
+
+
 @dataclass(frozen=True)
 class PendingTenants:
     """Tenants whose schemas have not applied the same tenant migrations: not compared, no repair."""
@@ -180,9 +201,11 @@ def drift_repo(
     tenants: Sequence[str] | None,
     progress: Callable[[str], None] | None = None,
     pending: Pending | None = None,
+    kept: Kept = Kept(),
 ) -> DriftResult:
     """Compare the live database of `live_url` (and each of `tenants`, when given) with `declared`;
-    the parts with `pending` migrations are reported as such, not compared."""
+    the parts with `pending` migrations are reported as such, not compared; the `kept` columns (their
+    drop left commented out by generate --dont-drop-columns) are no drift."""
     pending = pending or Pending()
     compared = pending.compared_tenants(tenants)
     public_schemas = [] if pending.public else list(declared.schemas)
@@ -190,9 +213,9 @@ def drift_repo(
     if pending.public and not compared:
         return DriftResult(repo, (), (), (), checked, pending.public, pending.tenant_groups())
     live, fresh = _read_both(live_url, declared, [*public_schemas, *(compared or ())], progress)
-    public, repairs = ([], []) if pending.public else _public(live, fresh, public_schemas)
+    public, repairs = ([], []) if pending.public else _public(live, fresh, public_schemas, kept.public)
     tenant_shape = fresh.schemas.get(TENANT_SCHEMA, SchemaShape())
-    groups = _groups(live, tenant_shape, compared) if compared is not None else []
+    groups = _groups(live, tenant_shape, compared, kept.tenant) if compared is not None else []
     return DriftResult(
         repo, tuple(public), tuple(repairs), tuple(groups), checked, pending.public, pending.tenant_groups()
     )
@@ -214,7 +237,7 @@ def _read_both(
 
 
 def _public(
-    live: Catalog, fresh: Catalog, schemas: Sequence[str]
+    live: Catalog, fresh: Catalog, schemas: Sequence[str], kept: KeptColumns = frozenset()
 ) -> tuple[list[Difference], list[tuple[str, tuple[str, ...]]]]:
     missing = sorted(fresh.extensions - live.extensions)
     extensions = [Difference("extension", "", name, "", None, name) for name in missing]
@@ -223,7 +246,7 @@ def _public(
     for schema in schemas:
         prefix = "" if schema == "public" else f"{schema}."
         have, want = live.schemas.get(schema), fresh.schemas.get(schema, SchemaShape())
-        found = compare_schemas(have or SchemaShape(), want, prefix)
+        found = _without_kept(compare_schemas(have or SchemaShape(), want, prefix), kept)
         statements = repair_statements(found, want, prefix)
         if have is None and found:
             statements.insert(0, f"CREATE SCHEMA IF NOT EXISTS {quote(schema)};")
@@ -235,11 +258,15 @@ def _public(
     return differences, repairs
 
 
-def _groups(live: Catalog, expected: SchemaShape, tenants: Sequence[str]) -> list[DriftGroup]:
+def _groups(
+    live: Catalog, expected: SchemaShape, tenants: Sequence[str], kept: KeptColumns = frozenset()
+) -> list[DriftGroup]:
     by_difference: dict[tuple[Difference, ...], list[str]] = {}
     for tenant in tenants:
         have = live.schemas.get(tenant)
-        found = (MISSING_SCHEMA,) if have is None else tuple(compare_schemas(have, expected))
+        found = (
+            (MISSING_SCHEMA,) if have is None else tuple(_without_kept(compare_schemas(have, expected), kept))
+        )
         by_difference.setdefault(found, []).append(tenant)
     groups = []
     for differences, names in by_difference.items():

@@ -8,8 +8,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from snapshift.engine.autogen.snapshots import load_state
-from snapshift.engine.base.migrations import list_migrations, parse_migration_text, parse_version
-from snapshift.engine.checks.drift import DriftResult, Pending, drift_repo
+from snapshift.engine.base.migrations import (
+    MigrationFile,
+    list_migrations,
+    parse_migration_text,
+    parse_version,
+)
+from snapshift.engine.checks.drift import DriftResult, Kept, Pending, drift_repo
 from snapshift.engine.checks.verify import VerifyProgress, VerifyResult, verify_migrations
 from snapshift.engine.db.dbactions import connector
 from snapshift.engine.db.migrator import Connect, Migrator, open_connection
@@ -97,7 +102,14 @@ def drift(
     """The live database (and `tenants`) against the latest snapshots; what migrations are pending is
     read first, and the parts they would change are reported pending, not compared."""
     pending = pending_migrations(repo, live_url, tenants or ())
-    return drift_repo(repo.name, live_url, declared_state(repo), tenants, progress, pending)
+    kept = Kept(
+        _kept(list_migrations(repo.migrations_path)), _kept(list_migrations(repo.tenant_migrations_path))
+    )
+    return drift_repo(repo.name, live_url, declared_state(repo), tenants, progress, pending, kept)
+
+
+def _kept(migrations: Sequence[MigrationFile]) -> frozenset[tuple[str, str]]:
+    return frozenset(pair for migration in migrations for pair in migration.kept_columns)
 
 
 def pending_migrations(repo: RepoConfig, live_url: str, tenants: Sequence[str]) -> Pending:

@@ -65,7 +65,7 @@ def test_verify_passes_on_the_example(blog: Path, capsys: pytest.CaptureFixture[
     assert code == 0 and json.loads(out)[0]["ok"] is True
 
 
-def test_a_column_kept_by_dont_drop_columns_is_a_note_not_a_failure(
+def test_a_column_kept_by_dont_drop_columns_is_no_failure_and_no_drift(
     blog: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--dont-drop-columns` leaves the drop commented out: the column stays in the database while the
@@ -79,6 +79,9 @@ def test_a_column_kept_by_dont_drop_columns_is_a_note_not_a_failure(
     assert code == 0, out + err
     assert "column posts.body is left in place: its drop is commented out" in out + err
     assert "drop_body" in out + err
+    assert cli(capsys, "-C", str(blog), "migrate")[0] == 0
+    code, out, err = cli(capsys, "-C", str(blog), "drift", "--sql")
+    assert code == 0 and "nothing drifted" in out, out + err  # no DROP COLUMN offered as a repair
 
 
 def test_verify_names_migration_and_object_of_a_forgotten_statement(
