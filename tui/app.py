@@ -406,34 +406,41 @@ class SnapshiftApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_rollback(self) -> None:
-        from snapshift.tui.screens.confirm import ConfirmScreen
-
-        try:
-            lines = await asyncio.to_thread(self.session.rollback_preview)
-        except Exception as exc:
-            self._refuse("rollback", exc)
-            return
-        if not lines:
-            self.notify("nothing to roll back: no migration is applied", title="rollback")
-            return
-        lines.append("(each down runs in a transaction of its own, in this order)")
-        if await self.push_screen_wait(ConfirmScreen("Roll back?", lines, "Roll back")):
-            self.start_job("rollback", "rolling back", self.session.rollback)
+        await self._roll_back_after_preview(
+            "rollback",
+            self.session.rollback_preview,
+            "nothing to roll back: no migration is applied",
+            "Roll back?",
+            self.session.rollback,
+        )
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_untracked(self) -> None:
+        await self._roll_back_after_preview(
+            "untracked",
+            self.session.untracked_rollback_plan,
+            "no applied migration is untracked",
+            "Roll back untracked migrations?",
+            self.session.rollback_untracked,
+        )
+
+    async def _roll_back_after_preview(
+        self, job: str, preview: Callable[[], list[str]], nothing: str, title: str, run: Job
+    ) -> None:
+        """What would be undone, read in a thread and listed in a confirmation, then the rollback job."""
         from snapshift.tui.screens.confirm import ConfirmScreen
 
         try:
-            lines = await asyncio.to_thread(self.session.untracked_rollback_plan)
+            lines = await asyncio.to_thread(preview)
         except Exception as exc:
-            self._refuse("untracked", exc)
+            self._refuse(job, exc)
             return
         if not lines:
-            self.notify("no applied migration is untracked", title="untracked")
+            self.notify(nothing, title=job)
             return
-        if await self.push_screen_wait(ConfirmScreen("Roll back untracked migrations?", lines, "Roll back")):
-            self.start_job("untracked", "rolling back untracked migrations", self.session.rollback_untracked)
+        lines.append("(each down runs in a transaction of its own, in this order)")
+        if await self.push_screen_wait(ConfirmScreen(title, lines, "Roll back")):
+            self.start_job(job, "rolling back", run)
 
     @work(exclusive=True, exit_on_error=False, group="dialog")
     async def action_drop(self) -> None:

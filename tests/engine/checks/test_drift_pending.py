@@ -11,17 +11,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from snapshift.tui.cli.main import main
 from tests.support.paths import REPO_ROOT
+from tests.tui.cli.test_cli_db import cli
 
 EXAMPLE = REPO_ROOT / "examples" / "blog"
 NOT_COMPARED = "first, then drift compares"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def drift_json(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, dict[str, Any]]:
