@@ -6,7 +6,7 @@ Pure like diff: no files, no clock. `generate.py` decides names, timestamps and 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from snapshift.engine.autogen.operations import (
@@ -140,6 +140,7 @@ def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
         segments = sorted(by_level.items())
     plans: list[MigrationPlan] = []
     first_tenant_level = min((level for level, seg in segments if level % 2 and seg), default=None)
+    waiting: set[int] | None = None  # the operations a waiting migration waits for, worked out once
     for level, scoped in segments:
         tenant = level % 2 == 1
         waits = not tenant and first_tenant_level is not None and first_tenant_level < level
@@ -151,7 +152,10 @@ def plan_migrations(ops: Sequence[Operation]) -> list[MigrationPlan]:
                 ordered = fold_foreign_keys(ordered, facts)
             up, down = render_operations(ordered)
             plan = MigrationPlan(tenant, part, tuple(ordered), tuple(up), tuple(down), after_tenants=waits)
-            plans.append(with_tenant_first_note(plan) if waits else plan)
+            if waits:
+                waiting = needing_tenant_ops(ops) if waiting is None else waiting
+                plan = with_tenant_first_note(plan, waiting)
+            plans.append(plan)
     return plans
 
 
@@ -165,19 +169,7 @@ def kind_levels(ops: Sequence[Operation]) -> list[int] | None:
     None when the combined graph has a cycle (then public first, then tenant, as without levels). When
     the public operations can bracket the tenant ones (`_around_tenants`), those three levels.
     """
-    facts = all_facts(ops)
-    providers: dict[object, list[int]] = defaultdict(list)
-    for index, (provides, _) in enumerate(facts):
-        for fact in provides:
-            providers[fact].append(index)
-    before: list[set[int]] = [set() for _ in ops]
-    after: list[set[int]] = [set() for _ in ops]
-    for index, (_, requires) in enumerate(facts):
-        for fact in requires:
-            for provider in providers.get(fact, ()):
-                if provider != index:
-                    before[index].add(provider)
-                    after[provider].add(index)
+    before, after = _dependencies(ops)
     order = _topological(before, after)
     if order is None:
         return None
@@ -210,6 +202,37 @@ def kind_levels(ops: Sequence[Operation]) -> list[int] | None:
         usual = min(1 if tenant[index] else 0, latest[index])
         chosen[index] = fit_up(max(lowest(index, chosen), usual), index)
     return chosen
+
+
+def _dependencies(ops: Sequence[Operation]) -> tuple[list[set[int]], list[set[int]]]:
+    """For each operation, the ones it needs first (`before`) and the ones that need it (`after`)."""
+    facts = all_facts(ops)
+    providers: dict[object, list[int]] = defaultdict(list)
+    for index, (provides, _) in enumerate(facts):
+        for fact in provides:
+            providers[fact].append(index)
+    before: list[set[int]] = [set() for _ in ops]
+    after: list[set[int]] = [set() for _ in ops]
+    for index, (_, requires) in enumerate(facts):
+        for fact in requires:
+            for provider in providers.get(fact, ()):
+                if provider != index:
+                    before[index].add(provider)
+                    after[provider].add(index)
+    return before, after
+
+
+def needing_tenant_ops(ops: Sequence[Operation]) -> set[int]:
+    """The ids of the public operations that need a tenant operation first, directly or through others:
+    what a waiting public migration waits for (the note names those, not its unrelated operations)."""
+    before, after = _dependencies(ops)
+    order = _topological(before, after)
+    if order is None:
+        return set()
+    needs = [False] * len(ops)
+    for index in order:
+        needs[index] = any(ops[p].table.tenant or needs[p] for p in before[index])
+    return {id(op) for op, need in zip(ops, needs, strict=True) if need and not op.table.tenant}
 
 
 def _around_tenants(
@@ -250,9 +273,16 @@ def _topological(before: Sequence[set[int]], after: Sequence[set[int]]) -> list[
     return order if len(order) == len(before) else None
 
 
-def with_tenant_first_note(plan: MigrationPlan) -> MigrationPlan:
-    """A public migration that waits for tenant migrations says so (and `migrate` enforces it)."""
-    shown = [op.describe() for op in plan.operations if is_destructive(op) or isinstance(op, DropForeignKey)]
+def with_tenant_first_note(plan: MigrationPlan, waiting: Collection[int] | None = None) -> MigrationPlan:
+    """A public migration that waits for tenant migrations says so (and `migrate` enforces it), naming
+    the operations that wait (`waiting`: their ids; all destructive ones when not known)."""
+    shown = [
+        op.describe()
+        for op in plan.operations
+        if (
+            id(op) in waiting if waiting is not None else is_destructive(op) or isinstance(op, DropForeignKey)
+        )
+    ]
     what = f" ({'; '.join(shown[:3])}{'; ...' if len(shown) > 3 else ''})" if shown else ""
     note = (
         f"tenant tables use what this migration drops or changes{what}: run `snapshift migrate --tenants` "

@@ -118,6 +118,19 @@ def with_email_key(project: Project) -> None:
     project.ok("migrate", "--tenants")
 
 
+def test_the_note_of_a_waiting_migration_names_what_waits_not_its_neighbours(project: Project) -> None:
+    """An unrelated drop that lands in the same public migration is no reason to run tenants first."""
+    project.resource("tags", TAGS + 'label = { type = "text" }\n')
+    with_email_key(project)
+    project.resource("authors", AUTHORS)
+    project.resource("notes", NOTES + 'author_email = { type = "text" }\n')
+    project.resource("tags", TAGS)
+    out = project.ok("generate", "--name", "drop_key")
+    note = next(line for line in out.splitlines() if "tenant tables use what this migration" in line)
+    assert "drop index authors_unique_email_index" in note, note
+    assert "tags.label" not in note, note
+
+
 # -- 18.3: a public object that tenant objects depend on is dropped after its tenant dependents
 
 
