@@ -140,11 +140,16 @@ class SnapshiftApp(App[None]):
 
     def on_mount(self) -> None:
         self._set_narrow(self.size.width)
-        self.main.query_one(ResourceTree).focus()  # arrow keys move through the tables from the start
+        self.call_after_refresh(self._focus_tree)
         self.log_line(f"opened {self.session.root.name} ({self.session.resource_count()} resource files)")
         self.request_replan()  # the database is looked at once the first plan is shown
         if self.watch_files:
             self.start_watching()
+
+    def _focus_tree(self) -> None:
+        """Arrow keys move through the tables from the start (Textual would focus the tab bar first)."""
+        if not self.closing and len(self.screen_stack) == 1:
+            self.main.query_one(ResourceTree).focus()
 
     def on_resize(self, event: Resize) -> None:
         self._set_narrow(event.size.width)

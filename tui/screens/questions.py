@@ -9,12 +9,27 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
 CANCELLED = -1  # escape: the whole generate (or regen) is called off
 BACK = -2  # the Back button: the previous question again (the first one's Back calls it all off)
 DROP, KEEP = 1, 0  # DropTableScreen's answers
+
+
+class Choices(RadioSet):
+    """A RadioSet where Enter also continues: it only marked the option, so Enter on the one already
+    chosen did nothing, and the dialog needed Tab, Tab, Enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "choose", "Choose", show=False)]
+
+    class Chosen(Message):
+        """Enter was pressed on an option (now the pressed one)."""
+
+    def action_choose(self) -> None:
+        self.action_toggle_button()
+        self.post_message(self.Chosen())
 
 
 class ChoiceScreen(ModalScreen[int]):
@@ -34,7 +49,7 @@ class ChoiceScreen(ModalScreen[int]):
         with Vertical(classes="dialog") as dialog:
             dialog.border_title = self.title_text
             yield Label(self.text, classes="question")
-            with RadioSet(id="choices"):
+            with Choices(id="choices"):
                 for index, option in enumerate(self.options):
                     yield RadioButton(option, value=index == self.default)
             with Horizontal(classes="buttons"):
@@ -46,10 +61,16 @@ class ChoiceScreen(ModalScreen[int]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ok":
-            chosen = self.query_one("#choices", RadioSet).pressed_index
-            self.dismiss(chosen if chosen >= 0 else self.default)
+            self._continue()
         else:
             self.dismiss(BACK)
+
+    def on_choices_chosen(self) -> None:
+        self._continue()
+
+    def _continue(self) -> None:
+        chosen = self.query_one("#choices", RadioSet).pressed_index
+        self.dismiss(chosen if chosen >= 0 else self.default)
 
     def action_cancel(self) -> None:
         self.dismiss(CANCELLED)

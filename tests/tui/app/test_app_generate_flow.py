@@ -110,3 +110,21 @@ async def test_a_kept_table_is_shown_kept_not_removed(project: Path) -> None:
         assert "kept" in tree_labels(app)["repo:comments"]
         title = str(app.main.query_one(ResourceTree).border_title)
         assert "no changes" in title and "changed" not in title, title
+
+
+@pytest.mark.parametrize(
+    ("keys", "listed"), [((), "rename column posts.body"), (("down",), "drop column posts.body")]
+)
+async def test_enter_chooses_the_highlighted_option_and_continues(
+    project: Path, keys: tuple[str, ...], listed: str
+) -> None:
+    rename_body(project)
+    app = make_app(project, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await planned(pilot)
+        await generate(pilot, app, "rename_body")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the rename question")
+        await pilot.press(*keys, "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the final confirmation")
+        text = "\n".join(str(label.render()) for label in app.screen.query(Label))
+        assert listed in text, text
