@@ -84,6 +84,17 @@ def test_a_column_kept_by_dont_drop_columns_is_no_failure_and_no_drift(
     assert code == 0 and "nothing drifted" in out, out + err  # no DROP COLUMN offered as a repair
 
 
+def test_snapshots_that_do_not_build_are_said_in_plain_words(
+    blog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [snapshot] = sorted((blog / "priv" / "resource_snapshots" / "repo" / "posts").glob("*.json"))[-1:]
+    snapshot.write_text(snapshot.read_text().replace("lower(body)", "lower(nope)"))
+    code, out, err = cli(capsys, "-C", str(blog), "verify")
+    assert code == 1
+    assert 'the latest snapshots do not build on PostgreSQL: column "nope" does not exist' in out + err
+    assert "fresh build 1" not in out + err and "fresh_build" not in out + err
+
+
 def test_verify_names_migration_and_object_of_a_forgotten_statement(
     blog: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
