@@ -14,11 +14,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from snapshift.engine.base.errors import MigrationError
 from snapshift.engine.checks.catalog_compare import Difference, compare_schemas
 from snapshift.engine.checks.repair import quote, repair_statements
 from snapshift.engine.db import database
 from snapshift.engine.db.catalog import Catalog, SchemaShape, read_catalog
-from snapshift.engine.db.scratch import TENANT_SCHEMA, FreshMigrations, build_fresh, scratch_databases
+from snapshift.engine.db.scratch import (
+    TENANT_SCHEMA,
+    FreshMigrations,
+    build_fresh,
+    fresh_build_error,
+    scratch_databases,
+)
 
 SHOWN_NAMES = 10
 MISSING_SCHEMA = Difference("schema", "", "", "", None, "present")
@@ -190,7 +197,10 @@ def describe(d: Difference, *, plural: bool) -> str:
 def read_fresh(server_url: str, declared: FreshMigrations) -> Catalog:
     """The declared state, built on a scratch database of the server (dropped afterwards)."""
     with scratch_databases(server_url, 1) as (url,), database.connect(url, autocommit=True) as conn:
-        build_fresh(conn, declared)
+        try:
+            build_fresh(conn, declared)
+        except MigrationError as exc:
+            raise MigrationError(fresh_build_error(exc)) from exc.__cause__
         return read_catalog(conn)
 
 

@@ -26,6 +26,7 @@ from snapshift.engine.db.scratch import (
     FreshMigrations,
     build_fresh,
     extension_names,
+    fresh_build_error,
     prepare,
     run_steps,
     scratch_databases,
@@ -201,17 +202,8 @@ def _fresh_catalog(
     try:
         build_fresh(conn, declared)
     except MigrationError as exc:
-        return read_catalog(conn), VerifyProblem(None, "fresh build", error=_fresh_build_error(exc))
+        return read_catalog(conn), VerifyProblem(None, "fresh build", error=fresh_build_error(exc))
     return read_catalog(conn), None
-
-
-def _fresh_build_error(exc: MigrationError) -> str:
-    """Why the latest snapshots do not build, in the user's terms: the migrations of a fresh build are
-    made here, so their made-up file and migration names would mean nothing to anyone."""
-    cause = exc.__cause__
-    reason = cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
-    text = f"the latest snapshots do not build on PostgreSQL: {reason or str(exc).splitlines()[0]}"
-    return text + (f"\n  statement: {exc.statement.strip()[:500]}" if exc.statement else "")
 
 
 def _verify(run: _Run, fresh: Catalog, downs: int) -> None:

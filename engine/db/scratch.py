@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from snapshift.engine.base.atomic import interrupts_deferred
+from snapshift.engine.base.errors import MigrationError
 from snapshift.engine.base.migrations import MigrationFile, parse_migration_text, render_migration_file
 from snapshift.engine.db import database
 from snapshift.engine.db.catalog import Catalog, user_schemas
@@ -136,6 +137,15 @@ def run_steps(
     if schema is not None:
         conn.execute("RESET search_path")
     return done
+
+
+def fresh_build_error(exc: MigrationError) -> str:
+    """Why the latest snapshots do not build, in the user's terms: the migrations of a fresh build are
+    made here, so their made-up file and migration names would mean nothing to anyone."""
+    cause = exc.__cause__
+    reason = cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
+    text = f"the latest snapshots do not build on PostgreSQL: {reason or str(exc).splitlines()[0]}"
+    return text + (f"\n  statement: {exc.statement.strip()[:500]}" if exc.statement else "")
 
 
 def build_fresh(conn: psycopg.Connection[Any], fresh: FreshMigrations) -> None:

@@ -93,6 +93,9 @@ def test_snapshots_that_do_not_build_are_said_in_plain_words(
     assert code == 1
     assert 'the latest snapshots do not build on PostgreSQL: column "nope" does not exist' in out + err
     assert "fresh build 1" not in out + err and "fresh_build" not in out + err
+    assert cli(capsys, "-C", str(blog), "migrate")[0] == 0
+    code, out, err = cli(capsys, "-C", str(blog), "drift")
+    assert code == 1 and 'the latest snapshots do not build on PostgreSQL: column "nope"' in err, out + err
 
 
 def test_verify_names_migration_and_object_of_a_forgotten_statement(
