@@ -30,6 +30,12 @@ def warning_text(warning: PlanWarning) -> str:
             f"Warning: NOT NULL without a default ({shown}) fails on a table that has rows (or NULLs in "
             "that column): give it a default, or fill it in a migration of your own first."
         )
+    if warning.code == "lossy_type_change":
+        shown = "; ".join(warning.facts[:3]) + ("; ..." if len(warning.facts) > 3 else "")
+        return (
+            f"Warning: a type change can fail on existing rows or change their values ({shown}): "
+            "check the data first, or convert it in a migration of your own."
+        )
     if warning.code == "unused_answer":
         kind, answer = warning.facts
         why = {

@@ -232,9 +232,12 @@ class TableDiffer:
             )
             if match is not None:
                 renamed_from[match.name] = d
+        replaced = {d.name for d in came if d.name not in renamed_from}
         for d in gone:
-            if d not in renamed_from.values():
-                self.ops.append(DropIndex(self.key, replace(d, concurrently=False)))
+            if d not in renamed_from.values():  # one made again under its name: a rebuild, no loss
+                self.ops.append(
+                    DropIndex(self.key, replace(d, concurrently=False), rebuilt=d.name in replaced)
+                )
         if self.retyped:
             kept = {d.name: d for d in old_defs if (d.name, d.content()) in new_by}
             for d in new_defs:
@@ -267,8 +270,8 @@ class TableDiffer:
                 renamed.add(twin.name)
                 self.ops.append(RenameConstraint(self.key, twin.name, name))
                 continue
-            if before is not None:
-                self.ops.append(DropCheck(self.key, before))
+            if before is not None:  # replaced under its name: a rebuild, nothing lost
+                self.ops.append(DropCheck(self.key, before, rebuilt=True))
             self.ops.append(AddCheck(self.key, check))
         for name, check in old_checks.items():
             if name not in new_checks and name not in renamed:

@@ -24,10 +24,17 @@ from snapshift.engine.autogen.operations import (
     is_destructive,
 )
 from snapshift.engine.autogen.render import render
+from snapshift.engine.autogen.type_change import may_lose_data
 
 Change = Literal["add", "change", "remove"]
 WarningCode = Literal[
-    "destructive", "commented", "ordering", "not_null_on_rows", "unused_rename", "unused_answer"
+    "destructive",
+    "commented",
+    "ordering",
+    "not_null_on_rows",
+    "lossy_type_change",
+    "unused_rename",
+    "unused_answer",
 ]
 
 _ADDS = (
@@ -105,6 +112,9 @@ def plan_warnings(generation: Generation) -> list[PlanWarning]:
     not_null = [op.describe() for op in ops if _needs_empty_table(op)]
     if not_null:
         found.append(PlanWarning("not_null_on_rows", tuple(not_null)))
+    lossy = [op.describe() for op in ops if isinstance(op, AlterColumn) and may_lose_data(op.old, op.new)]
+    if lossy:
+        found.append(PlanWarning("lossy_type_change", tuple(lossy)))
     found += [PlanWarning("unused_rename", (answer,)) for answer in generation.unused_renames]
     found += [PlanWarning("unused_answer", pair) for pair in generation.unused_answers]
     return found

@@ -43,7 +43,7 @@ from snapshift.engine.autogen.operations import (
     RunStatement,
 )
 from snapshift.engine.resources.model import Column, Reference, Table, TableKey, default_sequence_name
-from snapshift.engine.resources.types import sql_type
+from snapshift.engine.resources.types import element_type, sql_type
 
 ON_DELETE = {"delete": "CASCADE", "nilify": "SET NULL", "restrict": "RESTRICT", "nothing": None}
 ON_UPDATE = {"update": "CASCADE", "nilify": "SET NULL", "restrict": "RESTRICT", "nothing": None}
@@ -235,6 +235,20 @@ def generate(key: TableKey, old: Column, new: Column) -> list[str]:
     return []
 
 
+# An explicit cast to varchar(n), char(n), bit(n) or varbit(n) cuts a value to fit, silently; the
+# assignment that ALTER TYPE then makes raises "value too long" instead. So USING casts to the type
+# without its length (char: text, since bare char is char(1)), and PostgreSQL refuses what does not fit.
+_UNBOUNDED = {"varchar": "varchar", "char": "text", "bit": "varbit", "varbit": "varbit"}
+
+
+def cast_type(column: Column) -> str:
+    """The type a type change's USING casts to: the column's, without a length that would truncate."""
+    element = element_type(column.type)
+    if column.size is None or element not in _UNBOUNDED:
+        return sql_type(column)
+    return _UNBOUNDED[element] + column.type[len(element) :]
+
+
 def alter_column_sql(key: TableKey, old: Column, new: Column) -> list[str]:
     """Turn `old` into `new`: generation off, type, nullability, default, generation on — in that order."""
     statements = ungenerate(key, old, new)
@@ -247,7 +261,7 @@ def alter_column_sql(key: TableKey, old: Column, new: Column) -> list[str]:
         clauses.append(f"ALTER COLUMN {col} DROP DEFAULT")
         old_default = None
     if type_changes:
-        clauses.append(f"ALTER COLUMN {col} TYPE {sql_type(new)} USING {col}::{sql_type(new)}")
+        clauses.append(f"ALTER COLUMN {col} TYPE {sql_type(new)} USING {col}::{cast_type(new)}")
     if old.allow_nil != new.allow_nil:
         clauses.append(f"ALTER COLUMN {col} {'DROP' if new.allow_nil else 'SET'} NOT NULL")
     if old_default != new_default:

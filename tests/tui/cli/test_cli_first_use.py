@@ -360,3 +360,43 @@ def test_help_of_each_command_exits_0() -> None:
     for name in commands.choices:
         result = run(name, "--help")
         assert result.returncode == 0 and f"usage: snapshift {name}" in result.stdout, name
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "value"),
+    [
+        (
+            '{ type = "varchar", size = 50 }',
+            '{ type = "varchar", size = 20 }',
+            "bob-with-a-long-name-xxxxxxxxxxxx",
+        ),
+        ('{ type = "text" }', '{ type = "varchar", size = 5 }', "abcdefghij"),
+        ('{ type = "char", size = 10 }', '{ type = "char", size = 3 }', "abcdefg"),
+    ],
+)
+def test_a_shorter_string_type_never_cuts_a_value(
+    tmp_path: Path,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    before: str,
+    after: str,
+    value: str,
+) -> None:
+    """An explicit cast to varchar(n) truncates silently: the migration must fail instead, and leave the
+    row as it was (a failed migration changes nothing)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    users = 'table = "users"\n[attributes]\nid = { type = "bigint", primary_key = true }\nname = '
+    root = project_with(tmp_path / "p", {"users": users + before + "\n"})
+    assert cli(capsys, "-C", str(root), "generate", "init")[0] == 0
+    assert cli(capsys, "-C", str(root), "migrate")[0] == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO users VALUES (1, %s)", (value,))
+    (root / "resources" / "users.toml").write_text(users + after + "\n")
+    code, out, _ = cli(capsys, "-C", str(root), "generate", "shorter")
+    assert code == 0 and "Warning: a type change can fail on existing rows" in out, out
+    code, _, err = cli(capsys, "-C", str(root), "migrate")
+    assert code == 1 and "value too long" in err, err
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT name FROM users").fetchone()
+    assert row is not None and row[0].rstrip() == value

@@ -2,7 +2,7 @@
 -- 1 operation(s):
 --   alter column posts.slug
 -- migrate:up
-ALTER TABLE "posts" ALTER COLUMN "slug" TYPE varchar(120) USING "slug"::varchar(120);
+ALTER TABLE "posts" ALTER COLUMN "slug" TYPE varchar(120) USING "slug"::varchar;
 
 -- migrate:down
-ALTER TABLE "posts" ALTER COLUMN "slug" TYPE varchar(80) USING "slug"::varchar(80);
+ALTER TABLE "posts" ALTER COLUMN "slug" TYPE varchar(80) USING "slug"::varchar;

@@ -1,6 +1,4 @@
 ==> migrations/<version>_migrate_resources2.sql
--- WARNING: destructive operations, review before migrating:
---   drop index posts_unique_title_index on posts
 -- 2 operation(s):
 --   drop index posts_unique_title_index on posts
 --   create index posts_unique_title_index on posts

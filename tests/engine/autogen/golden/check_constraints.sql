@@ -1,6 +1,5 @@
 ==> migrations/<version>_migrate_resources2.sql
 -- WARNING: destructive operations, review before migrating:
---   drop check price_positive on posts
 --   drop check price_small on posts
 -- 4 operation(s):
 --   drop check price_positive on posts

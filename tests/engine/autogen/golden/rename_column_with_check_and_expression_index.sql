@@ -1,8 +1,4 @@
 ==> migrations/<version>_migrate_resources2.sql
--- WARNING: destructive operations, review before migrating:
---   drop index posts_lower_title on posts
---   drop index posts_flag_index on posts
---   drop check title_not_empty on posts
 -- 7 operation(s):
 --   drop index posts_lower_title on posts
 --   drop index posts_flag_index on posts
