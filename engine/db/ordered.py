@@ -100,7 +100,7 @@ def run_steps(
         for tenant, versions in report.changed.items():
             done.tenants[tenant] = (*done.tenants.get(tenant, ()), *versions)
         if not report.ok:
-            lines = [f"[{f.tenant}] {f.error}" for f in report.failures]
+            lines = [f.text() for f in report.failures]
             if report.not_run:
                 lines.append(f"not run: {_names(report.not_run)}")
             raise StepFailed("\n  ".join(lines), done)

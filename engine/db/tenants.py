@@ -71,6 +71,10 @@ class TenantFailure:
     tenant: str
     error: MigrationError
 
+    def text(self) -> str:
+        """The error with its tenant in front, once (a MigrationError made for a tenant names it)."""
+        return str(self.error) if self.error.tenant else f"[{self.tenant}] {self.error}"
+
 
 @dataclass(frozen=True)
 class TenantRunReport:

@@ -226,7 +226,7 @@ def refuse_out_of_order(plans: Sequence[UntrackedRollback], command: str) -> Non
 
 
 def tenant_failure(report: TenantRunReport) -> str:
-    lines = [f"[{f.tenant}] {f.error}" for f in report.failures]
+    lines = [f.text() for f in report.failures]
     if report.not_run:
         lines.append(f"not run: {_names(list(report.not_run))}")
     return "\n  ".join(lines)

@@ -206,7 +206,8 @@ def _tenant_summary(result: TenantsResult, verb: str) -> None:
     if not result.tenants:
         _print(f"== {result.repo}: no tenants: {result.none_because or 'none configured'}")
         return
-    parts = [f"{len(report.changed)} tenant(s) {verb}", f"{len(report.skipped)} up to date"]
+    done = "waiting" if result.held_back else "up to date"  # not up to date while migrations wait
+    parts = [f"{len(report.changed)} tenant(s) {verb}", f"{len(report.skipped)} {done}"]
     parts.append(f"{len(report.failures)} failed")
     if report.not_run:
         parts.append(f"{len(report.not_run)} not run")

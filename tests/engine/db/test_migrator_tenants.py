@@ -338,3 +338,13 @@ def test_tenant_names_that_need_quoting(database_url: str, tmp_path: Path) -> No
         }
     again = migrate_tenants(factory(database_url), list_migrations(tmp_path), tenants)
     assert again.skipped == tuple(tenants)
+
+
+def test_a_tenant_failure_names_its_tenant_once() -> None:
+    from snapshift.engine.base.errors import MigrationError
+    from snapshift.engine.db.tenants import TenantFailure
+
+    named = TenantFailure("org_d", MigrationError("x.sql:7: failed", tenant="org_d"))
+    assert named.text() == "[org_d] x.sql:7: failed"  # was "[org_d] [org_d] x.sql:7: failed"
+    bare = TenantFailure("org_d", MigrationError("failed"))
+    assert bare.text() == "[org_d] failed"

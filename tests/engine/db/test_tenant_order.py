@@ -468,6 +468,7 @@ def test_a_tenant_migration_waits_for_an_older_pending_public_one(
     [to_people] = [p for p in project.files(tenant=True) if "to_people" in p.name]
     [people] = [p for p in project.files() if "people" in p.name]
     assert f"1 tenant migration(s) wait for public migration {stamp(people)}, which is pending" in said
+    assert "up to date" not in said, "tenants with a migration waiting are not up to date"
     assert all(stamp(to_people) not in versions(database_url, name) for name in TENANTS)
     project.ok("migrate")
     project.ok("migrate", "--tenants")
