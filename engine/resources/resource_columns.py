@@ -9,6 +9,7 @@ import math
 import re
 from typing import Any
 
+from snapshift.engine.resources.expression_columns import unknown_column
 from snapshift.engine.resources.model import Column
 from snapshift.engine.resources.resource_draft import RefSpec, check_name, checked_sql
 from snapshift.engine.resources.tomlpos import Doc, KeyPath, TomlTable, did_you_mean
@@ -140,7 +141,15 @@ def _default(doc: Doc, value: object, key: KeyPath) -> str | None:
             f"default '{text}' is a bare name, which PostgreSQL reads as a column (never allowed in a "
             f"DEFAULT); a text default needs SQL quotes inside the TOML string: default = \"'{text}'\"",
         )
-    return checked_sql(doc, key, text)
+    checked = checked_sql(doc, key, text)
+    column = unknown_column(checked, ())
+    if column is not None:
+        raise doc.error(
+            key,
+            f"default '{text}' names column '{column}': PostgreSQL allows no column in a DEFAULT "
+            "(a value computed from other columns is a generated column or a trigger)",
+        )
+    return checked
 
 
 def _choice(doc: Doc, spec: TomlTable, name: str, key: KeyPath, choices: frozenset[str]) -> Any:

@@ -548,6 +548,16 @@ def test_error_a_bare_name_default_names_the_quoting_to_use(tmp_path: Path, name
     assert f"""default = "'{name}'\"""" in str(err)
 
 
+@pytest.mark.parametrize(
+    ("default", "column"), [("id * 2", "id"), ("lower(name)", "name"), ("coalesce(x, 1)", "x")]
+)
+def test_error_a_default_that_names_a_column(tmp_path: Path, default: str, column: str) -> None:
+    """PostgreSQL allows no column reference in a DEFAULT: say so at generate, not at migrate."""
+    err = error(tmp_path, {"t.toml": BASE + f'n = {{ type = "text", default = "{default}" }}\n'})
+    assert_at(err, tmp_path, "t.toml", "attributes.n.default", 5)
+    assert f"names column '{column}'" in str(err)
+
+
 @pytest.mark.parametrize("text", ["current_timestamp", "CURRENT_DATE", "true", "localtime", "current_user"])
 def test_a_default_keyword_is_no_bare_name(tmp_path: Path, text: str) -> None:
     [table] = load(tmp_path, {"t.toml": BASE + f'x = {{ type = "text", default = "{text}" }}\n'}).values()
