@@ -221,6 +221,8 @@ def tenant_problem(tenant: str) -> str | None:
         return f"tenant schema name '{shown}' must be 1-63 bytes"
     if _CONTROL.search(tenant):
         return f"tenant schema name '{shown}' must not contain a control character (NUL, tab, newline...)"
+    if tenant != tenant.strip():  # a padded value from a query or a list: almost surely not the schema meant
+        return f"tenant schema name '{shown}' starts or ends with a space"
     if tenant == OWN_SCHEMA:
         return (
             f"tenant '{OWN_SCHEMA}' is the repo's own schema: its schema_migrations would record tenant "

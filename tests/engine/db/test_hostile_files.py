@@ -99,7 +99,15 @@ def test_a_control_character_in_a_tenant_name_is_exit_2_naming_the_key(tmp_path:
         assert "control character" in stderr, stderr
 
 
-@pytest.mark.parametrize(("tenant", "reason"), [("public", "schema_migrations"), ("pg_x", "reserves")])
+@pytest.mark.parametrize(
+    ("tenant", "reason"),
+    [
+        ("public", "schema_migrations"),
+        ("pg_x", "reserves"),
+        ("org_b ", "ends with a space"),
+        (" org_b", "starts"),
+    ],
+)
 def test_a_tenant_named_like_the_repos_own_schema_is_refused(
     tmp_path: Path, tenant: str, reason: str
 ) -> None:
