@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -50,6 +49,9 @@ from snapshift.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from snapshift.engine.autogen.generate import Generation
+
+PANES_QUERY = "StatusBar, ResourceTree, PendingPane, SqlPane, MigrationsPane, LogPane"  # what handlers touch
+PANES_COUNT = 6
 
 # The dialogs' modules (screens/, asking) are imported when first opened: the first view needs none.
 
@@ -185,11 +187,8 @@ class SnapshiftApp(App[None]):
         """Shutting down, the widgets gone or going: a message a worker posted may still arrive."""
         if not self.screen_stack:
             return True
-        try:
-            self.main.query_one(LogPane)
-        except NoMatches:
-            return True
-        return False
+        # widgets go one by one while the app shuts down: every pane a handler touches must still be there
+        return len(self.main.query(PANES_QUERY)) < PANES_COUNT
 
     def log_line(self, text: str, level: str = "info") -> None:
         self.main.query_one(LogPane).add(text, level)

@@ -16,7 +16,9 @@ _TOKEN = re.compile(
     r"|(::|<=|>=|<>|!=|\|\||[-+*/%=<>(),.\[\]]))"
 )
 _WORD_GROUP = 3
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+# a word that is no call, no type after `::` and no part of a dotted name: what may name a column
+_BARE_WORD = re.compile(r"(?<![:.\w$])[A-Za-z_][A-Za-z0-9_$]*(?![\w$]|\s*[(.])")
 # Words PostgreSQL never reads as a column when unquoted (reserved, or a niladic function).
 _NILADIC = frozenset(
     {"current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
@@ -33,8 +35,10 @@ def unknown_column(text: str, columns: Collection[str]) -> str | None:
 
     Only unqualified names count; an expression sqlglot cannot parse names nothing (PostgreSQL judges it).
     """
-    if '"' not in text and all(w.lower() in columns or w.lower() in _RESERVED for w in _WORD.findall(text)):
-        return None  # every word a column or reserved: the everyday `where`, without a token scan
+    if '"' not in text and all(
+        w.lower() in columns or w.lower() in _RESERVED for w in _BARE_WORD.findall(_STRING.sub("''", text))
+    ):
+        return None  # every bare word a column or reserved: the everyday default or `where`, without a scan
     candidates = _candidate_words(text)
     if candidates is not None and all(name in columns for name in candidates):
         return None
