@@ -345,10 +345,16 @@ def _print_tenants(status: ProjectStatus, repo: RepoStatus) -> None:
     if len(behind) > SHOWN_TENANTS:
         _print(f"    ... and {len(behind) - SHOWN_TENANTS} more (see --json)")
     for tenant in tenants:
-        if tenant.versions.out_of_order or tenant.versions.missing_files:
-            late = _labels(group, tenant.versions.out_of_order) or "none"
-            missing = _labels(group, tenant.versions.missing_files) or "none"
-            _print(f"    {tenant.tenant}: out of order {late}; missing files {missing}")
+        odd = [
+            f"{what} {_labels(group, versions)}"
+            for what, versions in (
+                ("out of order", tenant.versions.out_of_order),
+                ("missing files", tenant.versions.missing_files),
+            )
+            if versions
+        ]
+        if odd:
+            _print(f"    {tenant.tenant}: {'; '.join(odd)}")
     _print(_untracked_line(status, group))
 
 

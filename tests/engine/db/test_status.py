@@ -81,6 +81,9 @@ def test_applied_out_of_order_and_missing_files(blog: Path, capsys: pytest.Captu
     assert "missing files: 20270101000000" in out
     assert "2 tenant(s), 1 up to date, 1 behind" in out
     assert f"org_globex: pending {TENANT_VERSION}_migrate_resources1" in out
+    write_migration(blog / "priv/repo/tenant_migrations", 20200101000000, "early", "SELECT 1;")
+    out = cli(capsys, "-C", str(blog), "status")[1]
+    assert "org_acme: out of order 20200101000000_early\n" in out, out  # only what is there to say
 
     code, out, _ = cli(capsys, "-C", str(blog), "status", "--json")
     assert code == 0
