@@ -286,6 +286,9 @@ def migrations_view(status: ProjectStatus) -> MigrationsView:
     return MigrationsView(tuple(rows), tuple(tenants), errors[0] if errors else None)
 
 
+HAND_WRITTEN = "  (not written by generate: lost)"
+
+
 def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
     lines: list[str] = []
     for repo in plan.repos:
@@ -293,7 +296,9 @@ def regen_view(root: Path, plan: RegenPlan, migrate: bool) -> RegenView:
         lines += steps or [f"{repo.repo}: no applied migration is untracked"]
         files = repo.files.all
         lines.append(f"delete {len(files)} untracked file(s)")
-        lines += [f"  {shown_path(root, path)}" for path in files]
+        lines += [
+            f"  {shown_path(root, path)}{HAND_WRITTEN if path in plan.hand_written else ''}" for path in files
+        ]
     generation = plan.generation
     if generation.questions:
         lines.append(f"then {len(generation.questions)} question(s) to answer")

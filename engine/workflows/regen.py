@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from snapshift.engine.autogen.generate import (
 from snapshift.engine.autogen.questions import Answers
 from snapshift.engine.base import gitstate
 from snapshift.engine.base.errors import RegenError, RegenRefused, SnapshiftError, TenantsFirstError
+from snapshift.engine.base.fileread import read_bytes
 from snapshift.engine.base.migrations import FILENAME_RE, list_migrations
 from snapshift.engine.db.devdb import SNAPSHIFT_DIR
 from snapshift.engine.db.runs import Progress, ProgressEvent
@@ -74,6 +76,16 @@ class RepoRegenPlan:
     rollback: UntrackedRollback
 
 
+_GENERATED = re.compile(rb"^-- \d+ operation\(s\):$", re.M)  # the header generate writes
+
+
+def _generated(path: Path) -> bool:
+    try:
+        return _GENERATED.search(read_bytes(path)) is not None
+    except OSError:
+        return True  # gone or unreadable: nothing to warn about that regen could lose
+
+
 @dataclass(frozen=True)
 class RegenPlan:
     """What regen would do: per repo what rolls back and which files go, then what generate would write.
@@ -91,6 +103,12 @@ class RegenPlan:
     @property
     def files_to_delete(self) -> tuple[Path, ...]:
         return tuple(p for r in self.repos for p in r.files.all)
+
+    @property
+    def hand_written(self) -> frozenset[Path]:
+        """The migrations among them that generate did not write (no operations header): regen deletes
+        them all the same, so their SQL is lost unless committed first."""
+        return frozenset(p for p in self.files_to_delete if p.suffix == ".sql" and not _generated(p))
 
     def check(self, force: bool = False) -> None:
         """RegenRefused (exit 2) when regen must not start; UnansweredQuestions when answers are missing."""

@@ -58,6 +58,9 @@ def _resolve_questions(project: Project, args: argparse.Namespace, answers: Answ
     return answers
 
 
+HAND_WRITTEN = "  (not written by generate: its SQL is lost; commit it first to keep it)"
+
+
 def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
     """Which versions roll back, which files go, what will be generated, and whether it migrates."""
     for repo in plan.repos:
@@ -69,7 +72,7 @@ def print_plan(project: Project, plan: RegenPlan, migrate: bool) -> None:
         files = repo.files.all
         _print(f"  delete {len(files)} untracked file(s)" + (":" if files else ""))
         for path in files:
-            _print(f"    {shown_path(project.root, path)}")
+            _print(f"    {shown_path(project.root, path)}{HAND_WRITTEN if path in plan.hand_written else ''}")
     if plan.restored:
         count = len(plan.restored)
         _print(f"== restore {count} tracked file(s) from git's index (the untracked generates changed them):")

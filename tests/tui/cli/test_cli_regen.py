@@ -189,3 +189,17 @@ def test_rollback_flag_mistakes_are_exit_2(blog: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit) as caught:
         main(["-C", str(blog), "rollback", "--untracked", "-n", "2"])
     assert caught.value.code == 2
+
+
+def test_regen_says_which_untracked_migration_generate_did_not_write(blog: Path) -> None:
+    """A hand-written untracked migration is deleted like the generated ones: the plan says so first."""
+    generated = two_tag_changes(blog)
+    seed = blog / "priv" / "repo" / "migrations" / "20991231000000_seed.sql"
+    seed.write_text("-- migrate:up\nSELECT 1;\n-- migrate:down\n")
+    result = run("-C", str(blog), "regen")  # no terminal: the plan, then exit 2 before anything runs
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    [seed_line] = [line for line in lines if "20991231000000_seed.sql" in line]
+    assert "not written by generate" in seed_line
+    assert not any("not written by generate" in line for line in lines if "_seed.sql" not in line)
+    assert seed.exists() and all(p.exists() for p in generated)
