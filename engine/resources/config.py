@@ -311,14 +311,15 @@ def _path(doc: Doc, root: Path, section: TomlTable, name: str, key: KeyPath, def
     value = doc.string(section, name, key)
     if value is not None and not value.strip():
         raise doc.error((*key, name), f"{name} must not be empty")
-    folder = Path(os.path.normpath(root / (value if value is not None else default)))
+    written = value if value is not None else default
+    folder = Path(os.path.normpath(root / written))
     problem = outside_project(root, str(folder))
     if problem is None and folder == root:
         problem = "is the project folder itself"
     if problem is None and folder.exists() and not folder.is_dir():
         problem = "is a file, not a folder"
     if problem is not None:
-        raise doc.error((*key, name), f"{name} '{value}' {problem}: give a folder inside the project")
+        raise doc.error((*key, name), f"{name} '{written}' {problem}: give a folder inside the project")
     return folder
 
 

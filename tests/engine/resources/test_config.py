@@ -355,6 +355,8 @@ def test_a_symlink_inside_the_project_cannot_lead_generated_files_out(tmp_path: 
     assert_at(error, root / "snapshift.toml", "repos.repo.migrations_path", 2)
     assert "symbolic link" in str(error)
     assert not any(outside.iterdir())
+    error = config_error(root, "[repos.repo]\n")  # the default folders, under the same link
+    assert "migrations_path 'priv/repo/migrations' leads outside" in str(error)
 
 
 def test_migrations_cannot_go_into_a_snapshot_folder(tmp_path: Path) -> None:
