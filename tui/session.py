@@ -43,6 +43,9 @@ Progress = Callable[["ProgressEvent | RegenEvent"], None]
 __all__ = ["Progress", "Session", "progress_line"]
 
 
+SHOWN_TENANTS = 5  # named in a confirmation; a fleet of a thousand is counted, not listed
+
+
 class Session:
     """The app's handle on one project: re-plans, listings and database jobs."""
 
@@ -259,8 +262,11 @@ class Session:
                     if version > newest:
                         holders.setdefault(version, []).append(tenant.tenant)
             for version in sorted(holders, reverse=True):
-                who = ", ".join(holders[version])
-                lines.append(f"roll back tenant migration {names.get(version, version)} in {who}")
+                who = holders[version]
+                shown = ", ".join(who[:SHOWN_TENANTS]) + (
+                    f" and {len(who) - SHOWN_TENANTS} more" if len(who) > SHOWN_TENANTS else ""
+                )
+                lines.append(f"roll back tenant migration {names.get(version, version)} in {shown}")
             lines.append(
                 f"roll back {names.get(newest, newest)}"
                 + (f" (repo {repo.repo})" if len(configs) > 1 else "")
