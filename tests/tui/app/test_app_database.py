@@ -152,3 +152,21 @@ async def test_the_database_going_away_is_an_error_and_the_app_keeps_working(
         )
         await until(pilot, lambda: 'ADD COLUMN "x"' in sql_text(app), "a re-plan without a database")
         assert app.is_running
+
+
+def test_the_rollback_preview_counts_a_large_fleet(project: Path, database_url: str) -> None:
+    from snapshift.tui.cli.main import main
+    from snapshift.tui.session import SHOWN_TENANTS, Session
+
+    fleet = [f"org_{n:02d}" for n in range(SHOWN_TENANTS + 3)]
+    config = project / "snapshift.toml"
+    config.write_text(
+        config.read_text().replace(
+            'tenants = ["org_acme", "org_globex"]', f"tenants = {fleet!r}".replace("'", '"')
+        )
+    )
+    assert main(["-C", str(project), "migrate"]) == 0
+    assert main(["-C", str(project), "migrate", "--tenants"]) == 0
+    [tenant_line, public_line] = Session(project).rollback_preview()
+    assert tenant_line.endswith(f"in {', '.join(fleet[:SHOWN_TENANTS])} and 3 more"), tenant_line
+    assert public_line == "roll back 20261125233511_migrate_resources1"
