@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from snapshift.tui.messages import JobFinished, JobProgressed
 from snapshift.tui.widgets.log import LogPane
 from snapshift.tui.widgets.migrations import MigrationsPane
 from tests.support.appkit import copy_example, make_app, planned
 
 
-async def test_job_messages_after_the_widgets_are_gone_are_dropped(tmp_path: Path) -> None:
+async def test_job_messages_after_the_widgets_are_gone_are_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")  # no embedded database left
     app = make_app(copy_example(tmp_path), watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await planned(pilot)
