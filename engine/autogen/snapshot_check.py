@@ -8,21 +8,16 @@ Only snapshots that differ from the current resources are built into tables, so 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from snapshift.engine.base.pglimits import MAX_IDENTIFIER_BYTES
 from snapshift.engine.resources.model import Column, Index, Reference, Table
+from snapshift.engine.resources.resource_columns import ON_DELETE_CHOICES, ON_UPDATE_CHOICES
+from snapshift.engine.resources.resource_draft import name_problem
+from snapshift.engine.resources.resource_file import IDENTIFIER, INDEX_ORDERS
 from snapshift.engine.resources.types import canonical_type, expression_error
 
-_METHOD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-_ORDERS = frozenset(
-    f"{direction}{nulls}".strip()
-    for direction in ("ASC", "DESC", "")
-    for nulls in ("", " NULLS FIRST", " NULLS LAST")
-) - {""}
-_ACTIONS = frozenset({"delete", "update", "nilify", "restrict", "nothing"})
+_ACTIONS = ON_DELETE_CHOICES | ON_UPDATE_CHOICES
 
 
 class BadSnapshot(ValueError):
@@ -98,8 +93,8 @@ def _index(where: str, index: Index) -> None:
         at = f"{where}.fields[{j}]"
         _flags(at, is_column=field.is_column)
         (_name if field.is_column else _expression)(f"{at}.value", field.value)
-        _one_of(f"{at}.order", field.order, {None, *_ORDERS})
-    if index.using is not None and (type(index.using) is not str or not _METHOD.fullmatch(index.using)):
+        _one_of(f"{at}.order", field.order, {None, *INDEX_ORDERS})
+    if index.using is not None and (type(index.using) is not str or not IDENTIFIER.fullmatch(index.using)):
         raise BadSnapshot(f"{where}.using: not an index method name: {index.using!r}")
     _optional_expression(f"{where}.where", index.where)
     _names(f"{where}.include", index.include)
@@ -120,7 +115,7 @@ def _string(where: str, value: object) -> None:
 def _name(where: str, value: object) -> None:
     _string(where, value)
     assert isinstance(value, str)
-    if not value or "\x00" in value or len(value.encode()) > MAX_IDENTIFIER_BYTES:
+    if name_problem(value, "a name") is not None:
         raise BadSnapshot(f"{where}: not a PostgreSQL name: {value!r}")
 
 

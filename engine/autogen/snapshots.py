@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from snapshift.engine.autogen.snapshot_check import BadSnapshot, check_table
 from snapshift.engine.base.errors import Location, SnapshotError
 from snapshift.engine.base.fileread import read_bytes
 from snapshift.engine.base.identity_memo import IdentityMemo
@@ -360,6 +359,11 @@ def _stored(data: dict[str, Any], path: Path) -> StoredTable:
         table = table_from_dict(data, source=path)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SnapshotError(f"cannot read snapshot: missing or bad {exc}", Location(path)) from exc
+    from snapshift.engine.autogen.snapshot_check import (  # only for a snapshot that differs: rare
+        BadSnapshot,
+        check_table,
+    )
+
     try:
         check_table(table)
     except BadSnapshot as exc:

@@ -29,8 +29,8 @@ _REFERENCE_KEYS = frozenset(
      "match_type"}
 )  # fmt: skip
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")  # not a keyword: a column reference, or a typo
-_ON_DELETE = frozenset({"delete", "nilify", "restrict", "nothing"})
-_ON_UPDATE = frozenset({"update", "nilify", "restrict", "nothing"})
+ON_DELETE_CHOICES = frozenset({"delete", "nilify", "restrict", "nothing"})
+ON_UPDATE_CHOICES = frozenset({"update", "nilify", "restrict", "nothing"})
 
 
 # Columns already validated, by their attribute's name and content: its keys, then each value's repr
@@ -185,8 +185,8 @@ def _reference(doc: Doc, table: str, column: str, spec: TomlTable) -> RefSpec:
         schema=None if schema == "public" else schema,
         explicit_schema=schema is not None,
         name=name,
-        on_delete=_choice(doc, spec, "on_delete", key, _ON_DELETE),
-        on_update=_choice(doc, spec, "on_update", key, _ON_UPDATE),
+        on_delete=_choice(doc, spec, "on_delete", key, ON_DELETE_CHOICES),
+        on_update=_choice(doc, spec, "on_update", key, ON_UPDATE_CHOICES),
         deferrable=deferrable,
         with_index=index,
         match_with=_match_with(doc, spec.get("match_with"), (*key, "match_with")),

@@ -50,14 +50,21 @@ class Draft:
 
 def check_name(doc: Doc, key: KeyPath, name: str, what: str) -> None:
     """PostgreSQL silently truncates identifiers past 63 bytes, which would break every later diff."""
+    problem = name_problem(name, what)
+    if problem is not None:
+        raise doc.error(key, problem)
+
+
+def name_problem(name: str, what: str) -> str | None:
+    """Why `name` cannot be a PostgreSQL identifier snapshift writes (`what` it names), or None."""
     if not name or "\x00" in name:
-        raise doc.error(key, f"{what} must not be empty or contain NUL")
+        return f"{what} must not be empty or contain NUL"
     if len(name) > MAX_IDENTIFIER_BYTES or (not name.isascii() and len(name.encode()) > MAX_IDENTIFIER_BYTES):
-        raise doc.error(
-            key,
+        return (
             f"{what} '{name}' is {len(name.encode())} bytes long; PostgreSQL truncates names to "
-            f"{MAX_IDENTIFIER_BYTES} bytes (choose a shorter name)",
+            f"{MAX_IDENTIFIER_BYTES} bytes (choose a shorter name)"
         )
+    return None
 
 
 def checked_sql(doc: Doc, key: KeyPath, text: str) -> str:

@@ -42,20 +42,20 @@ _INDEX_KEYS = frozenset(
 _CHECK_KEYS = frozenset({"name", "check", "attributes"})
 _STATEMENT_KEYS = frozenset({"name", "up", "down"})
 _MULTITENANCY_KEYS = frozenset({"strategy", "attribute"})
-_ORDERS = frozenset(
+INDEX_ORDERS = frozenset(  # the sort orders an index field may take (snapshots are held to them too)
     f"{direction}{nulls}".strip()
     for direction in ("ASC", "DESC", "")
     for nulls in ("", " NULLS FIRST", " NULLS LAST")
     if direction or nulls
 )
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")  # a plain name: a column, an index method
 BUILTIN_INDEX_METHODS = ("brin", "btree", "gin", "gist", "hash", "spgist")
 
 
 def _check_index_method(doc: Doc, key: KeyPath, using: str) -> None:
     """An index method name; a near miss of a built-in one is a typo (extensions add others: bloom,
     rum, hnsw, so an unknown name that resembles none is let through for PostgreSQL to judge)."""
-    if _IDENTIFIER.fullmatch(using) is None:
+    if IDENTIFIER.fullmatch(using) is None:
         raise doc.error(key, f"'using' must be an index method name like btree or gin, not '{using}'")
     method = using.lower()
     close = difflib.get_close_matches(method, BUILTIN_INDEX_METHODS, n=1, cutoff=0.75)
@@ -283,13 +283,13 @@ def _index_field(doc: Doc, key: KeyPath, text: str, table: str, columns: Mapping
     parts = text.split(None, 1)
     if len(parts) == 2:
         order = " ".join(parts[1].upper().split())
-        if order in _ORDERS:
+        if order in INDEX_ORDERS:
             if parts[0] in columns:
                 return IndexField(parts[0], True, order)
-            if _IDENTIFIER.fullmatch(parts[0]):
+            if IDENTIFIER.fullmatch(parts[0]):
                 raise doc.error(key, f"unknown attribute '{parts[0]}'{did_you_mean(parts[0], columns)}")
     stripped = text.strip()
-    if _IDENTIFIER.fullmatch(stripped):
+    if IDENTIFIER.fullmatch(stripped):
         raise doc.error(key, f"unknown attribute '{stripped}'{did_you_mean(stripped, columns)}")
     _check_columns(doc, key, checked_sql(doc, key, stripped), table, columns)
     return IndexField(stripped, is_column=False)
