@@ -7,7 +7,7 @@ object, the aspect that differs and both values; `None` on one side means the ob
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +34,16 @@ class Difference:
     aspect: str
     found: str | None
     expected: str | None
+
+    def is_kept_column(self, kept: Collection[tuple[str, str]]) -> bool:
+        """A whole column found and not expected at all, one of `kept` ((table, column) as shown): a
+        column generate --dont-drop-columns left in place on purpose."""
+        return (
+            self.kind == "column"
+            and not self.aspect
+            and self.expected is None
+            and (self.table, self.name) in kept
+        )
 
     @property
     def noun(self) -> str:

@@ -93,11 +93,7 @@ class Kept:
 
 def _without_kept(found: Sequence[Difference], kept: KeptColumns) -> list[Difference]:
     """`found` without the whole columns the database has and the snapshots dropped, kept on purpose."""
-    return [
-        d
-        for d in found
-        if not (d.kind == "column" and not d.aspect and d.expected is None and (d.table, d.name) in kept)
-    ]
+    return [d for d in found if not d.is_kept_column(kept)]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ data, each naming its migration.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -219,7 +219,7 @@ def _verify(run: _Run, fresh: Catalog, downs: int) -> None:
         run.states.append(run.catalog())
     differences = compare_catalogs(run.states[-1], fresh, LABELS)
     kept = _kept_columns(run.steps)
-    for difference in [d for d in differences if _kept(d, kept)]:
+    for difference in [d for d in differences if d.is_kept_column(kept)]:
         differences.remove(difference)
         run.notes.append(
             f"column {difference.table}.{difference.name} is left in place: its drop is commented out "
@@ -251,16 +251,6 @@ def _kept_columns(steps: Sequence[Step]) -> dict[tuple[str, str], str]:
         for table, column in step.migration.kept_columns:
             kept[(f"{LABELS[TENANT_SCHEMA]}{table}" if step.tenant else table, column)] = step.label
     return kept
-
-
-def _kept(difference: Difference, kept: Mapping[tuple[str, str], str]) -> bool:
-    """A whole column the migrations leave and the resources no longer declare, kept on purpose."""
-    return (
-        difference.kind == "column"
-        and not difference.aspect
-        and difference.expected is None
-        and (difference.table, difference.name) in kept
-    )
 
 
 def _checked(run: _Run, step: Step, phase: Phase, state: int) -> bool:
