@@ -101,10 +101,10 @@ def drift(
 ) -> DriftResult:
     """The live database (and `tenants`) against the latest snapshots; what migrations are pending is
     read first, and the parts they would change are reported pending, not compared."""
-    pending = pending_migrations(repo, live_url, tenants or ())
-    kept = Kept(
-        _kept(list_migrations(repo.migrations_path)), _kept(list_migrations(repo.tenant_migrations_path))
-    )
+    public = list_migrations(repo.migrations_path)  # read once: for what is pending and what is kept
+    tenant = list_migrations(repo.tenant_migrations_path)
+    pending = pending_migrations(repo, live_url, tenants or (), public, tenant)
+    kept = Kept(_kept(public), _kept(tenant))
     return drift_repo(repo.name, live_url, declared_state(repo), tenants, progress, pending, kept)
 
 
@@ -112,21 +112,26 @@ def _kept(migrations: Sequence[MigrationFile]) -> frozenset[tuple[str, str]]:
     return frozenset(pair for migration in migrations for pair in migration.kept_columns)
 
 
-def pending_migrations(repo: RepoConfig, live_url: str, tenants: Sequence[str]) -> Pending:
-    """The versions of the migration files the live database, and each of `tenants`, has not applied,
-    read as `migrate` and `status` read them."""
+def pending_migrations(
+    repo: RepoConfig,
+    live_url: str,
+    tenants: Sequence[str],
+    public: Sequence[MigrationFile],
+    tenant: Sequence[MigrationFile],
+) -> Pending:
+    """The versions of the `public` and `tenant` migration files the live database, and each of
+    `tenants`, has not applied, read as `migrate` and `status` read them."""
     connect = connector(live_url, repo.connect_timeout)
-    public = Migrator(connect, list_migrations(repo.migrations_path)).pending()
-    return Pending(tuple(m.version for m in public), _tenants_pending(repo, connect, tenants))
+    waiting = Migrator(connect, public).pending()
+    return Pending(tuple(m.version for m in waiting), _tenants_pending(connect, tenants, tenant))
 
 
 def _tenants_pending(
-    repo: RepoConfig, connect: Connect, tenants: Sequence[str]
+    connect: Connect, tenants: Sequence[str], files: Sequence[MigrationFile]
 ) -> dict[str, tuple[int, ...]]:
     """Each tenant's pending tenant migrations (all of them where the schema has no schema_migrations)."""
     if not tenants:
         return {}
-    files = list_migrations(repo.tenant_migrations_path)
     with open_connection(connect) as conn:
         applied = read_tenant_versions(conn, tenants)
     return {
