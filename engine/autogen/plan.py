@@ -229,10 +229,16 @@ def needing_tenant_ops(ops: Sequence[Operation]) -> set[int]:
     order = _topological(before, after)
     if order is None:
         return set()
-    needs = [False] * len(ops)
-    for index in order:
-        needs[index] = any(ops[p].table.tenant or needs[p] for p in before[index])
+    needs = _needs_tenant(order, before, [op.table.tenant for op in ops])
     return {id(op) for op, need in zip(ops, needs, strict=True) if need and not op.table.tenant}
+
+
+def _needs_tenant(order: Sequence[int], before: Sequence[set[int]], tenant: Sequence[bool]) -> list[bool]:
+    """For each operation, whether it needs a tenant operation first, directly or through others."""
+    needs = [False] * len(tenant)
+    for index in order:
+        needs[index] = any(tenant[p] or needs[p] for p in before[index])
+    return needs
 
 
 def _around_tenants(
@@ -246,9 +252,7 @@ def _around_tenants(
     public one that waits. None when no public operation needs a tenant one (public, then tenant, as
     usual), or when one both needs a tenant operation and is needed by one (then levels alternate).
     """
-    needs = [False] * len(tenant)  # needs a tenant operation, directly or through others
-    for index in order:
-        needs[index] = any(tenant[p] or needs[p] for p in before[index])
+    needs = _needs_tenant(order, before, tenant)
     needed = [False] * len(tenant)  # a tenant operation needs it, directly or through others
     for index in reversed(order):
         needed[index] = any(tenant[s] or needed[s] for s in after[index])
