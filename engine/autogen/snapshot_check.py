@@ -13,8 +13,8 @@ from typing import Any
 
 from snapshift.engine.resources.model import Column, Index, Reference, Table
 from snapshift.engine.resources.resource_columns import ON_DELETE_CHOICES, ON_UPDATE_CHOICES
-from snapshift.engine.resources.resource_draft import name_problem
-from snapshift.engine.resources.resource_file import IDENTIFIER, INDEX_ORDERS
+from snapshift.engine.resources.resource_draft import IDENTIFIER, name_problem
+from snapshift.engine.resources.resource_file import INDEX_ORDERS
 from snapshift.engine.resources.types import canonical_type, expression_error
 
 _ACTIONS = ON_DELETE_CHOICES | ON_UPDATE_CHOICES

@@ -6,20 +6,13 @@ Apart from `resource_file` because attributes are most of every file and have th
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from snapshift.engine.resources.expression_columns import unknown_column
 from snapshift.engine.resources.model import Column
-from snapshift.engine.resources.resource_draft import RefSpec, check_name, checked_sql
+from snapshift.engine.resources.resource_draft import IDENTIFIER, RefSpec, check_name, checked_sql
 from snapshift.engine.resources.tomlpos import Doc, KeyPath, TomlTable, did_you_mean
-from snapshift.engine.resources.types import (
-    _KEYWORDS,
-    ModifierError,
-    canonical_type,
-    check_modifiers,
-    resolve_generated,
-)
+from snapshift.engine.resources.types import ModifierError, canonical_type, check_modifiers, resolve_generated
 
 _ATTRIBUTE_KEYS = frozenset(
     {"type", "allow_nil", "primary_key", "default", "generated", "size", "precision", "scale", "references"}
@@ -28,7 +21,6 @@ _REFERENCE_KEYS = frozenset(
     {"table", "column", "schema", "name", "on_delete", "on_update", "deferrable", "index", "match_with",
      "match_type"}
 )  # fmt: skip
-_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")  # not a keyword: a column reference, or a typo
 ON_DELETE_CHOICES = frozenset({"delete", "nilify", "restrict", "nothing"})
 ON_UPDATE_CHOICES = frozenset({"update", "nilify", "restrict", "nothing"})
 
@@ -135,19 +127,16 @@ def _default(doc: Doc, value: object, key: KeyPath) -> str | None:
     text = value.strip()
     if text.lower() == "null":
         return None
-    if _BARE_NAME.fullmatch(text) and text.lower() not in _KEYWORDS:
-        raise doc.error(
-            key,
-            f"default '{text}' is a bare name, which PostgreSQL reads as a column (never allowed in a "
-            f"DEFAULT); a text default needs SQL quotes inside the TOML string: default = \"'{text}'\"",
-        )
     checked = checked_sql(doc, key, text)
     column = unknown_column(checked, ())
     if column is not None:
+        fix = (  # a bare word is mostly text whose SQL quotes were forgotten
+            f"a text default needs SQL quotes inside the TOML string: default = \"'{text}'\""
+            if IDENTIFIER.fullmatch(text)
+            else "a value computed from other columns is a generated column or a trigger"
+        )
         raise doc.error(
-            key,
-            f"default '{text}' names column '{column}': PostgreSQL allows no column in a DEFAULT "
-            "(a value computed from other columns is a generated column or a trigger)",
+            key, f"default '{text}' names column '{column}': PostgreSQL allows no column in a DEFAULT ({fix})"
         )
     return checked
 

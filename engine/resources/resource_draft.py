@@ -7,6 +7,7 @@ so neither pass imports the other.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -46,6 +47,9 @@ class Draft:
     columns: dict[str, Column]  # by name, for lookups from other tables
     primary_key: tuple[str, ...]
     relations: list[NameClaim]  # names it takes in its schema's namespace of tables, indexes, sequences
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")  # a plain name: a column, an index method
 
 
 def check_name(doc: Doc, key: KeyPath, name: str, what: str) -> None:

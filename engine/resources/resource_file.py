@@ -28,7 +28,14 @@ from snapshift.engine.resources.model import (
     default_sequence_name,
 )
 from snapshift.engine.resources.resource_columns import ColumnCache, read_columns
-from snapshift.engine.resources.resource_draft import Draft, NameClaim, RefSpec, check_name, checked_sql
+from snapshift.engine.resources.resource_draft import (
+    IDENTIFIER,
+    Draft,
+    NameClaim,
+    RefSpec,
+    check_name,
+    checked_sql,
+)
 from snapshift.engine.resources.tomlpos import Doc, KeyPath, TomlTable, did_you_mean, load_toml
 
 _TOP_KEYS = frozenset(
@@ -48,7 +55,6 @@ INDEX_ORDERS = frozenset(  # the sort orders an index field may take (snapshots 
     for nulls in ("", " NULLS FIRST", " NULLS LAST")
     if direction or nulls
 )
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")  # a plain name: a column, an index method
 BUILTIN_INDEX_METHODS = ("brin", "btree", "gin", "gist", "hash", "spgist")
 
 
