@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from snapshift.engine.resources.types import _KEYWORDS, _NILADIC, _Recogniser, _tokens, _Unknown
+from snapshift.engine.resources.types import _KEYWORDS, NILADIC, _Recogniser, _tokens, _Unknown
 
 
 @lru_cache(maxsize=8192)
@@ -45,7 +45,7 @@ def _atom_end(tokens: list[str], pos: int) -> int:
     first = token[:1]
     if token in ("-", "+") and tokens[pos + 1][:1].isdigit():
         return pos + 2
-    if first.isdigit() or first == "'" or token in ("true", "false", "null") or token in _NILADIC:
+    if first.isdigit() or first == "'" or token in ("true", "false", "null") or token in NILADIC:
         return pos + 1
     if token == "(":
         return _closing(tokens, pos) + 1

@@ -11,6 +11,8 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 
+from snapshift.engine.resources.types import NILADIC
+
 _TOKEN = re.compile(
     r"\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|('(?:[^']|'')*')|([A-Za-z_][A-Za-z0-9_$]*)"
     r"|(::|<=|>=|<>|!=|\|\||[-+*/%=<>(),.\[\]]))"
@@ -20,10 +22,7 @@ _STRING = re.compile(r"'(?:[^']|'')*'")
 # a word that is no call, no type after `::` and no part of a dotted name: what may name a column
 _BARE_WORD = re.compile(r"(?<![:.\w$])[A-Za-z_][A-Za-z0-9_$]*(?![\w$]|\s*[(.])")
 # Words PostgreSQL never reads as a column when unquoted (reserved, or a niladic function).
-_NILADIC = frozenset(
-    {"current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
-     "current_user", "localtime", "localtimestamp", "session_user", "system_user", "user"}
-)  # fmt: skip
+_NILADIC = NILADIC | {"system_user"}  # PostgreSQL 16's; DEFAULT's recogniser leaves it to sqlglot
 _RESERVED = _NILADIC | frozenset(
     {"all", "and", "any", "array", "as", "case", "distinct", "else", "end", "false", "from", "ilike", "in",
      "is", "isnull", "like", "not", "notnull", "null", "or", "similar", "some", "then", "true", "when"}

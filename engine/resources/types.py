@@ -226,7 +226,7 @@ _SQL_TOKEN = re.compile(
 )
 _COMPARISON = frozenset({"=", "<>", "!=", "<", ">", "<=", ">="})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "||"})
-_NILADIC = frozenset(
+NILADIC = frozenset(
     {
         "current_date",
         "current_timestamp",
@@ -242,7 +242,7 @@ _NILADIC = frozenset(
     }
 )
 # Keywords the recogniser leaves to sqlglot: reserved words and ones with special expression syntax.
-_KEYWORDS = _NILADIC | _words(
+_KEYWORDS = NILADIC | _words(
     """
     all analyse analyze and any array as asc asymmetric both case cast check collate column constraint
     create default deferrable desc distinct do else end except fetch for foreign from grant group having
@@ -365,7 +365,7 @@ class _Recogniser:
     def primary(self) -> None:
         token = self.take()
         first = token[:1]
-        if first.isdigit() or first == "'" or token in ("true", "false", "null") or token in _NILADIC:
+        if first.isdigit() or first == "'" or token in ("true", "false", "null") or token in NILADIC:
             return
         if token == "(":
             self.expression()
