@@ -25,15 +25,14 @@ def warning_text(warning: PlanWarning) -> str:
             "or its new name is not a new table."
         )
     if warning.code == "not_null_on_rows":
-        shown = "; ".join(warning.facts[:3]) + ("; ..." if len(warning.facts) > 3 else "")
         return (
-            f"Warning: NOT NULL without a default ({shown}) fails on a table that has rows (or NULLs in "
-            "that column): give it a default, or fill it in a migration of your own first."
+            f"Warning: NOT NULL without a default ({_first_three(warning.facts)}) fails on a table that has "
+            "rows (or NULLs in that column): give it a default, or fill it in a migration of your own first."
         )
     if warning.code == "lossy_type_change":
-        shown = "; ".join(warning.facts[:3]) + ("; ..." if len(warning.facts) > 3 else "")
         return (
-            f"Warning: a type change can fail on existing rows or change their values ({shown}): "
+            "Warning: a type change can fail on existing rows or change their values "
+            f"({_first_three(warning.facts)}): "
             "check the data first, or convert it in a migration of your own."
         )
     if warning.code == "unused_answer":
@@ -46,6 +45,11 @@ def warning_text(warning: PlanWarning) -> str:
         }[kind]
         return f"Warning: the {kind} answer {answer} was not used: {why}."
     return f"Warning: {warning.facts[0]}"
+
+
+def _first_three(facts: tuple[str, ...]) -> str:
+    """The operations a warning names, three at most: the migration's header lists them all."""
+    return "; ".join(facts[:3]) + ("; ..." if len(facts) > 3 else "")
 
 
 def tenants_waiting(result: TenantsResult, named: bool = False) -> str | None:
